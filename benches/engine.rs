@@ -1,0 +1,121 @@
+//! Engine throughput on one core: synthetic Meraki-shaped uplink records (about 400 bytes of JSON)
+//! decoded and evaluated through 1 and 20 simple comparison rules, against a baseline that only decodes
+//! the same bytes in the same run. Prints events/s, ns/event, the ratio to the baseline and peak RSS.
+//!
+//! Run: `cargo bench --bench engine` (optionally `-- EVENTS`, default 300000).
+
+use std::collections::BTreeMap;
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::Instant;
+
+use semaphore::engine::Engine;
+use semaphore::event::{Event, Meta};
+
+fn main() {
+    let count: usize = std::env::args()
+        .skip(1)
+        .find_map(|arg| arg.parse().ok())
+        .unwrap_or(300_000);
+    let records = records(count);
+    let bytes: usize = records.iter().map(Vec::len).sum();
+    println!("engine benchmark: {count} records, {} bytes on average, one thread", bytes / count);
+
+    let baseline = measure("decode only (baseline)", &records, None);
+    for rules in [1, 20] {
+        let book = semaphore::rulebook::compile("bench.yml", &rulebook(rules)).expect("the bench rulebook is valid");
+        let engine = Engine::new(Arc::new(book), BTreeMap::new());
+        let rate = measure(&format!("decode + {rules} rules"), &records, Some(engine));
+        println!("  ratio to baseline: {:.2}", rate / baseline);
+    }
+    println!("peak RSS: {} MiB", peak_rss_kib() / 1024);
+}
+
+/// Runs every record through decoding (and the engine, when given) and prints the rate.
+fn measure(label: &str, records: &[Vec<u8>], mut engine: Option<Engine>) -> f64 {
+    let mut meta = Meta {
+        topic: "meraki.uplinks.loss-latency".into(),
+        ..Meta::default()
+    };
+    let mut firings = 0;
+    let start = Instant::now();
+    for (offset, record) in records.iter().enumerate() {
+        meta.offset = offset as i64;
+        meta.timestamp = Some(1_768_471_000_000 + offset as i64);
+        let event = Event::decode(record, &meta).expect("synthetic records are valid JSON");
+        if let Some(engine) = engine.as_mut() {
+            firings += engine.process(event, 0).firings.len();
+        } else {
+            black_box(event);
+        }
+    }
+    let elapsed = start.elapsed();
+    let rate = records.len() as f64 / elapsed.as_secs_f64();
+    println!(
+        "{label:>24}: {rate:>12.0} events/s {:>8.0} ns/event  firings: {firings}",
+        elapsed.as_nanos() as f64 / records.len() as f64
+    );
+    rate
+}
+
+/// Records shaped like `publish loss-latency` output; about 1 in 1,000 has an extreme value.
+fn records(count: usize) -> Vec<Vec<u8>> {
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    (0..count)
+        .map(|i| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let spike = state % 1000 == 0;
+            let loss = if spike { 42.0 } else { (state % 300) as f64 / 100.0 };
+            let latency = if spike { 950.0 } else { 20.0 + (state % 800) as f64 / 10.0 };
+            let record = serde_json::json!({
+                "organizationId": "2930418",
+                "networkId": format!("N_{}", i % 5000),
+                "networkName": format!("Branch {}", i % 5000),
+                "serial": format!("Q2XX-{:04}-{:04}", (i / 10_000) % 10_000, i % 10_000),
+                "model": "MX68",
+                "uplink": if i % 2 == 0 { "wan1" } else { "wan2" },
+                "ip": "8.8.8.8",
+                "timestamp": "2026-01-15T09:55:00Z",
+                "lossPercent": loss,
+                "latencyMs": latency,
+                "dynamicDns": {"enabled": true, "url": format!("branch-{}-xyz.dynamic-m.com", i % 5000)},
+                "publicIp": "203.0.113.10",
+                "status": "active",
+            });
+            serde_json::to_vec(&record).expect("JSON values serialise")
+        })
+        .collect()
+}
+
+/// `rules` simple comparison rules; only the spike records match any of them.
+fn rulebook(rules: usize) -> String {
+    let mut yaml = String::from("- name: bench\n  vars: {loss: 40}\n  match_multiple_rules: true\n  rules:\n");
+    let conditions = [
+        "event.lossPercent > vars.loss",
+        "event.latencyMs > `900` && event.uplink == 'wan1'",
+        "event.latencyMs > `900` && event.uplink == 'wan2'",
+        "event.status == 'failed'",
+        "event.lossPercent >= `41` && event.model == 'MX68'",
+    ];
+    for n in 0..rules {
+        let condition = conditions[n % conditions.len()];
+        yaml.push_str(&format!(
+            "    - name: rule {n}\n      condition: \"{condition}\"\n      action:\n        none:\n"
+        ));
+    }
+    yaml
+}
+
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}

@@ -1,0 +1,48 @@
+//! The command line: clap definitions and one file per command. This is the only module that prints to
+//! stdout; everything it calls returns values or typed errors. It does not hold product logic.
+
+mod consume;
+mod rules;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::telemetry::LogConfig;
+
+/// Turns network telemetry on Apache Kafka into actions.
+#[derive(Debug, Parser)]
+#[command(name = "semaphore", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub log: LogConfig,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read records from a Kafka topic and print them (the replacement for consumer.py).
+    Consume(consume::ConsumeArgs),
+    /// Check, test and run rulebooks.
+    #[command(subcommand)]
+    Rules(rules::RulesCommand),
+}
+
+impl Command {
+    /// How many `-v` flags raise the log level for this command; `consume` uses `-v` for its output.
+    pub fn log_verbosity(&self) -> u8 {
+        match self {
+            Command::Consume(_) => 0,
+            Command::Rules(command) => command.log_verbosity(),
+        }
+    }
+}
+
+/// Runs the parsed command and returns the process exit code.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Consume(args) => consume::run(args),
+        Command::Rules(command) => rules::run(command),
+    }
+}

@@ -1,0 +1,210 @@
+//! `semaphore rules test RULEBOOK --events FILE.jsonl`: offline evaluation. Each input line is an event
+//! object, or `{"event": {...}, "meta": {...}}` to give meta such as `timestamp`. Firings go to stdout
+//! as JSON lines; `--explain` adds one line per event and rule saying whether it matched and why; the
+//! summary and input errors go to stderr.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::Args;
+use serde_json::{Value, json};
+
+use crate::engine::{Engine, Firing, Outcome};
+use crate::event::Event;
+use crate::rulebook::{self, LoadError};
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// The rulebook to test.
+    pub rulebook: PathBuf,
+    /// Events, one JSON document per line; `-` reads standard input.
+    #[arg(long, short = 'e')]
+    pub events: PathBuf,
+    /// Also print, for every event and rule, whether it matched and why not.
+    #[arg(long)]
+    pub explain: bool,
+    /// Engine clock for events without `meta.timestamp` before the first one that has it (RFC 3339).
+    /// Later events without a timestamp reuse the last one seen, so results never depend on the wall clock.
+    #[arg(long, default_value = "2026-01-01T00:00:00Z")]
+    pub start_time: String,
+    /// More log detail (-v, -vv).
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// Counters for the summary line.
+#[derive(Default)]
+struct Summary {
+    events: usize,
+    firings: BTreeMap<String, usize>,
+    errors: usize,
+    bad_lines: usize,
+    throttled: u64,
+}
+
+#[allow(clippy::print_stderr)] // the command's own diagnostics
+pub fn run(args: &TestArgs) -> anyhow::Result<ExitCode> {
+    let book = match rulebook::load(&args.rulebook) {
+        Ok(book) => Arc::new(book),
+        Err(LoadError::Invalid(diagnostics)) => {
+            eprint!("{diagnostics}");
+            return Ok(ExitCode::FAILURE);
+        }
+        Err(err) => return Err(err.into()),
+    };
+    let env: BTreeMap<String, String> = std::env::vars().collect();
+    let secrets = secret_values(book.templates.env_names(), &env);
+    let mut engine = Engine::new(Arc::clone(&book), env);
+    engine.set_tracing(args.explain);
+    let mut clock = chrono::DateTime::parse_from_rfc3339(&args.start_time)
+        .with_context(|| format!("--start-time {:?} is not RFC 3339", args.start_time))?
+        .timestamp_millis();
+
+    let reader = open(&args.events)?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut summary = Summary::default();
+    for (index, line) in reader.lines().enumerate() {
+        let line = line.with_context(|| format!("reading {}", args.events.display()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let event = match parse_line(&line) {
+            Ok(event) => event,
+            Err(message) => {
+                summary.bad_lines += 1;
+                eprintln!("{}:{}: {message}", args.events.display(), index + 1);
+                continue;
+            }
+        };
+        clock = event.time_ms.unwrap_or(clock);
+        summary.events += 1;
+        let outcome = engine.process(event, clock);
+        report(&mut out, index, &outcome, &secrets, &mut summary, args)?;
+    }
+    out.flush()?;
+    eprintln!("{}", summary_line(&summary));
+    Ok(if summary.bad_lines > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+fn open(path: &PathBuf) -> anyhow::Result<Box<dyn BufRead>> {
+    if path.as_os_str() == "-" {
+        return Ok(Box::new(BufReader::new(std::io::stdin())));
+    }
+    let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    Ok(Box::new(BufReader::new(file)))
+}
+
+/// An event line: an object, or the `{"event": ..., "meta": ...}` wrapper (only those two keys).
+fn parse_line(line: &str) -> Result<Event, String> {
+    let value: Value = serde_json::from_str(line).map_err(|err| format!("not valid JSON: {err}"))?;
+    let Value::Object(object) = value else {
+        return Err("an event must be a JSON object".into());
+    };
+    let wrapped = object.contains_key("event") && object.keys().all(|k| k == "event" || k == "meta");
+    if !wrapped {
+        return Ok(Event::from_json(Value::Object(object), json!({})));
+    }
+    let meta = object.get("meta").cloned().unwrap_or_else(|| json!({}));
+    if !meta.is_object() {
+        return Err("`meta` must be a JSON object".into());
+    }
+    let event = object.get("event").cloned().unwrap_or(Value::Null);
+    Ok(Event::from_json(event, meta))
+}
+
+#[allow(clippy::print_stderr)]
+fn report(
+    out: &mut impl Write,
+    index: usize,
+    outcome: &Outcome,
+    secrets: &BTreeSet<String>,
+    summary: &mut Summary,
+    args: &TestArgs,
+) -> anyhow::Result<()> {
+    for trace in &outcome.trace {
+        let line = json!({
+            "event_index": index,
+            "ruleset": trace.ruleset,
+            "rule": trace.rule,
+            "matched": trace.matched,
+            "reason": trace.reason,
+        });
+        writeln!(out, "{line}")?;
+    }
+    for firing in &outcome.firings {
+        *summary.firings.entry(format!("{}/{}", firing.ruleset, firing.rule)).or_default() += 1;
+        let mut line = firing_json(index, firing);
+        mask(&mut line, secrets);
+        writeln!(out, "{line}")?;
+    }
+    for error in &outcome.errors {
+        summary.errors += 1;
+        eprintln!("{}:{}: rule {}/{}: {}", args.events.display(), index + 1, error.ruleset, error.rule, error.message);
+    }
+    summary.throttled += outcome.throttled;
+    Ok(())
+}
+
+fn firing_json(index: usize, firing: &Firing) -> Value {
+    let actions: Vec<Value> = firing
+        .actions
+        .iter()
+        .map(|action| match action {
+            Ok(rendered) => json!({"type": rendered.kind.name(), "args": rendered.args}),
+            Err(err) => json!({"error": err.to_string()}),
+        })
+        .collect();
+    json!({
+        "ruleset": firing.ruleset,
+        "rule": firing.rule,
+        "event_index": index,
+        "time": chrono::DateTime::from_timestamp_millis(firing.time_ms).map(|t| t.to_rfc3339()),
+        "events": firing.events.len(),
+        "actions": actions,
+    })
+}
+
+/// Values of the environment variables the templates read, long enough to be worth hiding.
+fn secret_values(names: &BTreeSet<String>, env: &BTreeMap<String, String>) -> BTreeSet<String> {
+    names
+        .iter()
+        .filter_map(|name| env.get(name))
+        .filter(|value| value.chars().count() >= 4)
+        .cloned()
+        .collect()
+}
+
+/// Replaces secret values inside every string of `value`.
+fn mask(value: &mut Value, secrets: &BTreeSet<String>) {
+    match value {
+        Value::String(text) => {
+            for secret in secrets {
+                if text.contains(secret.as_str()) {
+                    *text = text.replace(secret.as_str(), "********");
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|item| mask(item, secrets)),
+        Value::Object(map) => map.values_mut().for_each(|item| mask(item, secrets)),
+        _ => {}
+    }
+}
+
+fn summary_line(summary: &Summary) -> String {
+    let total: usize = summary.firings.values().sum();
+    let per_rule: Vec<String> = summary.firings.iter().map(|(rule, n)| format!("{rule}: {n}")).collect();
+    let mut line = format!("events: {}, firings: {total}", summary.events);
+    if !per_rule.is_empty() {
+        line.push_str(&format!(" ({})", per_rule.join(", ")));
+    }
+    line.push_str(&format!(
+        ", throttled: {}, evaluation errors: {}, unreadable lines: {}",
+        summary.throttled, summary.errors, summary.bad_lines
+    ));
+    line
+}

@@ -1,0 +1,227 @@
+//! One compiled JMESPath condition: parsed once at load, checked for unknown functions and impossible
+//! literal arguments, evaluated many times with `jmespath::interpret` on a shared document.
+
+use std::sync::LazyLock;
+
+use jmespath::ast::Ast;
+use jmespath::{Context, Rcvar, Runtime, Variable};
+
+use super::functions::{self, CUSTOM_FUNCTIONS};
+use super::suggest_function;
+
+/// The runtime every condition is compiled for: JMESPath builtins plus semaphore's functions.
+pub(super) static RUNTIME: LazyLock<Runtime> = LazyLock::new(|| {
+    let mut runtime = Runtime::new();
+    runtime.register_builtin_functions();
+    functions::register(&mut runtime);
+    runtime
+});
+
+/// Why an expression cannot be compiled; `offset` counts characters into the expression.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CompileError {
+    #[error("invalid JMESPath: {message}")]
+    Syntax { offset: usize, message: String },
+    #[error("unknown function `{name}()`{}", suggestion.as_ref().map(|s| format!(", did you mean `{s}()`?")).unwrap_or_default())]
+    UnknownFunction {
+        offset: usize,
+        name: String,
+        suggestion: Option<String>,
+    },
+    #[error("{message}")]
+    BadArgument { offset: usize, message: String },
+    #[error("`{name}` is not part of the document (event, events, meta, vars, facts){}", hint)]
+    UnknownRoot { offset: usize, name: String, hint: String },
+}
+
+impl CompileError {
+    pub fn offset(&self) -> usize {
+        match self {
+            CompileError::Syntax { offset, .. }
+            | CompileError::UnknownFunction { offset, .. }
+            | CompileError::BadArgument { offset, .. }
+            | CompileError::UnknownRoot { offset, .. } => *offset,
+        }
+    }
+}
+
+/// Evaluating an expression failed on this document (a wrong type, a bad value for a function).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("`{expression}`: {message}")]
+pub struct EvalError {
+    pub expression: String,
+    pub message: String,
+}
+
+/// A compiled JMESPath expression.
+#[derive(Debug, Clone)]
+pub struct Expr {
+    source: String,
+    ast: Ast,
+}
+
+impl Expr {
+    pub fn compile(source: &str) -> Result<Expr, CompileError> {
+        let ast = parse(source)?;
+        check_functions(&ast)?;
+        check_roots(&ast)?;
+        Ok(Expr {
+            source: source.to_owned(),
+            ast,
+        })
+    }
+
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    pub(super) fn ast(&self) -> &Ast {
+        &self.ast
+    }
+
+    /// The expression's value on `doc`.
+    pub fn search(&self, doc: &Rcvar) -> Result<Rcvar, EvalError> {
+        self.search_node(&self.ast, doc)
+    }
+
+    /// JMESPath truthiness of the value: false, null, "", [] and {} are false.
+    pub fn is_true(&self, doc: &Rcvar) -> Result<bool, EvalError> {
+        self.search(doc).map(|value| value.is_truthy())
+    }
+
+    pub(super) fn search_node(&self, node: &Ast, doc: &Rcvar) -> Result<Rcvar, EvalError> {
+        let mut context = Context::new(&self.source, &RUNTIME);
+        jmespath::interpret(doc, node, &mut context).map_err(|err| EvalError {
+            expression: self.source.clone(),
+            message: err.reason.to_string(),
+        })
+    }
+}
+
+fn parse(source: &str) -> Result<Ast, CompileError> {
+    if source.trim().is_empty() {
+        return Err(CompileError::Syntax {
+            offset: 0,
+            message: "the expression is empty".into(),
+        });
+    }
+    jmespath::parse(source).map_err(|err| CompileError::Syntax {
+        offset: err.offset,
+        message: err.reason.to_string().trim_start_matches("Parse error: ").to_owned(),
+    })
+}
+
+/// Walks the tree so that a misspelt function fails at load time, not on the first event.
+fn check_functions(ast: &Ast) -> Result<(), CompileError> {
+    let mut result = Ok(());
+    visit(ast, &mut |node| {
+        if result.is_err() {
+            return;
+        }
+        if let Ast::Function { offset, name, args } = node {
+            result = check_call(*offset, name, args);
+        }
+    });
+    result
+}
+
+fn check_call(offset: usize, name: &str, args: &[Ast]) -> Result<(), CompileError> {
+    if RUNTIME.get_function(name).is_none() {
+        return Err(CompileError::UnknownFunction {
+            offset,
+            name: name.to_owned(),
+            suggestion: suggest_function(name),
+        });
+    }
+    if !CUSTOM_FUNCTIONS.contains(&name) {
+        return Ok(());
+    }
+    for (index, arg) in args.iter().enumerate() {
+        if let Ast::Literal { offset, value } = arg
+            && let Some(message) = functions::check_literal_argument(name, index, &to_json(value))
+        {
+            return Err(CompileError::BadArgument {
+                offset: *offset,
+                message,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The top-level names of the document a condition is evaluated on.
+pub const ROOTS: &[&str] = &["event", "events", "meta", "vars", "facts"];
+
+/// A name looked up on the document itself must be one of [`ROOTS`]. This catches typos and, above
+/// all, `event.status == "down"`: in JMESPath double quotes name a field, so that compares with a
+/// field `down` that never exists; a string is written `'down'`.
+fn check_roots(ast: &Ast) -> Result<(), CompileError> {
+    let mut fields = Vec::new();
+    root_fields(ast, &mut fields);
+    match fields.into_iter().find(|(_, name)| !ROOTS.contains(&name.as_str())) {
+        None => Ok(()),
+        Some((offset, name)) => {
+            let hint = match crate::rulebook::suggest::closest(&name, ROOTS) {
+                Some(root) => format!("; did you mean `{root}`?"),
+                None => format!("; for the string, write '{name}' in single quotes"),
+            };
+            Err(CompileError::UnknownRoot { offset, name, hint })
+        }
+    }
+}
+
+/// Collects the field names that are looked up on the root document rather than on a sub-value.
+fn root_fields(ast: &Ast, out: &mut Vec<(usize, String)>) {
+    match ast {
+        Ast::Field { offset, name } => out.push((*offset, name.clone())),
+        Ast::Subexpr { lhs, .. } | Ast::Projection { lhs, .. } => root_fields(lhs, out),
+        Ast::Comparison { lhs, rhs, .. } | Ast::And { lhs, rhs, .. } | Ast::Or { lhs, rhs, .. } => {
+            root_fields(lhs, out);
+            root_fields(rhs, out);
+        }
+        Ast::Not { node, .. } | Ast::Flatten { node, .. } | Ast::ObjectValues { node, .. } => root_fields(node, out),
+        Ast::Function { args, .. } | Ast::MultiList { elements: args, .. } => {
+            args.iter().for_each(|arg| root_fields(arg, out));
+        }
+        Ast::MultiHash { elements, .. } => elements.iter().for_each(|pair| root_fields(&pair.value, out)),
+        // Filters and expression references run on each element, not on the document.
+        Ast::Condition { .. }
+        | Ast::Expref { .. }
+        | Ast::Identity { .. }
+        | Ast::Index { .. }
+        | Ast::Literal { .. }
+        | Ast::Slice { .. } => {}
+    }
+}
+
+fn to_json(value: &Variable) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+}
+
+/// Calls `f` on every node of the tree, parents first.
+pub(super) fn visit(ast: &Ast, f: &mut impl FnMut(&Ast)) {
+    f(ast);
+    match ast {
+        Ast::Comparison { lhs, rhs, .. }
+        | Ast::Projection { lhs, rhs, .. }
+        | Ast::And { lhs, rhs, .. }
+        | Ast::Or { lhs, rhs, .. }
+        | Ast::Subexpr { lhs, rhs, .. } => {
+            visit(lhs, f);
+            visit(rhs, f);
+        }
+        Ast::Condition { predicate, then, .. } => {
+            visit(predicate, f);
+            visit(then, f);
+        }
+        Ast::Expref { ast: node, .. }
+        | Ast::Flatten { node, .. }
+        | Ast::Not { node, .. }
+        | Ast::ObjectValues { node, .. } => visit(node, f),
+        Ast::Function { args, .. } | Ast::MultiList { elements: args, .. } => {
+            args.iter().for_each(|arg| visit(arg, f));
+        }
+        Ast::MultiHash { elements, .. } => elements.iter().for_each(|pair| visit(&pair.value, f)),
+        Ast::Identity { .. } | Ast::Field { .. } | Ast::Index { .. } | Ast::Literal { .. } | Ast::Slice { .. } => {}
+    }
+}

@@ -1,0 +1,173 @@
+//! The one place that writes librdkafka configuration keys: a validated [`KafkaConnection`] becomes an
+//! `rdkafka::ClientConfig` for a plain client (metadata, admin, producer) or a group consumer. TLS
+//! certificate verification is librdkafka's default (on) and nothing here turns it off; only an explicit
+//! `-X` can, and that is logged as a warning. It does not create clients; the `kafka` module does.
+
+use rdkafka::ClientConfig;
+use rdkafka::config::RDKafkaLogLevel;
+use rdkafka::error::KafkaError as RdKafkaError;
+
+use super::{ConfigError, KafkaConnection, OffsetReset};
+
+/// `client.id`, so that broker logs and quotas can tell semaphore's connections apart.
+const CLIENT_ID: &str = "semaphore";
+
+/// `-X` settings that weaken TLS, with the value that does so.
+const TLS_WEAKENING: [(&str, &str); 2] = [
+    ("enable.ssl.certificate.verification", "false"),
+    ("ssl.endpoint.identification.algorithm", "none"),
+];
+
+impl KafkaConnection {
+    /// Settings for a client that is not in a consumer group: metadata checks, admin, producers.
+    pub fn client_config(&self) -> Result<ClientConfig, ConfigError> {
+        self.build(&[])
+    }
+
+    /// Settings for a group consumer. Offsets are stored by the application only after a record was handled
+    /// (`enable.auto.offset.store=false`), and the stored offsets are committed in the background and on close.
+    pub fn consumer_config(&self, group_id: &str, offset_reset: OffsetReset) -> Result<ClientConfig, ConfigError> {
+        self.build(&[
+            ("group.id", group_id),
+            ("auto.offset.reset", offset_reset.as_str()),
+            ("enable.auto.offset.store", "false"),
+            ("enable.auto.commit", "true"),
+        ])
+    }
+
+    /// Connection keys, then the role's keys, then `-X` overrides; validated by librdkafka before returning.
+    fn build(&self, role: &[(&str, &str)]) -> Result<ClientConfig, ConfigError> {
+        let mut config = ClientConfig::new();
+        config
+            .set_log_level(log_level())
+            .set("bootstrap.servers", &self.bootstrap_servers)
+            .set("client.id", CLIENT_ID)
+            .set("security.protocol", self.security_protocol.as_str());
+        if let Some(credentials) = &self.credentials {
+            config
+                .set("sasl.mechanisms", credentials.mechanism.as_str())
+                .set("sasl.username", &credentials.username)
+                .set("sasl.password", credentials.password.expose());
+        }
+        if let Some(ca) = &self.ssl_ca_location {
+            config.set("ssl.ca.location", ca);
+        }
+        for (key, value) in role {
+            config.set(*key, *value);
+        }
+        for (key, value) in &self.overrides {
+            warn_if_tls_weakened(key, value);
+            config.set(key, value);
+        }
+        config.create_native_config().map_err(rejected)?;
+        Ok(config)
+    }
+}
+
+fn warn_if_tls_weakened(key: &str, value: &str) {
+    let weakens = TLS_WEAKENING
+        .iter()
+        .any(|(weak_key, weak_value)| key == *weak_key && value.eq_ignore_ascii_case(weak_value));
+    if weakens {
+        tracing::warn!(key, value, "TLS certificate verification is weakened by -X");
+    }
+}
+
+/// librdkafka's own message, without the rejected value (it may be a secret).
+fn rejected(err: RdKafkaError) -> ConfigError {
+    match err {
+        RdKafkaError::ClientConfig(_, reason, key, _value) => ConfigError::Rejected { key, reason },
+        other => ConfigError::Rejected { key: String::new(), reason: other.to_string() },
+    }
+}
+
+/// librdkafka only formats the lines that the tracing filter will keep.
+fn log_level() -> RDKafkaLogLevel {
+    use tracing::Level;
+    if tracing::enabled!(target: "librdkafka", Level::DEBUG) {
+        RDKafkaLogLevel::Debug
+    } else if tracing::enabled!(target: "librdkafka", Level::INFO) {
+        RDKafkaLogLevel::Info
+    } else if tracing::enabled!(target: "librdkafka", Level::WARN) {
+        RDKafkaLogLevel::Warning
+    } else {
+        RDKafkaLogLevel::Error
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{KafkaConnectionConfig, Secret};
+
+    fn connection(flags: KafkaConnectionConfig) -> KafkaConnection {
+        flags.resolve_with(|_| None).expect("test flags are valid")
+    }
+
+    fn plain() -> KafkaConnectionConfig {
+        KafkaConnectionConfig { bootstrap_servers: Some("127.0.0.1:9092".into()), ..Default::default() }
+    }
+
+    #[test]
+    fn plain_connection_sets_bootstrap_and_plaintext() {
+        let config = connection(plain()).client_config().expect("valid");
+        assert_eq!(config.get("bootstrap.servers"), Some("127.0.0.1:9092"));
+        assert_eq!(config.get("security.protocol"), Some("PLAINTEXT"));
+        assert_eq!(config.get("sasl.username"), None);
+        assert_eq!(config.get("group.id"), None);
+    }
+
+    #[test]
+    fn api_key_gives_sasl_ssl_plain_like_confluent_cloud() {
+        let flags = KafkaConnectionConfig {
+            api_key: Some("KEY".into()),
+            api_secret: Some(Secret::new("SECRET")),
+            ..plain()
+        };
+        let config = connection(flags).client_config().expect("valid");
+        assert_eq!(config.get("security.protocol"), Some("SASL_SSL"));
+        assert_eq!(config.get("sasl.mechanisms"), Some("PLAIN"));
+        assert_eq!(config.get("sasl.username"), Some("KEY"));
+        assert_eq!(config.get("sasl.password"), Some("SECRET"));
+        assert_eq!(config.get("enable.ssl.certificate.verification"), None, "verification stays librdkafka's default");
+    }
+
+    #[test]
+    fn consumer_config_stores_offsets_only_after_handling() {
+        let config = connection(plain()).consumer_config("g1", OffsetReset::Latest).expect("valid");
+        assert_eq!(config.get("group.id"), Some("g1"));
+        assert_eq!(config.get("auto.offset.reset"), Some("latest"));
+        assert_eq!(config.get("enable.auto.offset.store"), Some("false"));
+    }
+
+    #[test]
+    fn overrides_apply_last() {
+        let flags = KafkaConnectionConfig {
+            librdkafka: vec!["client.id=custom".into(), "auto.offset.reset=latest".into()],
+            ..plain()
+        };
+        let config = connection(flags).consumer_config("g1", OffsetReset::Earliest).expect("valid");
+        assert_eq!(config.get("client.id"), Some("custom"));
+        assert_eq!(config.get("auto.offset.reset"), Some("latest"));
+    }
+
+    #[test]
+    fn unknown_librdkafka_key_is_rejected_by_name_without_its_value() {
+        let flags = KafkaConnectionConfig { librdkafka: vec!["no.such.key=hunter2".into()], ..plain() };
+        let err = connection(flags).client_config().expect_err("librdkafka rejects unknown keys");
+        let text = err.to_string();
+        assert!(text.contains("no.such.key"), "{text}");
+        assert!(!text.contains("hunter2"), "{text}");
+    }
+
+    #[test]
+    fn config_debug_never_shows_the_password() {
+        let flags = KafkaConnectionConfig {
+            api_key: Some("KEY".into()),
+            api_secret: Some(Secret::new("hunter2")),
+            ..plain()
+        };
+        let config = connection(flags).client_config().expect("valid");
+        assert!(!format!("{config:?}").contains("hunter2"));
+    }
+}

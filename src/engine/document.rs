@@ -1,0 +1,83 @@
+//! The two views of an event the rules see: the JMESPath document `{event, events, meta, vars, facts}`
+//! for conditions, and the Jinja context for action templates (the same names plus `rule`, `ruleset`
+//! and `env`).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use jmespath::{Rcvar, Variable};
+use minijinja::Value as JinjaValue;
+
+use crate::actions::RenderContext;
+use crate::event::Event;
+use crate::rulebook::{Rule, Ruleset};
+
+/// The condition document for one event in one ruleset.
+pub struct Document {
+    base: Rcvar,
+}
+
+impl Document {
+    pub fn new(event: &Event, vars: &Rcvar, facts: &serde_json::Map<String, serde_json::Value>) -> Document {
+        let facts = Variable::try_from(serde_json::Value::Object(facts.clone())).unwrap_or(Variable::Null);
+        let mut root = BTreeMap::new();
+        root.insert("event".to_owned(), event.payload.clone());
+        root.insert("events".to_owned(), Arc::new(Variable::Object(BTreeMap::new())));
+        root.insert("meta".to_owned(), event.meta.clone());
+        root.insert("vars".to_owned(), vars.clone());
+        root.insert("facts".to_owned(), Arc::new(facts));
+        Document {
+            base: Arc::new(Variable::Object(root)),
+        }
+    }
+
+    pub fn base(&self) -> &Rcvar {
+        &self.base
+    }
+
+    /// The document with earlier matches bound as `events.m_0`, `events.m_1`, ...
+    pub fn with_events(&self, bound: &[Option<Rcvar>]) -> Rcvar {
+        let Some(root) = self.base.as_object() else {
+            return self.base.clone();
+        };
+        let events = bound
+            .iter()
+            .enumerate()
+            .filter_map(|(i, event)| event.as_ref().map(|e| (format!("m_{i}"), e.clone())))
+            .collect();
+        let mut root = root.clone();
+        root.insert("events".to_owned(), Arc::new(Variable::Object(events)));
+        Arc::new(Variable::Object(root))
+    }
+}
+
+/// The template context of one firing. `event` is the last matching event; `events` holds all of them
+/// as `m_0`, `m_1`, ... like ansible-rulebook.
+pub fn render_context<'a>(
+    ruleset: &Ruleset,
+    rule: &Rule,
+    events: &[Rcvar],
+    meta: &Rcvar,
+    facts: &serde_json::Map<String, serde_json::Value>,
+    env: &'a BTreeMap<String, String>,
+) -> RenderContext<'a> {
+    let named: BTreeMap<String, JinjaValue> = events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (format!("m_{i}"), JinjaValue::from_serialize(&**e)))
+        .collect();
+    let event = events.last().map(|e| JinjaValue::from_serialize(&**e)).unwrap_or_default();
+    RenderContext {
+        value: minijinja::context! {
+            event => event,
+            events => named,
+            meta => JinjaValue::from_serialize(&**meta),
+            vars => JinjaValue::from_serialize(&ruleset.vars_json),
+            facts => JinjaValue::from_serialize(facts),
+            rule => rule.name.as_str(),
+            ruleset => ruleset.name.as_str(),
+            env => JinjaValue::from_serialize(env),
+        },
+        env,
+    }
+}

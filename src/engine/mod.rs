@@ -1,0 +1,390 @@
+//! The decision core: `process(event, now)` evaluates one event against every ruleset and returns the
+//! firings, with their actions rendered. It owns rule order, `match_multiple_rules`, throttles,
+//! multi-event matches, facts and posted events. It is pure: time is a parameter, there is no I/O and
+//! nothing is sent; the caller dispatches the firings and logs the errors.
+
+mod document;
+mod multi;
+mod throttle;
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+
+use jmespath::Rcvar;
+
+use crate::actions::{ActionKind, RenderError, RenderedAction};
+use crate::condition::{self, Expr};
+use crate::event::Event;
+use crate::rulebook::{RuleCondition, Rulebook, Throttle};
+pub use document::Document;
+use multi::{AllState, NotAllState};
+use throttle::{ThrottleState, Verdict};
+
+/// Events a single input may cause through `post_event` before the engine calls it a loop.
+const MAX_POSTED_PER_EVENT: usize = 1_000;
+
+/// A rule that fired, with its actions rendered for this firing.
+#[derive(Debug)]
+pub struct Firing {
+    pub ruleset: String,
+    pub rule: String,
+    /// The matching events: one for a simple rule, several for `all:` and throttled rules.
+    pub events: Vec<Rcvar>,
+    pub meta: Rcvar,
+    pub time_ms: i64,
+    pub actions: Vec<Result<RenderedAction, RenderError>>,
+}
+
+/// A condition that could not be evaluated on an event; it counts as no match.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleError {
+    pub ruleset: String,
+    pub rule: String,
+    pub message: String,
+}
+
+/// What happened to one rule for one event, recorded when tracing is on (`rules test --explain`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleTrace {
+    pub ruleset: String,
+    pub rule: String,
+    pub matched: bool,
+    pub reason: String,
+}
+
+/// Everything one call produced.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub firings: Vec<Firing>,
+    pub errors: Vec<RuleError>,
+    pub trace: Vec<RuleTrace>,
+    /// Matches held back or suppressed by a throttle.
+    pub throttled: u64,
+}
+
+enum RuleState {
+    Stateless,
+    Throttle(ThrottleState),
+    All(AllState),
+    NotAll(NotAllState),
+}
+
+struct RulesetState {
+    facts: serde_json::Map<String, serde_json::Value>,
+    rules: Vec<RuleState>,
+}
+
+/// A rulebook with its running state.
+pub struct Engine {
+    rulebook: Arc<Rulebook>,
+    env: Arc<BTreeMap<String, String>>,
+    state: Vec<RulesetState>,
+    high_water_ms: i64,
+    tracing: bool,
+}
+
+impl Engine {
+    /// `env` is the environment templates may read as `env.NAME`, captured once by the caller.
+    pub fn new(rulebook: Arc<Rulebook>, env: BTreeMap<String, String>) -> Engine {
+        let state = rulebook
+            .rulesets
+            .iter()
+            .map(|ruleset| RulesetState {
+                facts: serde_json::Map::new(),
+                rules: ruleset.rules.iter().map(|rule| initial_state(&rule.condition, rule.throttle.as_ref())).collect(),
+            })
+            .collect();
+        Engine {
+            rulebook,
+            env: Arc::new(env),
+            state,
+            high_water_ms: i64::MIN,
+            tracing: false,
+        }
+    }
+
+    /// Record a [`RuleTrace`] per rule and event (slower; for `--explain`).
+    pub fn set_tracing(&mut self, on: bool) {
+        self.tracing = on;
+    }
+
+    /// Evaluates one event. Its time is `event.time_ms` when the source gave one, else `now_ms`.
+    pub fn process(&mut self, event: Event, now_ms: i64) -> Outcome {
+        let time_ms = event.time_ms.unwrap_or(now_ms);
+        let mut outcome = self.advance(time_ms);
+        let mut queue = VecDeque::from([(None, event)]);
+        let mut handled = 0;
+        while let Some((target, event)) = queue.pop_front() {
+            handled += 1;
+            if handled > MAX_POSTED_PER_EVENT {
+                outcome.errors.push(RuleError {
+                    ruleset: String::new(),
+                    rule: String::new(),
+                    message: format!("more than {MAX_POSTED_PER_EVENT} events posted for one input; dropped the rest to stop a post_event loop"),
+                });
+                break;
+            }
+            for index in 0..self.rulebook.rulesets.len() {
+                if target.is_none_or(|t| t == index) {
+                    condition::with_clock(time_ms as f64 / 1000.0, || {
+                        self.evaluate_ruleset(index, &event, time_ms, &mut outcome, &mut queue);
+                    });
+                }
+            }
+        }
+        outcome
+    }
+
+    /// Moves time forward to `now_ms`, firing `once_after` windows and `not_all` timeouts that ended.
+    pub fn advance(&mut self, now_ms: i64) -> Outcome {
+        self.high_water_ms = self.high_water_ms.max(now_ms);
+        let now = self.high_water_ms;
+        let book = Arc::clone(&self.rulebook);
+        let mut outcome = Outcome::default();
+        let mut queue = VecDeque::new();
+        for (r, ruleset) in book.rulesets.iter().enumerate() {
+            for (i, rule) in ruleset.rules.iter().enumerate() {
+                let due = match (&mut self.state[r].rules[i], &rule.condition, &rule.throttle) {
+                    (RuleState::Throttle(state), _, Some(throttle)) => state.due(throttle.mode, now),
+                    (RuleState::NotAll(state), RuleCondition::NotAll { timeout, .. }, _) => {
+                        state.due(now, millis(*timeout)).into_iter().collect()
+                    }
+                    _ => Vec::new(),
+                };
+                for events in due {
+                    let meta = Arc::new(jmespath::Variable::Null);
+                    self.fire(r, i, events, &meta, now, &mut outcome, &mut queue);
+                }
+            }
+        }
+        // Events posted by timer firings are evaluated like any other input.
+        for (target, event) in queue {
+            for index in (0..book.rulesets.len()).filter(|i| target.is_none_or(|t| t == *i)) {
+                let mut nested = VecDeque::new();
+                self.evaluate_ruleset(index, &event, now, &mut outcome, &mut nested);
+            }
+        }
+        outcome
+    }
+
+    /// The earliest time at which [`Self::advance`] would fire something, for the caller's timer.
+    pub fn next_deadline_ms(&self) -> Option<i64> {
+        let book = &self.rulebook;
+        let mut deadlines = Vec::new();
+        for (r, ruleset) in book.rulesets.iter().enumerate() {
+            for (i, rule) in ruleset.rules.iter().enumerate() {
+                let next = match (&self.state[r].rules[i], &rule.condition, &rule.throttle) {
+                    (RuleState::Throttle(state), _, Some(throttle)) => state.next_due_ms(throttle.mode),
+                    (RuleState::NotAll(state), RuleCondition::NotAll { timeout, .. }, _) => state.next_due_ms(millis(*timeout)),
+                    _ => None,
+                };
+                deadlines.extend(next);
+            }
+        }
+        deadlines.into_iter().min()
+    }
+
+    fn evaluate_ruleset(
+        &mut self,
+        r: usize,
+        event: &Event,
+        now: i64,
+        outcome: &mut Outcome,
+        queue: &mut VecDeque<(Option<usize>, Event)>,
+    ) {
+        let book = Arc::clone(&self.rulebook);
+        let ruleset = &book.rulesets[r];
+        let doc = Document::new(event, &ruleset.vars, &self.state[r].facts);
+        for (i, rule) in ruleset.rules.iter().enumerate() {
+            if !rule.enabled {
+                continue;
+            }
+            let mut eval = |expr: &Expr, doc: &Rcvar| match expr.is_true(doc) {
+                Ok(matched) => matched,
+                Err(err) => {
+                    outcome.errors.push(RuleError {
+                        ruleset: ruleset.name.clone(),
+                        rule: rule.name.clone(),
+                        message: err.to_string(),
+                    });
+                    false
+                }
+            };
+            let (matched, fired) = match (&rule.condition, &mut self.state[r].rules[i]) {
+                (RuleCondition::Single(expr), state) => {
+                    let matched = eval(expr, doc.base());
+                    let fired = if !matched {
+                        None
+                    } else if let (Some(throttle), RuleState::Throttle(state)) = (&rule.throttle, state) {
+                        throttled(throttle, state, doc.base(), &event.payload, now, outcome)
+                    } else {
+                        Some(vec![event.payload.clone()])
+                    };
+                    (matched, fired)
+                }
+                (RuleCondition::Any(exprs), _) => {
+                    let matched = exprs.iter().any(|expr| eval(expr, doc.base()));
+                    (matched, matched.then(|| vec![event.payload.clone()]))
+                }
+                (RuleCondition::All { conditions, timeout }, RuleState::All(state)) => {
+                    let timeout = millis(timeout.unwrap_or(ruleset.default_events_ttl));
+                    let fired = state.offer(conditions.len(), &event.payload, now, timeout, |slot, bound| {
+                        eval(&conditions[slot], &doc.with_events(bound))
+                    });
+                    (fired.is_some(), fired)
+                }
+                (RuleCondition::NotAll { conditions, .. }, RuleState::NotAll(state)) => {
+                    state.offer(conditions.len(), &event.payload, now, |slot, bound| {
+                        eval(&conditions[slot], &doc.with_events(bound))
+                    });
+                    (false, None)
+                }
+                _ => (false, None),
+            };
+            if self.tracing {
+                outcome.trace.push(trace(ruleset.name.as_str(), rule, &doc, matched, fired.is_some()));
+            }
+            if let Some(events) = fired {
+                self.fire(r, i, events, &event.meta, now, outcome, queue);
+            }
+            if matched && !ruleset.match_multiple_rules {
+                break;
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)] // one firing's full context; splitting it would only add a struct
+    fn fire(
+        &mut self,
+        r: usize,
+        i: usize,
+        events: Vec<Rcvar>,
+        meta: &Rcvar,
+        now: i64,
+        outcome: &mut Outcome,
+        queue: &mut VecDeque<(Option<usize>, Event)>,
+    ) {
+        let book = Arc::clone(&self.rulebook);
+        let ruleset = &book.rulesets[r];
+        let rule = &ruleset.rules[i];
+        let env = Arc::clone(&self.env);
+        let context = document::render_context(ruleset, rule, &events, meta, &self.state[r].facts, &env);
+        let mut actions = Vec::with_capacity(rule.actions.len());
+        for action in &rule.actions {
+            let rendered = action.render(&book.templates, &context);
+            if let Ok(done) = &rendered {
+                let target = match &action.target.ruleset {
+                    Some(name) => book.rulesets.iter().position(|rs| &rs.name == name).unwrap_or(r),
+                    None => r,
+                };
+                self.apply_engine_action(done, target, action.target.partial, meta, now, queue);
+            }
+            actions.push(rendered);
+        }
+        outcome.firings.push(Firing {
+            ruleset: ruleset.name.clone(),
+            rule: rule.name.clone(),
+            events,
+            meta: meta.clone(),
+            time_ms: now,
+            actions,
+        });
+    }
+
+    fn apply_engine_action(
+        &mut self,
+        action: &RenderedAction,
+        target: usize,
+        partial: bool,
+        meta: &Rcvar,
+        now: i64,
+        queue: &mut VecDeque<(Option<usize>, Event)>,
+    ) {
+        let facts = &mut self.state[target].facts;
+        match action.kind {
+            ActionKind::SetFact => {
+                if let Some(serde_json::Value::Object(fact)) = action.args.get("fact") {
+                    facts.extend(fact.clone());
+                }
+            }
+            ActionKind::RetractFact => {
+                if let Some(serde_json::Value::Object(fact)) = action.args.get("fact") {
+                    if partial {
+                        fact.keys().for_each(|key| drop(facts.remove(key)));
+                    } else {
+                        facts.clear();
+                    }
+                }
+            }
+            ActionKind::PostEvent => {
+                let payload = action.args.get("event").cloned().unwrap_or_default();
+                let event = Event {
+                    payload: Arc::new(jmespath::Variable::try_from(payload).unwrap_or(jmespath::Variable::Null)),
+                    meta: meta.clone(),
+                    time_ms: Some(now),
+                };
+                queue.push_back((Some(target), event));
+            }
+            _ => {}
+        }
+    }
+}
+
+fn initial_state(condition: &RuleCondition, throttle: Option<&Throttle>) -> RuleState {
+    match (condition, throttle) {
+        (RuleCondition::All { .. }, _) => RuleState::All(AllState::default()),
+        (RuleCondition::NotAll { .. }, _) => RuleState::NotAll(NotAllState::default()),
+        (_, Some(_)) => RuleState::Throttle(ThrottleState::default()),
+        _ => RuleState::Stateless,
+    }
+}
+
+fn throttled(
+    throttle: &Throttle,
+    state: &mut ThrottleState,
+    doc: &Rcvar,
+    payload: &Rcvar,
+    now: i64,
+    outcome: &mut Outcome,
+) -> Option<Vec<Rcvar>> {
+    let key: Vec<serde_json::Value> = throttle
+        .group_by
+        .iter()
+        .map(|expr| expr.search(doc).ok().and_then(|v| serde_json::to_value(&*v).ok()).unwrap_or_default())
+        .collect();
+    let key = serde_json::to_string(&key).unwrap_or_default();
+    match state.on_match(throttle.mode, key, payload, now) {
+        Verdict::Fire(events) => Some(events),
+        Verdict::Held | Verdict::Suppressed => {
+            outcome.throttled += 1;
+            None
+        }
+    }
+}
+
+fn trace(ruleset: &str, rule: &crate::rulebook::Rule, doc: &Document, matched: bool, fired: bool) -> RuleTrace {
+    let reason = match &rule.condition {
+        RuleCondition::Single(expr) => condition::explain(expr, doc.base()),
+        RuleCondition::Any(exprs) | RuleCondition::All { conditions: exprs, .. } | RuleCondition::NotAll { conditions: exprs, .. } => exprs
+            .iter()
+            .enumerate()
+            .map(|(n, expr)| format!("[{n}] {}", condition::explain(expr, doc.base())))
+            .collect::<Vec<_>>()
+            .join("; "),
+    };
+    let reason = match (matched, fired, &rule.condition) {
+        (true, false, RuleCondition::Single(_)) => format!("{reason} (held back by throttle)"),
+        (false, _, RuleCondition::All { .. }) => format!("waiting for all sub-conditions: {reason}"),
+        _ => reason,
+    };
+    RuleTrace {
+        ruleset: ruleset.to_owned(),
+        rule: rule.name.clone(),
+        matched,
+        reason,
+    }
+}
+
+fn millis(duration: std::time::Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}

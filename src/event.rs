@@ -1,0 +1,115 @@
+//! Events as the engine sees them: a parsed payload, its metadata (`meta`: topic, partition, offset,
+//! key, timestamp, headers for Kafka records; anything the caller gives for offline tests) and the
+//! event time used by throttles and windows. Decoding from bytes lives here too; transport does not.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use jmespath::{Rcvar, Variable};
+
+/// One event on its way through the engine.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub payload: Rcvar,
+    pub meta: Rcvar,
+    /// Milliseconds since the Unix epoch, from `meta.timestamp` when the source gave one.
+    pub time_ms: Option<i64>,
+}
+
+/// The metadata of a Kafka record.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Meta {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    pub key: Option<String>,
+    /// Record timestamp, milliseconds since the epoch.
+    pub timestamp: Option<i64>,
+    pub headers: BTreeMap<String, String>,
+}
+
+/// A record payload that is not a JSON document.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DecodeError {
+    #[error("payload is not valid UTF-8 (byte {valid_up_to})")]
+    NotUtf8 { valid_up_to: usize },
+    #[error("payload is not valid JSON: {0}")]
+    NotJson(String),
+}
+
+impl Event {
+    /// Decodes a JSON payload; `meta` comes from the transport.
+    pub fn decode(payload: &[u8], meta: &Meta) -> Result<Event, DecodeError> {
+        if let Err(err) = std::str::from_utf8(payload) {
+            return Err(DecodeError::NotUtf8 {
+                valid_up_to: err.valid_up_to(),
+            });
+        }
+        let payload: Variable =
+            serde_json::from_slice(payload).map_err(|err| DecodeError::NotJson(err.to_string()))?;
+        Ok(Event {
+            payload: Arc::new(payload),
+            meta: Arc::new(Variable::from_serializable(meta).unwrap_or(Variable::Null)),
+            time_ms: meta.timestamp,
+        })
+    }
+
+    /// An event from already-parsed JSON, as `rules test` reads it; `meta.timestamp` may be epoch
+    /// milliseconds or an RFC 3339 string.
+    pub fn from_json(payload: serde_json::Value, meta: serde_json::Value) -> Event {
+        let time_ms = meta.get("timestamp").and_then(timestamp_ms);
+        Event {
+            payload: Arc::new(Variable::try_from(payload).unwrap_or(Variable::Null)),
+            meta: Arc::new(Variable::try_from(meta).unwrap_or(Variable::Null)),
+            time_ms,
+        }
+    }
+}
+
+fn timestamp_ms(value: &serde_json::Value) -> Option<i64> {
+    match value {
+        serde_json::Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
+        serde_json::Value::String(text) => chrono::DateTime::parse_from_rfc3339(text)
+            .ok()
+            .map(|t| t.timestamp_millis()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_json_and_keeps_meta() {
+        let meta = Meta {
+            topic: "t".into(),
+            partition: 2,
+            offset: 7,
+            key: Some("Q2".into()),
+            timestamp: Some(1_700_000_000_000),
+            headers: BTreeMap::new(),
+        };
+        let event = Event::decode(br#"{"lossPercent": 3}"#, &meta).unwrap();
+        assert_eq!(event.time_ms, Some(1_700_000_000_000));
+        assert_eq!(event.meta.as_object().unwrap()["partition"].as_number(), Some(2.0));
+    }
+
+    #[test]
+    fn rejects_non_utf8_and_non_json_payloads() {
+        let meta = Meta::default();
+        assert_eq!(
+            Event::decode(b"\xff\xfe", &meta).unwrap_err(),
+            DecodeError::NotUtf8 { valid_up_to: 0 }
+        );
+        assert!(matches!(Event::decode(b"{nope", &meta), Err(DecodeError::NotJson(_))));
+    }
+
+    #[test]
+    fn offline_timestamps_accept_millis_and_rfc3339() {
+        let a = Event::from_json(serde_json::json!({}), serde_json::json!({"timestamp": 1000}));
+        let b = Event::from_json(serde_json::json!({}), serde_json::json!({"timestamp": "1970-01-01T00:00:01Z"}));
+        assert_eq!(a.time_ms, Some(1000));
+        assert_eq!(b.time_ms, Some(1000));
+    }
+}

@@ -1,0 +1,29 @@
+//! semaphore turns network telemetry on Apache Kafka into actions.
+//!
+//! The crate is a library with a thin binary (`main.rs`). Modules, from the edges inwards:
+//!
+//! - [`cli`]: the clap command line and one file per command; the only module that prints.
+//! - [`config`]: process settings (Kafka connection, flags, environment); the only place rdkafka keys are set.
+//! - [`telemetry`]: tracing setup (human or JSON logs, verbosity).
+//! - [`kafka`]: consumer and producer plumbing on top of rdkafka.
+//! - [`event`]: an [`event::Event`] is one parsed payload plus its [`event::Meta`] (topic, partition, offset,
+//!   key, timestamp, headers).
+//! - [`rulebook`]: YAML text to raw `*Spec` structs to a validated, compiled [`rulebook::Rulebook`], with
+//!   located [`rulebook::Diagnostic`]s for every error.
+//! - [`condition`]: compiled JMESPath conditions plus the custom functions (regex, CIDR, fuzzy, time).
+//! - [`actions`]: compiled action templates and their rendering; sending lives with the dispatcher.
+//! - [`engine`]: `process(event, now) -> firings`; throttles, multi-event matches and facts. No I/O.
+//! - [`shutdown`]: signal handling and cancellation.
+//!
+//! The decision core (`rulebook`, `condition`, `engine`) is pure: it takes time as a parameter and does no I/O.
+
+pub mod actions;
+pub mod cli;
+pub mod condition;
+pub mod config;
+pub mod engine;
+pub mod event;
+pub mod kafka;
+pub mod rulebook;
+pub mod shutdown;
+pub mod telemetry;

@@ -1,0 +1,331 @@
+//! Spec to model: validates a parsed rulebook and compiles its conditions and templates, collecting
+//! every error of the file (each with a position) instead of stopping at the first. Pure: no I/O.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use super::de::{DeError, Located, from_node};
+use super::diagnostic::Diagnostic;
+use super::model::{ExecutionStrategy, KafkaSource, Offset, Rule, RuleCondition, Ruleset, Throttle, ThrottleMode};
+use super::spec::{ExecutionStrategySpec, HostsSpec, MultiConditionSpec, OffsetSpec, RuleSpec, RulesetSpec, ThrottleSpec};
+use super::yaml::{Node, NodeKind, Pos};
+use super::{duration, position};
+use crate::actions::{Action, ActionKind, TemplateSet};
+use crate::condition::Expr;
+
+/// ansible-rulebook's default for `default_events_ttl`.
+const DEFAULT_EVENTS_TTL: Duration = Duration::from_secs(2 * 3600);
+
+/// Compiles the rulesets of one file; `source` is the file text, used to place errors inside strings.
+pub(super) struct Compiler<'a> {
+    pub source: &'a str,
+    pub templates: TemplateSet,
+    pub errors: Vec<Diagnostic>,
+}
+
+impl Compiler<'_> {
+    pub fn rulesets(&mut self, root: &Node) -> Vec<Ruleset> {
+        let NodeKind::Seq(items) = &root.kind else {
+            self.errors.push(Diagnostic::new(
+                root.pos,
+                format!("a rulebook is a list of rulesets, found {}", root.type_name()),
+            ));
+            return Vec::new();
+        };
+        if items.is_empty() {
+            self.errors.push(Diagnostic::new(root.pos, "the rulebook has no rulesets"));
+        }
+        let rulesets: Vec<Ruleset> = items.iter().filter_map(|node| self.ruleset(node)).collect();
+        self.check_unique(rulesets.iter().map(|r| (&r.name, items_pos(items, &r.name))), "ruleset");
+        self.check_targets(&rulesets, items);
+        rulesets
+    }
+
+    fn ruleset(&mut self, node: &Node) -> Option<Ruleset> {
+        let spec: RulesetSpec = match from_node(node) {
+            Ok(spec) => spec,
+            Err(err) => {
+                self.push_de(node, err);
+                // Still check the rules, so one bad ruleset key does not hide their errors.
+                if let Some(NodeKind::Seq(rules)) = node.get("rules").map(|n| &n.kind) {
+                    rules.iter().for_each(|rule| drop(self.rule(rule, "?")));
+                }
+                return None;
+            }
+        };
+        let name = spec.name.value.clone();
+        let vars_json = self.vars(spec.vars.as_ref());
+        let default_events_ttl = self.duration_or(spec.default_events_ttl.as_ref(), DEFAULT_EVENTS_TTL);
+        let sources = spec.sources.iter().filter_map(|s| self.source(&s.kafka)).collect();
+        let rules: Vec<Rule> = spec.rules.iter().filter_map(|rule| self.rule(rule, &name)).collect();
+        if spec.rules.is_empty() {
+            self.errors.push(Diagnostic::new(spec.name.pos, format!("ruleset `{name}` has no rules")));
+        }
+        let rule_names = rules.iter().zip(&spec.rules).map(|(rule, node)| (&rule.name, node.pos));
+        self.check_unique(rule_names, "rule");
+        Some(Ruleset {
+            vars: to_variable(&vars_json),
+            vars_json,
+            hosts: match spec.hosts {
+                None => Vec::new(),
+                Some(HostsSpec::One(host)) => vec![host],
+                Some(HostsSpec::Many(hosts)) => hosts,
+            },
+            sources,
+            rules,
+            match_multiple_rules: spec.match_multiple_rules,
+            default_events_ttl,
+            execution_strategy: match spec.execution_strategy.unwrap_or_default() {
+                ExecutionStrategySpec::Sequential => ExecutionStrategy::Sequential,
+                ExecutionStrategySpec::Parallel => ExecutionStrategy::Parallel,
+            },
+            name,
+        })
+    }
+
+    fn vars(&mut self, node: Option<&Node>) -> serde_json::Value {
+        match node {
+            None => serde_json::Value::Object(serde_json::Map::new()),
+            Some(node) if node.entries().is_some() => node.to_json(),
+            Some(node) => {
+                self.errors.push(Diagnostic::new(
+                    node.pos,
+                    format!("`vars` must be a mapping, found {}", node.type_name()),
+                ));
+                serde_json::Value::Null
+            }
+        }
+    }
+
+    fn source(&mut self, kafka: &Located<super::spec::KafkaSourceSpec>) -> Option<KafkaSource> {
+        let spec = &kafka.value;
+        let mut topics: Vec<String> = spec.topic.iter().cloned().collect();
+        topics.extend(spec.topics.iter().cloned());
+        if topics.is_empty() {
+            self.errors.push(Diagnostic::new(kafka.pos, "a kafka source needs `topic` or `topics`"));
+            return None;
+        }
+        Some(KafkaSource {
+            topics,
+            group_id: spec.group_id.clone(),
+            offset: match spec.offset {
+                Some(OffsetSpec::Latest) => Offset::Latest,
+                Some(OffsetSpec::Earliest) | None => Offset::Earliest,
+            },
+        })
+    }
+
+    fn rule(&mut self, node: &Node, ruleset: &str) -> Option<Rule> {
+        let spec: RuleSpec = match from_node(node) {
+            Ok(spec) => spec,
+            Err(err) => {
+                self.push_de(node, err);
+                return None;
+            }
+        };
+        let label = format!("{ruleset}/{}", spec.name.value);
+        let condition = self.condition(&spec.condition);
+        let throttle = spec.throttle.as_ref().and_then(|t| self.throttle(t));
+        let multi = condition.as_ref().is_some_and(|c| !matches!(c, RuleCondition::Single(_)));
+        if spec.throttle.is_some() && multi {
+            let pos = spec.throttle.as_ref().map_or(node.pos, |t| t.pos);
+            self.errors.push(Diagnostic::new(pos, "`throttle` works only with a single condition, as in ansible-rulebook"));
+        }
+        let actions = self.actions(node, &spec, &label);
+        Some(Rule {
+            name: spec.name.value,
+            enabled: spec.enabled,
+            condition: condition?,
+            throttle,
+            actions: actions?,
+        })
+    }
+
+    fn actions(&mut self, node: &Node, spec: &RuleSpec, label: &str) -> Option<Vec<Action>> {
+        let nodes: Vec<&Node> = match (&spec.action, &spec.actions) {
+            (Some(_), Some(_)) => {
+                self.errors.push(Diagnostic::new(node.pos, "a rule has `action` or `actions`, not both"));
+                return None;
+            }
+            (None, None) => {
+                self.errors.push(Diagnostic::new(spec.name.pos, "a rule needs `action` or `actions`"));
+                return None;
+            }
+            (Some(one), None) => vec![one],
+            (None, Some(list)) => list.iter().collect(),
+        };
+        if nodes.is_empty() {
+            self.errors.push(Diagnostic::new(node.pos, "`actions` is empty"));
+        }
+        let mut actions = Vec::new();
+        for (index, action_node) in nodes.into_iter().enumerate() {
+            match Action::compile(action_node, &mut self.templates, &format!("{label}/{index}")) {
+                Ok(action) => actions.push(action),
+                Err(errors) => self.errors.extend(errors),
+            }
+        }
+        Some(actions)
+    }
+
+    fn condition(&mut self, node: &Node) -> Option<RuleCondition> {
+        match &node.kind {
+            NodeKind::Str(_) | NodeKind::Bool(_) => self.expr_node(node).map(RuleCondition::Single),
+            NodeKind::Map(_) => self.multi_condition(node),
+            _ => {
+                self.errors.push(Diagnostic::new(
+                    node.pos,
+                    format!("a condition is a JMESPath string or a mapping with all/any/not_all, found {}", node.type_name()),
+                ));
+                None
+            }
+        }
+    }
+
+    fn multi_condition(&mut self, node: &Node) -> Option<RuleCondition> {
+        let spec: MultiConditionSpec = match from_node(node) {
+            Ok(spec) => spec,
+            Err(err) => {
+                self.push_de(node, err);
+                return None;
+            }
+        };
+        let timeout = spec.timeout.as_ref().and_then(|t| self.duration(t));
+        match (spec.all, spec.any, spec.not_all) {
+            (Some(all), None, None) => Some(RuleCondition::All {
+                conditions: self.exprs(&all)?,
+                timeout,
+            }),
+            (None, Some(any), None) => Some(RuleCondition::Any(self.exprs(&any)?)),
+            (None, None, Some(not_all)) => {
+                let Some(timeout) = timeout else {
+                    self.errors.push(Diagnostic::new(node.pos, "`not_all` needs a `timeout`"));
+                    return None;
+                };
+                Some(RuleCondition::NotAll {
+                    conditions: self.exprs(&not_all)?,
+                    timeout,
+                })
+            }
+            _ => {
+                self.errors.push(Diagnostic::new(node.pos, "a condition mapping has exactly one of `all`, `any`, `not_all`"));
+                None
+            }
+        }
+    }
+
+    fn exprs(&mut self, items: &[Located<String>]) -> Option<Vec<Expr>> {
+        if items.is_empty() {
+            self.errors.push(Diagnostic::new(Pos::default(), "the condition list is empty"));
+        }
+        let compiled: Vec<Option<Expr>> = items.iter().map(|item| self.expr(&item.value, item.pos)).collect();
+        compiled.into_iter().collect()
+    }
+
+    fn expr_node(&mut self, node: &Node) -> Option<Expr> {
+        match &node.kind {
+            NodeKind::Str(text) => self.expr(text, node.pos),
+            NodeKind::Bool(b) => self.expr(&format!("`{b}`"), node.pos),
+            _ => None,
+        }
+    }
+
+    fn expr(&mut self, text: &str, pos: Pos) -> Option<Expr> {
+        match Expr::compile(text) {
+            Ok(expr) => Some(expr),
+            Err(err) => {
+                let at = position::inside_scalar(self.source, pos, text, err.offset());
+                self.errors.push(Diagnostic::new(at, err.to_string()));
+                None
+            }
+        }
+    }
+
+    fn throttle(&mut self, located: &Located<ThrottleSpec>) -> Option<Throttle> {
+        let spec = &located.value;
+        let modes = [&spec.once_within, &spec.once_after, &spec.accumulate_within];
+        if modes.iter().filter(|m| m.is_some()).count() != 1 {
+            self.errors.push(Diagnostic::new(
+                located.pos,
+                "`throttle` needs exactly one of `once_within`, `once_after`, `accumulate_within`",
+            ));
+            return None;
+        }
+        let group_by: Vec<Option<Expr>> = spec.group_by.iter().map(|g| self.expr(&g.value, g.pos)).collect();
+        let mode = if let Some(window) = &spec.once_within {
+            ThrottleMode::OnceWithin(self.duration(window)?)
+        } else if let Some(window) = &spec.once_after {
+            ThrottleMode::OnceAfter(self.duration(window)?)
+        } else {
+            let window = spec.accumulate_within.as_ref().and_then(|w| self.duration(w))?;
+            let Some(threshold) = &spec.threshold else {
+                self.errors.push(Diagnostic::new(located.pos, "`accumulate_within` needs a `threshold`"));
+                return None;
+            };
+            ThrottleMode::AccumulateWithin {
+                window,
+                threshold: threshold.value.max(1),
+            }
+        };
+        Some(Throttle {
+            mode,
+            group_by: group_by.into_iter().collect::<Option<_>>()?,
+        })
+    }
+
+    fn duration(&mut self, value: &Located<serde_json::Value>) -> Option<Duration> {
+        match duration::parse(&value.value) {
+            Ok(d) => Some(d),
+            Err(message) => {
+                self.errors.push(Diagnostic::new(value.pos, message));
+                None
+            }
+        }
+    }
+
+    fn duration_or(&mut self, value: Option<&Located<serde_json::Value>>, default: Duration) -> Duration {
+        value.and_then(|v| self.duration(v)).unwrap_or(default)
+    }
+
+    fn push_de(&mut self, node: &Node, err: DeError) {
+        self.errors
+            .push(Diagnostic::new(err.pos.unwrap_or(node.pos), err.message).with_width(err.width));
+    }
+
+    fn check_unique<'n>(&mut self, names: impl Iterator<Item = (&'n String, Pos)>, what: &str) {
+        let mut seen = HashSet::new();
+        for (name, pos) in names {
+            if !seen.insert(name.clone()) {
+                self.errors.push(Diagnostic::new(pos, format!("duplicate {what} name `{name}`")));
+            }
+        }
+    }
+
+    /// `set_fact`, `retract_fact` and `post_event` may name another ruleset: it must exist.
+    fn check_targets(&mut self, rulesets: &[Ruleset], items: &[Node]) {
+        let names: Vec<&str> = rulesets.iter().map(|r| r.name.as_str()).collect();
+        for action in rulesets.iter().flat_map(|r| &r.rules).flat_map(|rule| &rule.actions) {
+            let engine = matches!(action.kind, ActionKind::SetFact | ActionKind::RetractFact | ActionKind::PostEvent);
+            if let Some(target) = action.target.ruleset.as_deref().filter(|_| engine)
+                && !names.contains(&target)
+            {
+                let hint = super::suggest::closest(target, &names)
+                    .map(|n| format!(", did you mean `{n}`?"))
+                    .unwrap_or_default();
+                self.errors.push(Diagnostic::new(action.pos, format!("no ruleset named `{target}`{hint}")));
+            }
+        }
+        let _ = items;
+    }
+}
+
+fn items_pos(items: &[Node], name: &str) -> Pos {
+    items
+        .iter()
+        .rev()
+        .find_map(|item| item.get("name").filter(|n| n.kind == NodeKind::Str(name.to_owned())).map(|n| n.pos))
+        .unwrap_or_default()
+}
+
+fn to_variable(value: &serde_json::Value) -> jmespath::Rcvar {
+    std::sync::Arc::new(jmespath::Variable::try_from(value).unwrap_or(jmespath::Variable::Null))
+}

@@ -1,0 +1,65 @@
+//! Rulebooks: YAML text to raw `*Spec` structs ([`spec`]) to a validated, compiled [`Rulebook`]
+//! ([`model`]). Every problem of a file is reported at once as a located [`Diagnostic`]. This module
+//! does not evaluate events; the engine does.
+
+pub mod de;
+mod compile;
+mod diagnostic;
+mod duration;
+pub mod model;
+mod position;
+pub mod spec;
+pub mod suggest;
+pub mod yaml;
+
+pub use diagnostic::{Diagnostic, Diagnostics};
+pub use model::{Rule, RuleCondition, Rulebook, Ruleset, Throttle, ThrottleMode};
+pub use yaml::{Node, NodeKind, Pos};
+
+use crate::actions::TemplateSet;
+
+/// Parses and compiles rulebook text; `file` is the name used in messages.
+pub fn compile(file: &str, source: &str) -> Result<Rulebook, Diagnostics> {
+    let fail = |items| Diagnostics {
+        file: file.to_owned(),
+        source: source.to_owned(),
+        items,
+    };
+    let root = yaml::parse(source).map_err(|err| fail(vec![Diagnostic::new(err.pos, err.message)]))?;
+    let mut compiler = compile::Compiler {
+        source,
+        templates: TemplateSet::default(),
+        errors: Vec::new(),
+    };
+    let rulesets = compiler.rulesets(&root);
+    if !compiler.errors.is_empty() {
+        let mut items = compiler.errors;
+        items.sort_by_key(|d| d.pos);
+        return Err(fail(items));
+    }
+    Ok(Rulebook {
+        rulesets,
+        templates: compiler.templates,
+    })
+}
+
+/// Reads and compiles a rulebook file.
+pub fn load(path: &std::path::Path) -> Result<Rulebook, LoadError> {
+    let source = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    compile(&path.display().to_string(), &source).map_err(LoadError::Invalid)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Invalid(Diagnostics),
+}

@@ -1,0 +1,87 @@
+//! The compiled rulebook: validated, with conditions and templates compiled. These are the only
+//! rulebook types that reach the event path; they hold no YAML and no raw text to re-parse.
+
+use std::time::Duration;
+
+use jmespath::Rcvar;
+
+use crate::actions::{Action, TemplateSet};
+use crate::condition::Expr;
+
+/// A whole rulebook file, ready to evaluate events.
+#[derive(Debug)]
+pub struct Rulebook {
+    pub rulesets: Vec<Ruleset>,
+    pub templates: TemplateSet,
+}
+
+#[derive(Debug)]
+pub struct Ruleset {
+    pub name: String,
+    pub hosts: Vec<String>,
+    pub sources: Vec<KafkaSource>,
+    /// `vars` as a JMESPath value for conditions and as JSON for templates.
+    pub vars: Rcvar,
+    pub vars_json: serde_json::Value,
+    pub rules: Vec<Rule>,
+    pub match_multiple_rules: bool,
+    /// How long partial multi-event matches are kept (ansible-rulebook's default: 2 hours).
+    pub default_events_ttl: Duration,
+    pub execution_strategy: ExecutionStrategy,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExecutionStrategy {
+    Sequential,
+    Parallel,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Offset {
+    Earliest,
+    Latest,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct KafkaSource {
+    pub topics: Vec<String>,
+    pub group_id: Option<String>,
+    pub offset: Offset,
+}
+
+#[derive(Debug)]
+pub struct Rule {
+    pub name: String,
+    pub enabled: bool,
+    pub condition: RuleCondition,
+    pub throttle: Option<Throttle>,
+    pub actions: Vec<Action>,
+}
+
+/// A rule's condition, with ansible-rulebook's multi-event forms.
+#[derive(Debug)]
+pub enum RuleCondition {
+    Single(Expr),
+    /// Every sub-condition, each met by a different event, within `timeout`.
+    All { conditions: Vec<Expr>, timeout: Option<Duration> },
+    /// The first event that meets any sub-condition.
+    Any(Vec<Expr>),
+    /// Fires when the sub-conditions are not all met within `timeout` of the first.
+    NotAll { conditions: Vec<Expr>, timeout: Duration },
+}
+
+#[derive(Debug)]
+pub struct Throttle {
+    pub mode: ThrottleMode,
+    pub group_by: Vec<Expr>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThrottleMode {
+    /// Fire on the first match per group, then stay quiet for the window.
+    OnceWithin(Duration),
+    /// Collect matches per group and fire once when the window ends.
+    OnceAfter(Duration),
+    /// Fire when `threshold` matches per group arrive within the window.
+    AccumulateWithin { window: Duration, threshold: u64 },
+}

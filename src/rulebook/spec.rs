@@ -1,0 +1,124 @@
+//! The raw rulebook input, as written: serde structs named `*Spec`, every one with `deny_unknown_fields`.
+//! Values that need a later stage (conditions, action lists, vars) stay as located [`Node`]s; nothing
+//! here is validated beyond shape. The compiler turns these into the types in [`super::model`].
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::de::Located;
+use super::yaml::Node;
+
+/// One ruleset: a named group of rules with its event sources and variables.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulesetSpec {
+    pub name: Located<String>,
+    /// Ansible host pattern for `run_playbook`; accepted for ansible-rulebook compatibility.
+    #[serde(default)]
+    pub hosts: Option<HostsSpec>,
+    #[serde(default)]
+    pub sources: Vec<SourceSpec>,
+    #[serde(default)]
+    pub vars: Option<Node>,
+    pub rules: Vec<Node>,
+    #[serde(default)]
+    pub match_multiple_rules: bool,
+    #[serde(default)]
+    pub default_events_ttl: Option<Located<Value>>,
+    #[serde(default)]
+    pub execution_strategy: Option<ExecutionStrategySpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum HostsSpec {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExecutionStrategySpec {
+    #[default]
+    Sequential,
+    Parallel,
+}
+
+/// An event source. Only Kafka exists; the key names the plugin as in ansible-rulebook.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceSpec {
+    #[serde(default)]
+    pub name: Option<String>,
+    pub kafka: Located<KafkaSourceSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KafkaSourceSpec {
+    #[serde(default)]
+    pub topic: Option<String>,
+    #[serde(default)]
+    pub topics: Vec<String>,
+    #[serde(default)]
+    pub group_id: Option<String>,
+    #[serde(default)]
+    pub offset: Option<OffsetSpec>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OffsetSpec {
+    Earliest,
+    Latest,
+}
+
+/// One rule. `condition` and the actions are kept raw: each has several shapes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    pub name: Located<String>,
+    pub condition: Node,
+    #[serde(default)]
+    pub action: Option<Node>,
+    #[serde(default)]
+    pub actions: Option<Vec<Node>>,
+    #[serde(default = "enabled_by_default")]
+    pub enabled: bool,
+    #[serde(default)]
+    pub throttle: Option<Located<ThrottleSpec>>,
+}
+
+fn enabled_by_default() -> bool {
+    true
+}
+
+/// `all:` / `any:` / `not_all:` with an optional `timeout:`; exactly one of the three lists.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MultiConditionSpec {
+    #[serde(default)]
+    pub all: Option<Vec<Located<String>>>,
+    #[serde(default)]
+    pub any: Option<Vec<Located<String>>>,
+    #[serde(default)]
+    pub not_all: Option<Vec<Located<String>>>,
+    #[serde(default)]
+    pub timeout: Option<Located<Value>>,
+}
+
+/// ansible-rulebook's throttle block; `group_by_attributes` is accepted as the EDA spelling of `group_by`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThrottleSpec {
+    #[serde(default)]
+    pub once_within: Option<Located<Value>>,
+    #[serde(default)]
+    pub once_after: Option<Located<Value>>,
+    #[serde(default)]
+    pub accumulate_within: Option<Located<Value>>,
+    #[serde(default)]
+    pub threshold: Option<Located<u64>>,
+    #[serde(default, alias = "group_by_attributes")]
+    pub group_by: Vec<Located<String>>,
+}
