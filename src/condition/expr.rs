@@ -128,7 +128,8 @@ fn check_functions(ast: &Ast) -> Result<(), CompileError> {
 fn check_call(offset: usize, name: &str, args: &[Ast]) -> Result<(), CompileError> {
     if RUNTIME.get_function(name).is_none() {
         return Err(CompileError::UnknownFunction {
-            offset,
+            // The parser records the offset of the `(`; point at the name instead.
+            offset: offset.saturating_sub(name.chars().count()),
             name: name.to_owned(),
             suggestion: suggest_function(name),
         });

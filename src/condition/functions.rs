@@ -56,7 +56,9 @@ pub fn check_literal_argument(
     let value = Rcvar::new(Variable::try_from(literal).ok()?);
     if !expected.is_valid(&value) {
         let given = value.get_type();
-        return Some(format!("{name}: argument {index} expects {expected}, given {given}"));
+        return Some(format!(
+            "{name}: argument {index} expects {expected}, given {given}"
+        ));
     }
     check_value(name, index, &value)
         .err()
@@ -90,7 +92,11 @@ fn definition(name: &str) -> Option<Definition> {
         "cidr_contains" => (vec![Text, Text], None, network::cidr_contains),
         "fuzzy_ratio" => (vec![Text, Text], None, strings::fuzzy_ratio),
         "partial_ratio" => (vec![Text, Text], None, strings::partial_ratio),
-        "to_epoch" => (vec![ArgumentType::Union(vec![Text, Number])], None, clock::to_epoch),
+        "to_epoch" => (
+            vec![ArgumentType::Union(vec![Text, Number])],
+            None,
+            clock::to_epoch,
+        ),
         "now" => (vec![], None, clock::now),
         "lower" => (vec![Text], None, strings::lower),
         "upper" => (vec![Text], None, strings::upper),
@@ -216,19 +222,34 @@ mod tests {
     #[test]
     fn too_many_arguments_are_rejected() {
         let message = error("regex_match('a', 'a', `true`, `true`)", "{}");
-        assert!(message.contains("Too many arguments: expected 3, found 4"), "{message}");
+        assert!(
+            message.contains("Too many arguments: expected 3, found 4"),
+            "{message}"
+        );
         let message = error("lower('a', 'b')", "{}");
-        assert!(message.contains("Too many arguments: expected 1, found 2"), "{message}");
+        assert!(
+            message.contains("Too many arguments: expected 1, found 2"),
+            "{message}"
+        );
     }
 
     #[test]
     fn wrong_argument_types_are_rejected_by_the_signature() {
         let message = error("lower(`5`)", "{}");
-        assert!(message.contains("Argument 0 expects type string, given number"), "{message}");
+        assert!(
+            message.contains("Argument 0 expects type string, given number"),
+            "{message}"
+        );
         let message = error("regex_search('a', 'a', 'yes')", "{}");
-        assert!(message.contains("Argument 2 expects type boolean, given string"), "{message}");
+        assert!(
+            message.contains("Argument 2 expects type boolean, given string"),
+            "{message}"
+        );
         let message = error("to_epoch(`true`)", "{}");
-        assert!(message.contains("expects type string|number, given boolean"), "{message}");
+        assert!(
+            message.contains("expects type string|number, given boolean"),
+            "{message}"
+        );
     }
 
     #[test]
@@ -241,12 +262,42 @@ mod tests {
     #[test]
     fn literal_checks_report_what_can_never_work() {
         let cases = [
-            ("regex_match", 1, json!("a("), "regex_match: argument 1 expects regex, given \"a(\""),
-            ("regex_search", 1, json!(5), "regex_search: argument 1 expects string, given number"),
-            ("cidr_contains", 0, json!("10.0.0.0/33"), "cidr_contains: argument 0 expects CIDR"),
-            ("cidr_contains", 1, json!("10.0.0.256"), "cidr_contains: argument 1 expects IP address"),
-            ("to_epoch", 0, json!("soon"), "to_epoch: argument 0 expects timestamp"),
-            ("split", 1, json!(""), "split: argument 1 expects non-empty separator"),
+            (
+                "regex_match",
+                1,
+                json!("a("),
+                "regex_match: argument 1 expects regex, given \"a(\"",
+            ),
+            (
+                "regex_search",
+                1,
+                json!(5),
+                "regex_search: argument 1 expects string, given number",
+            ),
+            (
+                "cidr_contains",
+                0,
+                json!("10.0.0.0/33"),
+                "cidr_contains: argument 0 expects CIDR",
+            ),
+            (
+                "cidr_contains",
+                1,
+                json!("10.0.0.256"),
+                "cidr_contains: argument 1 expects IP address",
+            ),
+            (
+                "to_epoch",
+                0,
+                json!("soon"),
+                "to_epoch: argument 0 expects timestamp",
+            ),
+            (
+                "split",
+                1,
+                json!(""),
+                "split: argument 1 expects non-empty separator",
+            ),
         ];
         for (name, index, literal, start) in cases {
             let message = check_literal_argument(name, index, &literal).unwrap_or_default();
@@ -269,7 +320,11 @@ mod tests {
             ("no_such_function", 0, json!("x")),
         ];
         for (name, index, literal) in cases {
-            assert_eq!(check_literal_argument(name, index, &literal), None, "{name} {literal}");
+            assert_eq!(
+                check_literal_argument(name, index, &literal),
+                None,
+                "{name} {literal}"
+            );
         }
     }
 

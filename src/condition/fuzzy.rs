@@ -98,6 +98,8 @@ impl Pattern {
         1.0 - distance as f64 / total as f64
     }
 
+    /// Each step is `V = (V + (V & M)) | (V & !M)` over multi-word integers; the zero bits of `V` end up
+    /// counting the common subsequence.
     fn lcs(&self, text: &[char]) -> usize {
         let mut v = vec![u64::MAX; self.len.div_ceil(64)];
         for mask in text.iter().filter_map(|c| self.masks.get(c)) {
@@ -153,7 +155,10 @@ fn matching_blocks(a: &[char], b: &[char]) -> Vec<Block> {
             Edit::Replace => (op.src + 1, op.dest + 1),
         };
     }
-    let len = a.len().saturating_sub(src).min(b.len().saturating_sub(dest));
+    let len = a
+        .len()
+        .saturating_sub(src)
+        .min(b.len().saturating_sub(dest));
     if len > 0 {
         blocks.push(Block { src, dest, len });
     }
@@ -170,7 +175,12 @@ fn matching_blocks(a: &[char], b: &[char]) -> Vec<Block> {
 fn editops(a: &[char], b: &[char]) -> Vec<EditOp> {
     let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
     let (a, b) = (&a[prefix..], &b[prefix..]);
-    let suffix = a.iter().rev().zip(b.iter().rev()).take_while(|(x, y)| x == y).count();
+    let suffix = a
+        .iter()
+        .rev()
+        .zip(b.iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
     let (a, b) = (&a[..a.len() - suffix], &b[..b.len() - suffix]);
     let deltas = Deltas::new(a, b);
     let mut ops = Vec::new();
@@ -252,7 +262,7 @@ mod tests {
 
     /// (a, b, fuzz.ratio, fuzz.partial_ratio) from fuzzywuzzy 0.18.0 with python-Levenshtein 0.27.5
     /// (rapidfuzz 3.14.6) on CPython 3.11. Rows marked `difflib` score otherwise without python-Levenshtein;
-    /// the 40-character rows are float-rounding cases (exactly 2.5 and 7.5 in rationals).
+    /// the `x`/`y` rows score exactly 12.5, 37.5, 62.5 and 87.5, which Python rounds half to even.
     const PYTHON: &[(&str, &str, u8, u8)] = &[
         ("", "", 100, 100),
         ("", "abc", 0, 0),
@@ -262,10 +272,14 @@ mod tests {
         ("fuzzy wuzzy was a bear", "wuzzy fuzzy was a bear", 91, 91),
         ("new york mets", "new york meats", 96, 92),
         ("YANKEES", "NEW YORK YANKEES", 61, 100),
-        ("new york mets vs atlanta braves", "atlanta braves vs new york mets", 45, 48), // difflib: (45, 45)
+        (
+            "new york mets vs atlanta braves",
+            "atlanta braves vs new york mets",
+            45,
+            48,
+        ), // difflib: (45, 45)
         ("abcd", "dcba", 25, 29), // difflib: (25, 40)
         ("ab", "ba", 50, 67),
-        ("a", "b", 0, 0),
         ("ab", "abcdef", 50, 100),
         ("abc", "xabcx", 75, 100),
         ("abcd", "XXXbcdeEEE", 43, 75),
@@ -280,36 +294,30 @@ mod tests {
         ("日本語", "日本", 80, 100),
         ("Straße", "STRASSE", 15, 17),
         ("😀 ok", "😀 okay", 80, 100),
-        ("Ωmega", "omega", 80, 80),
-        ("abcde", "abxde", 80, 80),
-        ("abc", "abd", 67, 67),
         ("abcdefgh", "abcdxxxx", 50, 50),
         ("abcdefghij", "abcdefghi", 95, 100),
         ("aaaa", "aa", 67, 100),
-        ("aabb", "abab", 75, 75),
         ("kitten", "sitting", 62, 67),
-        ("flaw", "lawn", 75, 75),
         ("1234567", "7654321", 14, 14), // difflib: (14, 25)
         ("a b c", "abc", 75, 67),
         ("   ", " ", 50, 100),
         ("loss 5%", "loss 50%", 93, 86),
-        ("switch", "swtich", 83, 83),
         ("10.0.0.1", "10.0.0.10", 94, 100),
-        ("the quick brown fox", "the quick brown fox jumps over the lazy dog", 61, 100),
+        (
+            "the quick brown fox",
+            "the quick brown fox jumps over the lazy dog",
+            61,
+            100,
+        ),
         ("xyz", "the quick brown fox", 9, 33), // difflib: (9, 50)
-        ("abcdefg", "gfedcba", 14, 14), // difflib: (14, 25)
+        ("abcdefg", "gfedcba", 14, 14),        // difflib: (14, 25)
         ("hello world", "world hello", 45, 45), // difflib: (45, 62)
         ("test", "testing testing", 42, 100),
         ("ab", "aXb", 80, 50),
-        ("abcdefghijklmnopqrst", "abcdefghijklmnopqrsX", 95, 95),
-        ("acbd", "abcd", 75, 75),
         ("axxxxxxx", "ayyyyyyy", 12, 12),
         ("abcxxxxx", "abcyyyyy", 38, 38),
         ("abcdexxx", "abcdeyyy", 62, 62),
         ("abcdefgx", "abcdefgy", 88, 88),
-        ("axxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ayyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy", 3, 3), // difflib: (2, 2)
-        ("abcxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "abcyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy", 7, 7), // difflib: (8, 8)
-        ("abcxxxxxxxxxxxxxxxxxxxxxxxxxxx", "abcyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy", 7, 10), // difflib: (8, 10)
     ];
 
     #[test]
@@ -322,8 +330,29 @@ mod tests {
     #[test]
     fn partial_ratio_matches_python_fuzzywuzzy() {
         for (a, b, _, expected) in PYTHON {
-            assert_eq!(partial_ratio(a, b), *expected, "partial_ratio({a:?}, {b:?})");
+            assert_eq!(
+                partial_ratio(a, b),
+                *expected,
+                "partial_ratio({a:?}, {b:?})"
+            );
         }
+    }
+
+    #[test]
+    fn rounds_the_floating_point_score_as_python_does() {
+        // In rationals both score exactly x.5, but 100 · (1 − 78/80) is 2.5000000000000018 and
+        // 100 · (1 − 74/80) is 7.499999999999996 in floating point: Python says 3 and 7 (difflib: 2 and 8).
+        let padded =
+            |common: &str, fill: &str| format!("{common}{}", fill.repeat(40 - common.len()));
+        for (common, expected) in [("a", 3), ("abc", 7)] {
+            let (a, b) = (padded(common, "x"), padded(common, "y"));
+            assert_eq!((ratio(&a, &b), partial_ratio(&a, &b)), (expected, expected));
+        }
+        let (a, b) = (
+            "abc".to_owned() + &"x".repeat(27),
+            "abc".to_owned() + &"y".repeat(47),
+        );
+        assert_eq!((ratio(&a, &b), partial_ratio(&a, &b)), (7, 10));
     }
 
     #[test]

@@ -15,7 +15,7 @@ pub(super) fn to_epoch(args: &[Rcvar]) -> Result<Variable, BadArgument> {
     Ok(seconds(epoch(text(args, 0)?)?))
 }
 
-/// `now()`: the evaluation clock set by `with_clock`, in seconds since the Unix epoch.
+/// `now()`: the clock the engine sets with `with_clock`, in epoch seconds (system time if unset).
 pub(super) fn now(_args: &[Rcvar]) -> Result<Variable, BadArgument> {
     Ok(seconds(time::now()))
 }
@@ -48,7 +48,10 @@ mod tests {
             ("to_epoch('2026-11-25')", json!(1_795_564_800.0)),
             ("to_epoch(epoch)", json!(1_795_600_800)),
             ("to_epoch(frac)", json!(1.5)),
-            ("to_epoch(ts) > to_epoch('2026-11-25T09:59:59Z')", json!(true)),
+            (
+                "to_epoch(ts) > to_epoch('2026-11-25T09:59:59Z')",
+                json!(true),
+            ),
         ];
         for (expression, expected) in cases {
             assert_eq!(eval(expression, data), expected, "{expression}");
@@ -63,7 +66,10 @@ mod tests {
         let message = error("to_epoch('1795600800')", "{}");
         assert!(message.contains(r#"given "1795600800""#), "{message}");
         let message = error("to_epoch(`null`)", "{}");
-        assert!(message.contains("expects type string|number, given null"), "{message}");
+        assert!(
+            message.contains("expects type string|number, given null"),
+            "{message}"
+        );
     }
 
     #[test]
@@ -74,13 +80,18 @@ mod tests {
             assert_eq!(eval("now()", "{}"), json!(1_795_600_800.0));
             assert_eq!(eval(overdue, data), json!(true));
         });
-        with_clock(1_795_600_799.5, || assert_eq!(eval(overdue, data), json!(false)));
+        with_clock(1_795_600_799.5, || {
+            assert_eq!(eval(overdue, data), json!(false))
+        });
         with_clock(f64::NAN, || assert_eq!(eval("now()", "{}"), json!(null)));
     }
 
     #[test]
     fn now_takes_no_arguments() {
         let message = error("now(`1`)", "{}");
-        assert!(message.contains("Too many arguments: expected 0, found 1"), "{message}");
+        assert!(
+            message.contains("Too many arguments: expected 0, found 1"),
+            "{message}"
+        );
     }
 }

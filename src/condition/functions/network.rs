@@ -76,11 +76,23 @@ mod tests {
     #[test]
     fn invalid_values_are_named() {
         let cases = [
-            ("cidr_contains('10.0.0.0/33', '10.0.0.1')", r#"Argument 0 expects type CIDR network, given "10.0.0.0/33""#),
+            (
+                "cidr_contains('10.0.0.0/33', '10.0.0.1')",
+                r#"Argument 0 expects type CIDR network, given "10.0.0.0/33""#,
+            ),
             ("cidr_contains('lan', '10.0.0.1')", r#"given "lan""#),
-            ("cidr_contains('10.0.0.0/8', '10.0.0.256')", r#"Argument 1 expects type IP address, given "10.0.0.256""#),
-            ("cidr_contains('10.0.0.0/8', '10.0.0.0/8')", r#"given "10.0.0.0/8""#),
-            ("cidr_contains('10.0.0.0/8', ' 10.0.0.1')", r#"given " 10.0.0.1""#),
+            (
+                "cidr_contains('10.0.0.0/8', '10.0.0.256')",
+                r#"Argument 1 expects type IP address, given "10.0.0.256""#,
+            ),
+            (
+                "cidr_contains('10.0.0.0/8', '10.0.0.0/8')",
+                r#"given "10.0.0.0/8""#,
+            ),
+            (
+                "cidr_contains('10.0.0.0/8', ' 10.0.0.1')",
+                r#"given " 10.0.0.1""#,
+            ),
         ];
         for (expression, expected) in cases {
             let message = error(expression, "{}");

@@ -57,13 +57,20 @@ pub(super) fn comparable(text: &str, position: usize) -> Result<&str, BadArgumen
     let length = text.chars().count();
     if length > MAX_CHARS {
         let expected = format!("string of at most {MAX_CHARS} characters");
-        return Err(BadArgument::new(position, expected, format!("{length} characters")));
+        return Err(BadArgument::new(
+            position,
+            expected,
+            format!("{length} characters"),
+        ));
     }
     Ok(text)
 }
 
 fn comparable_pair(args: &[Rcvar]) -> Result<(&str, &str), BadArgument> {
-    Ok((comparable(text(args, 0)?, 0)?, comparable(text(args, 1)?, 1)?))
+    Ok((
+        comparable(text(args, 0)?, 0)?,
+        comparable(text(args, 1)?, 1)?,
+    ))
 }
 
 fn score(percent: u8) -> Variable {
@@ -119,7 +126,10 @@ mod tests {
             ("replace('aaa', 'aa', 'b')", json!("ba")),
             ("replace('abc', '', '-')", json!("-a-b-c-")),
             ("replace('abc', 'x', 'y')", json!("abc")),
-            ("replace('GigabitEthernet0/1', 'GigabitEthernet', 'Gi')", json!("Gi0/1")),
+            (
+                "replace('GigabitEthernet0/1', 'GigabitEthernet', 'Gi')",
+                json!("Gi0/1"),
+            ),
         ];
         for (expression, expected) in cases {
             assert_eq!(eval(expression, "{}"), expected, "{expression}");
@@ -131,7 +141,10 @@ mod tests {
         let data = r#"{"a": "new york mets", "b": "new york meats"}"#;
         assert_eq!(eval("fuzzy_ratio(a, b)", data), json!(96));
         assert_eq!(eval("partial_ratio(a, b)", data), json!(92));
-        assert_eq!(eval("partial_ratio('YANKEES', 'NEW YORK YANKEES')", "{}"), json!(100));
+        assert_eq!(
+            eval("partial_ratio('YANKEES', 'NEW YORK YANKEES')", "{}"),
+            json!(100)
+        );
         assert_eq!(eval("fuzzy_ratio('', '')", "{}"), json!(100));
         assert_eq!(eval("fuzzy_ratio(a, b) >= `90`", data), json!(true));
     }
@@ -141,7 +154,8 @@ mod tests {
         let long = "x".repeat(MAX_CHARS + 1);
         let data = json!({ "long": long }).to_string();
         let message = error("partial_ratio('x', long)", &data);
-        let expected = "Argument 1 expects type string of at most 2047 characters, given 2048 characters";
+        let expected =
+            "Argument 1 expects type string of at most 2047 characters, given 2048 characters";
         assert!(message.contains(expected), "{message}");
         let at_limit = json!({ "s": "x".repeat(MAX_CHARS) }).to_string();
         assert_eq!(eval("fuzzy_ratio(s, s)", &at_limit), json!(100));
@@ -150,6 +164,9 @@ mod tests {
     #[test]
     fn fuzzy_rejects_non_strings() {
         let message = error("fuzzy_ratio('a', `null`)", "{}");
-        assert!(message.contains("Argument 1 expects type string, given null"), "{message}");
+        assert!(
+            message.contains("Argument 1 expects type string, given null"),
+            "{message}"
+        );
     }
 }
