@@ -366,7 +366,7 @@ ensure_certs() {
 
 print_env() { cat "$ENV_FILE"; }
 
-# True when a broker of this state dir is up, answering, and was started in the requested mode.
+# True when a broker of this state dir runs, has finished starting (env file written) and answers.
 running_and_ready() {
   local pid port
   pid=$(broker_pid) || return 1
@@ -521,6 +521,7 @@ cmd_stop() {
 }
 
 cmd_status() {
+  local pid
   if running_and_ready; then
     log "running (pid $(broker_pid)), state in $STATE_DIR"
     print_env

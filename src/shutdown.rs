@@ -69,9 +69,11 @@ impl ShutdownSignal {
     /// Resolves when a stop is asked for (at once if it already was). Cancellation-safe, for `select!`.
     /// Never resolves if the [`Shutdown`] was dropped before any stop was asked for.
     pub async fn requested(&mut self) -> ShutdownReason {
-        match self.state.wait_for(Option::is_some).await {
-            Ok(reason) => reason.expect("wait_for returned only once the reason is set"),
-            Err(_closed) => std::future::pending().await,
+        let reason = self.state.wait_for(Option::is_some).await.map(|reason| *reason);
+        match reason {
+            Ok(Some(reason)) => reason,
+            // The sender is gone (`Ok(None)` cannot happen: `wait_for` returns once the reason is set).
+            Ok(None) | Err(_) => std::future::pending().await,
         }
     }
 

@@ -54,8 +54,9 @@ pub struct ConsumeArgs {
     /// After each line, print the whole value: pretty-printed if it is JSON, else as text.
     #[arg(short, long)]
     verbose: bool,
+    /// Boxed to keep `Command` small (clippy::large_enum_variant); the settings are large and read once.
     #[command(flatten)]
-    kafka: KafkaConnectionConfig,
+    kafka: Box<KafkaConnectionConfig>,
 }
 
 /// Runs `semaphore consume` to completion; exit 0 also when stopped by a signal.

@@ -80,7 +80,6 @@ impl Consumer {
                 Ok(())
             }
             Err(source) => Err(KafkaError::StoreOffset {
-                group: self.group.clone(),
                 topic: record.topic.clone(),
                 partition: record.partition,
                 offset: record.offset,

@@ -44,8 +44,8 @@ pub enum KafkaError {
     Subscribe { topics: Vec<String>, source: RdKafkaError },
     #[error("consuming for group {group:?} failed: {source}")]
     Consume { group: String, source: RdKafkaError },
-    #[error("cannot store the offset of {topic}/{partition}@{offset} for group {group:?}: {source}")]
-    StoreOffset { group: String, topic: String, partition: i32, offset: i64, source: RdKafkaError },
+    #[error("cannot store the offset of {topic}/{partition}@{offset}: {source}")]
+    StoreOffset { topic: String, partition: i32, offset: i64, source: RdKafkaError },
     #[error("cannot read the partition assignment of group {group:?}: {source}")]
     Assignment { group: String, source: RdKafkaError },
     #[error("committing the offsets of group {group:?} failed: {source}")]
