@@ -1,22 +1,24 @@
-//! fuzzywuzzy-compatible string similarity: `fuzz.ratio` and `fuzz.partial_ratio` as scores 0–100.
+//! fuzzywuzzy-compatible string similarity: `fuzz.ratio` and `fuzz.partial_ratio`, scores 0–100.
 //!
-//! This module owns the algorithms only; it knows nothing of JMESPath (argument checks and the length
-//! limit are enforced by `condition::functions`).
+//! This module owns the algorithms only; it knows nothing of JMESPath (argument checks and the
+//! length limit are enforced by `condition::functions`).
 //!
-//! Which fuzzywuzzy: the one installed as `fuzzywuzzy[speedup]`, i.e. with python-Levenshtein (0.27, built
-//! on rapidfuzz). That is the install fuzzywuzzy recommends, and the pure-Python difflib fallback gives other
-//! numbers: difflib's greedy matching is not a longest common subsequence, so `partial_ratio("abcd", "dcba")`
-//! is 29 with python-Levenshtein but 40 with difflib. Concretely:
-//! - `ratio` is `round(100 · (1 − indel_distance / (len_a + len_b)))`, Python rounding (half to even);
-//! - `partial_ratio` slides the shorter string over the windows of the longer one that start where the
-//!   Levenshtein alignment (rapidfuzz's, whose tie-breaking decides the windows) puts a matching block.
+//! Which fuzzywuzzy: the one installed as `fuzzywuzzy[speedup]`, i.e. with python-Levenshtein
+//! (0.27, built on rapidfuzz). That is the install fuzzywuzzy recommends, and its pure-Python
+//! difflib fallback gives other numbers: difflib's greedy matching is not a longest common
+//! subsequence, so `partial_ratio("abcd", "dcba")` is 29 with python-Levenshtein, 40 with difflib.
+//! Concretely:
+//! - `ratio` is `round(100 · (1 − indel_distance / (len_a + len_b)))`, rounding half to even;
+//! - `partial_ratio` slides the shorter string over the windows of the longer one that start where
+//!   the Levenshtein alignment (rapidfuzz's: its tie-breaking decides the windows) puts a matching
+//!   block.
 //!
 //! Lengths count Unicode scalar values, as Python's `len(str)` does.
 
 use std::collections::HashMap;
 
-/// Longest string, in characters, the functions accept. Up to this size rapidfuzz aligns with a full
-/// bit matrix (it switches to Hirschberg's algorithm, with other tie-breaking, once
+/// Longest string, in characters, the functions accept. Up to this size rapidfuzz aligns with a
+/// full bit matrix (it switches to Hirschberg's algorithm, with other tie-breaking, once
 /// `len_a · len_b / 4 ≥ 2^20`), so results match Python exactly; it also bounds the quadratic cost.
 pub(super) const MAX_CHARS: usize = 2047;
 const _: () = assert!(2 * MAX_CHARS * MAX_CHARS / 8 < 1 << 20);
@@ -67,8 +69,8 @@ fn percent(r: f64) -> u8 {
     (100.0 * r).round_ties_even() as u8
 }
 
-/// Bit-parallel longest-common-subsequence against one fixed string (Hyyrö's algorithm), so that the
-/// many windows of `partial_ratio` cost `len² / 64` each.
+/// Bit-parallel longest common subsequence against one fixed string (Hyyrö's algorithm), so that
+/// the many windows of `partial_ratio` cost `len² / 64` each.
 struct Pattern {
     len: usize,
     masks: HashMap<char, Vec<u64>>,
@@ -98,8 +100,8 @@ impl Pattern {
         1.0 - distance as f64 / total as f64
     }
 
-    /// Each step is `V = (V + (V & M)) | (V & !M)` over multi-word integers; the zero bits of `V` end up
-    /// counting the common subsequence.
+    /// Each step is `V = (V + (V & M)) | (V & !M)` over multi-word integers; the zero bits of `V`
+    /// end up counting the common subsequence.
     fn lcs(&self, text: &[char]) -> usize {
         let mut v = vec![u64::MAX; self.len.div_ceil(64)];
         for mask in text.iter().filter_map(|c| self.masks.get(c)) {
@@ -140,7 +142,8 @@ struct EditOp {
     dest: usize,
 }
 
-/// python-Levenshtein `matching_blocks(opcodes(a, b), a, b)`, ending with the `(len_a, len_b, 0)` sentinel.
+/// python-Levenshtein `matching_blocks(opcodes(a, b), a, b)`, ending with the sentinel
+/// `(len_a, len_b, 0)`.
 fn matching_blocks(a: &[char], b: &[char]) -> Vec<Block> {
     let mut blocks = Vec::new();
     let (mut src, mut dest) = (0, 0);
@@ -170,8 +173,8 @@ fn matching_blocks(a: &[char], b: &[char]) -> Vec<Block> {
     blocks
 }
 
-/// rapidfuzz `Levenshtein.editops(a, b)`: strip the common affix, then walk back through the matrix
-/// preferring deletion, then insertion, then the diagonal, exactly as its `recover_alignment` does.
+/// rapidfuzz `Levenshtein.editops(a, b)`: strip the common affix, then walk back through the
+/// matrix preferring deletion, then insertion, then the diagonal, as its `recover_alignment` does.
 fn editops(a: &[char], b: &[char]) -> Vec<EditOp> {
     let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
     let (a, b) = (&a[prefix..], &b[prefix..]);
@@ -220,8 +223,8 @@ fn editops(a: &[char], b: &[char]) -> Vec<EditOp> {
     ops
 }
 
-/// The vertical deltas `D[i+1][j+1] − D[i][j+1]` of the Levenshtein matrix of `a` (i) against `b` (j):
-/// the information rapidfuzz keeps as its `VP` (+1) and `VN` (−1) bit vectors.
+/// The vertical deltas `D[i+1][j+1] − D[i][j+1]` of the Levenshtein matrix of `a` (i) against
+/// `b` (j): the information rapidfuzz keeps as its `VP` (+1) and `VN` (−1) bit vectors.
 struct Deltas {
     width: usize,
     cells: Vec<i8>,
@@ -260,9 +263,10 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// (a, b, fuzz.ratio, fuzz.partial_ratio) from fuzzywuzzy 0.18.0 with python-Levenshtein 0.27.5
-    /// (rapidfuzz 3.14.6) on CPython 3.11. Rows marked `difflib` score otherwise without python-Levenshtein;
-    /// the `x`/`y` rows score exactly 12.5, 37.5, 62.5 and 87.5, which Python rounds half to even.
+    /// (a, b, fuzz.ratio, fuzz.partial_ratio) from fuzzywuzzy 0.18.0 with python-Levenshtein
+    /// 0.27.5 (rapidfuzz 3.14.6) on CPython 3.11. Rows marked `difflib` score otherwise without
+    /// python-Levenshtein; the `x`/`y` rows score exactly 12.5, 37.5, 62.5 and 87.5, which Python
+    /// rounds half to even.
     const PYTHON: &[(&str, &str, u8, u8)] = &[
         ("", "", 100, 100),
         ("", "abc", 0, 0),
@@ -340,8 +344,9 @@ mod tests {
 
     #[test]
     fn rounds_the_floating_point_score_as_python_does() {
-        // In rationals both score exactly x.5, but 100 · (1 − 78/80) is 2.5000000000000018 and
-        // 100 · (1 − 74/80) is 7.499999999999996 in floating point: Python says 3 and 7 (difflib: 2 and 8).
+        // In rationals both score exactly x.5, but in floating point 100 · (1 − 78/80) is
+        // 2.5000000000000018 and 100 · (1 − 74/80) is 7.499999999999996: Python says 3 and 7
+        // (difflib: 2 and 8).
         let padded =
             |common: &str, fill: &str| format!("{common}{}", fill.repeat(40 - common.len()));
         for (common, expected) in [("a", 3), ("abc", 7)] {

@@ -14,10 +14,11 @@ thread_local! {
     static CLOCK: Cell<Option<f64>> = const { Cell::new(None) };
 }
 
-/// Evaluates `f` with `now()` returning `now` (seconds since the Unix epoch) on this thread. The engine
-/// passes its clock this way so that evaluation stays pure and deterministic (time as a parameter).
+/// Evaluates `f` with `now()` returning `now` (seconds since the Unix epoch) on this thread. The
+/// engine passes its clock this way so that evaluation stays pure and deterministic (time as a
+/// parameter).
 pub fn with_clock<R>(now: f64, f: impl FnOnce() -> R) -> R {
-    /// Restores the outer clock even when `f` unwinds, so a nested or failed evaluation cannot leak its time.
+    /// Restores the outer clock even when `f` unwinds: no evaluation leaks its time to the next.
     struct Restore(Option<f64>);
     impl Drop for Restore {
         fn drop(&mut self) {
@@ -41,7 +42,8 @@ fn system_now() -> f64 {
     }
 }
 
-/// ISO 8601 forms beyond RFC 3339 that carry an offset: `+0100`, `+01`, or no seconds. `%#z` also takes `Z`.
+/// ISO 8601 forms beyond RFC 3339 that carry an offset (`+0100`, `+01`, or no seconds); `%#z`
+/// also takes `Z`.
 const WITH_OFFSET: &[&str] = &[
     "%Y-%m-%dT%H:%M:%S%.f%#z",
     "%Y-%m-%d %H:%M:%S%.f%#z",

@@ -61,7 +61,10 @@ mod tests {
     #[test]
     fn to_epoch_names_what_it_cannot_read() {
         let message = error("to_epoch('next tuesday')", "{}");
-        let expected = r#"Argument 0 expects type timestamp (RFC 3339 / ISO 8601) or epoch seconds, given "next tuesday""#;
+        let expected = concat!(
+            "Argument 0 expects type timestamp (RFC 3339 / ISO 8601) or epoch seconds, ",
+            r#"given "next tuesday""#
+        );
         assert!(message.contains(expected), "{message}");
         let message = error("to_epoch('1795600800')", "{}");
         assert!(message.contains(r#"given "1795600800""#), "{message}");

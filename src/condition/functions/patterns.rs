@@ -46,8 +46,9 @@ impl RegexCache {
 /// `re.match` and ansible-rulebook's `is match`.
 pub(super) fn regex_match(args: &[Rcvar]) -> Result<Variable, BadArgument> {
     let found = cached(args)?.find(text(args, 0)?);
-    // Leftmost-first search reports a match at 0 whenever one exists. Anchoring by rewriting the pattern
-    // as `\A(?:…)` would instead change its meaning (an unbalanced `a)|(b`, a `(?x)` comment eating `)`).
+    // Leftmost-first search reports a match at 0 whenever one exists. Anchoring by rewriting the
+    // pattern as `\A(?:…)` would change its meaning: an unbalanced `a)|(b` would compile, and a
+    // `(?x)` comment would swallow the closing `)`.
     Ok(Variable::Bool(found.is_some_and(|m| m.start() == 0)))
 }
 
@@ -94,7 +95,10 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const DATA: &str = r#"{"host": "Core-SW-01", "msg": "%LINK-3-UPDOWN: Interface Gi0/1, changed state to down"}"#;
+    const DATA: &str = r#"{
+        "host": "Core-SW-01",
+        "msg": "%LINK-3-UPDOWN: Interface Gi0/1, changed state to down"
+    }"#;
 
     #[test]
     fn regex_match_anchors_at_the_start() {
