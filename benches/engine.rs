@@ -4,6 +4,8 @@
 //!
 //! Run: `cargo bench --bench engine` (optionally `-- EVENTS`, default 300000).
 
+#![allow(clippy::print_stdout)] // a benchmark reports on stdout
+
 use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::sync::Arc;
@@ -19,11 +21,15 @@ fn main() {
         .unwrap_or(300_000);
     let records = records(count);
     let bytes: usize = records.iter().map(Vec::len).sum();
-    println!("engine benchmark: {count} records, {} bytes on average, one thread", bytes / count);
+    println!(
+        "engine benchmark: {count} records, {} bytes on average, one thread",
+        bytes / count
+    );
 
     let baseline = measure("decode only (baseline)", &records, None);
     for rules in [1, 20] {
-        let book = semaphore::rulebook::compile("bench.yml", &rulebook(rules)).expect("the bench rulebook is valid");
+        let book = semaphore::rulebook::compile("bench.yml", &rulebook(rules))
+            .expect("the bench rulebook is valid");
         let engine = Engine::new(Arc::new(book), BTreeMap::new());
         let rate = measure(&format!("decode + {rules} rules"), &records, Some(engine));
         println!("  ratio to baseline: {:.2}", rate / baseline);
@@ -66,7 +72,7 @@ fn records(count: usize) -> Vec<Vec<u8>> {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
-            let spike = state % 1000 == 0;
+            let spike = state.is_multiple_of(1000);
             let loss = if spike { 42.0 } else { (state % 300) as f64 / 100.0 };
             let latency = if spike { 950.0 } else { 20.0 + (state % 800) as f64 / 10.0 };
             let record = serde_json::json!({
@@ -91,7 +97,8 @@ fn records(count: usize) -> Vec<Vec<u8>> {
 
 /// `rules` simple comparison rules; only the spike records match any of them.
 fn rulebook(rules: usize) -> String {
-    let mut yaml = String::from("- name: bench\n  vars: {loss: 40}\n  match_multiple_rules: true\n  rules:\n");
+    let mut yaml =
+        String::from("- name: bench\n  vars: {loss: 40}\n  match_multiple_rules: true\n  rules:\n");
     let conditions = [
         "event.lossPercent > vars.loss",
         "event.latencyMs > `900` && event.uplink == 'wan1'",

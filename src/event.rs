@@ -92,7 +92,10 @@ mod tests {
         };
         let event = Event::decode(br#"{"lossPercent": 3}"#, &meta).unwrap();
         assert_eq!(event.time_ms, Some(1_700_000_000_000));
-        assert_eq!(event.meta.as_object().unwrap()["partition"].as_number(), Some(2.0));
+        assert_eq!(
+            event.meta.as_object().unwrap()["partition"].as_number(),
+            Some(2.0)
+        );
     }
 
     #[test]
@@ -102,13 +105,22 @@ mod tests {
             Event::decode(b"\xff\xfe", &meta).unwrap_err(),
             DecodeError::NotUtf8 { valid_up_to: 0 }
         );
-        assert!(matches!(Event::decode(b"{nope", &meta), Err(DecodeError::NotJson(_))));
+        assert!(matches!(
+            Event::decode(b"{nope", &meta),
+            Err(DecodeError::NotJson(_))
+        ));
     }
 
     #[test]
     fn offline_timestamps_accept_millis_and_rfc3339() {
-        let a = Event::from_json(serde_json::json!({}), serde_json::json!({"timestamp": 1000}));
-        let b = Event::from_json(serde_json::json!({}), serde_json::json!({"timestamp": "1970-01-01T00:00:01Z"}));
+        let a = Event::from_json(
+            serde_json::json!({}),
+            serde_json::json!({"timestamp": 1000}),
+        );
+        let b = Event::from_json(
+            serde_json::json!({}),
+            serde_json::json!({"timestamp": "1970-01-01T00:00:01Z"}),
+        );
         assert_eq!(a.time_ms, Some(1000));
         assert_eq!(b.time_ms, Some(1000));
     }

@@ -22,7 +22,10 @@ pub enum ShutdownReason {
 #[derive(Debug, thiserror::Error)]
 pub enum ShutdownError {
     #[error("cannot listen for {signal}: {source}")]
-    Listen { signal: &'static str, source: std::io::Error },
+    Listen {
+        signal: &'static str,
+        source: std::io::Error,
+    },
 }
 
 /// Owns the signal listener task. Dropping it stops listening; signals already seen stay visible.
@@ -50,7 +53,9 @@ impl Shutdown {
 
     /// A handle to await the shutdown on.
     pub fn signal(&self) -> ShutdownSignal {
-        ShutdownSignal { state: self.state.subscribe() }
+        ShutdownSignal {
+            state: self.state.subscribe(),
+        }
     }
 
     /// Asks for a graceful stop, as a signal would. Does nothing if a stop was already asked for.
@@ -69,7 +74,11 @@ impl ShutdownSignal {
     /// Resolves when a stop is asked for (at once if it already was). Cancellation-safe, for `select!`.
     /// Never resolves if the [`Shutdown`] was dropped before any stop was asked for.
     pub async fn requested(&mut self) -> ShutdownReason {
-        let reason = self.state.wait_for(Option::is_some).await.map(|reason| *reason);
+        let reason = self
+            .state
+            .wait_for(Option::is_some)
+            .await
+            .map(|reason| *reason);
         match reason {
             Ok(Some(reason)) => reason,
             // The sender is gone (`Ok(None)` cannot happen: `wait_for` returns once the reason is set).
@@ -84,11 +93,18 @@ impl ShutdownSignal {
 }
 
 fn listen_for(kind: SignalKind, name: &'static str) -> Result<Signal, ShutdownError> {
-    signal(kind).map_err(|source| ShutdownError::Listen { signal: name, source })
+    signal(kind).map_err(|source| ShutdownError::Listen {
+        signal: name,
+        source,
+    })
 }
 
 /// Records the first signal; exits the process on the second.
-async fn listen_loop(mut interrupt: Signal, mut terminate: Signal, state: watch::Sender<Option<ShutdownReason>>) {
+async fn listen_loop(
+    mut interrupt: Signal,
+    mut terminate: Signal,
+    state: watch::Sender<Option<ShutdownReason>>,
+) {
     loop {
         let (reason, signal_number) = tokio::select! {
             Some(()) = interrupt.recv() => (ShutdownReason::Interrupt, 2),
@@ -99,7 +115,10 @@ async fn listen_loop(mut interrupt: Signal, mut terminate: Signal, state: watch:
             tracing::warn!(?reason, "second stop signal: exiting without draining");
             std::process::exit(128 + signal_number);
         }
-        tracing::info!(?reason, "stopping: draining and committing; send the signal again to exit at once");
+        tracing::info!(
+            ?reason,
+            "stopping: draining and committing; send the signal again to exit at once"
+        );
     }
 }
 
@@ -128,10 +147,17 @@ mod tests {
         let waiter = tokio::spawn(async move { early.requested().await });
         shutdown.request();
         shutdown.request();
-        let reason = tokio::time::timeout(Duration::from_secs(5), waiter).await.expect("woken").expect("joined");
+        let reason = tokio::time::timeout(Duration::from_secs(5), waiter)
+            .await
+            .expect("woken")
+            .expect("joined");
         assert_eq!(reason, ShutdownReason::Requested);
         let mut late = shutdown.signal();
-        assert_eq!(late.requested().await, ShutdownReason::Requested, "a handle made later sees it at once");
+        assert_eq!(
+            late.requested().await,
+            ShutdownReason::Requested,
+            "a handle made later sees it at once"
+        );
     }
 
     #[tokio::test]
@@ -140,7 +166,10 @@ mod tests {
         let mut signal = shutdown.signal();
         drop(shutdown);
         let waited = tokio::time::timeout(Duration::from_millis(100), signal.requested()).await;
-        assert!(waited.is_err(), "no stop was asked for, so none is reported");
+        assert!(
+            waited.is_err(),
+            "no stop was asked for, so none is reported"
+        );
         assert_eq!(signal.reason(), None);
     }
 }

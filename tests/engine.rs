@@ -38,26 +38,32 @@ fn the_first_matching_rule_consumes_the_event_unless_match_multiple_rules() {
     let mut single = engine(&TWO_RULES.replace("MULTI", "match_multiple_rules: false"));
     assert_eq!(fired(&send(&mut single, json!({"x": 5}), 0)), ["first"]);
     let mut multiple = engine(&TWO_RULES.replace("MULTI", "match_multiple_rules: true"));
-    assert_eq!(fired(&send(&mut multiple, json!({"x": 5}), 0)), ["first", "second"]);
+    assert_eq!(
+        fired(&send(&mut multiple, json!({"x": 5}), 0)),
+        ["first", "second"]
+    );
 }
 
 #[test]
 fn any_fires_on_the_first_event_meeting_a_sub_condition() {
-    let mut e = engine("
+    let mut e = engine(
+        "
 - name: rs
   rules:
     - name: either
       condition:
         any: [\"event.a == 'x'\", \"event.b == 'y'\"]
       action: {debug: {}}
-");
+",
+    );
     assert_eq!(fired(&send(&mut e, json!({"b": "y"}), 0)), ["either"]);
     assert!(fired(&send(&mut e, json!({"c": 1}), 0)).is_empty());
 }
 
 #[test]
 fn not_all_fires_when_the_window_times_out_incomplete() {
-    let mut e = engine("
+    let mut e = engine(
+        "
 - name: rs
   rules:
     - name: heartbeat missing
@@ -65,13 +71,17 @@ fn not_all_fires_when_the_window_times_out_incomplete() {
         not_all: [\"event.kind == 'start'\", \"event.kind == 'done'\"]
         timeout: 10 seconds
       action: {debug: {msg: '{{ events.m_0.kind }} without done'}}
-");
+",
+    );
     assert!(send(&mut e, json!({"kind": "start"}), 0).firings.is_empty());
     assert_eq!(e.next_deadline_ms(), Some(10_000));
     assert!(e.advance(9_999).firings.is_empty());
     let outcome = e.advance(10_000);
     assert_eq!(fired(&outcome), ["heartbeat missing"]);
-    assert_eq!(outcome.firings[0].actions[0].as_ref().unwrap().args, json!({"msg": "start without done"}));
+    assert_eq!(
+        outcome.firings[0].actions[0].as_ref().unwrap().args,
+        json!({"msg": "start without done"})
+    );
     // A complete pair inside the window stays quiet.
     send(&mut e, json!({"kind": "start"}), 20_000);
     send(&mut e, json!({"kind": "done"}), 21_000);
@@ -80,7 +90,8 @@ fn not_all_fires_when_the_window_times_out_incomplete() {
 
 #[test]
 fn set_fact_is_visible_to_later_events_and_post_event_reaches_another_ruleset() {
-    let mut e = engine("
+    let mut e = engine(
+        "
 - name: tracker
   rules:
     - name: remember
@@ -99,22 +110,39 @@ fn set_fact_is_visible_to_later_events_and_post_event_reaches_another_ruleset() 
     - name: page
       condition: event.escalate
       action: {debug: {msg: 'page about {{ event.escalate }}'}}
-");
+",
+    );
     let outcome = send(&mut e, json!({"status": "failed", "serial": "Q2"}), 0);
     assert_eq!(fired(&outcome), ["remember", "page"]);
-    assert_eq!(fired(&send(&mut e, json!({"status": "active", "serial": "Q2"}), 1)), ["recovered"]);
-    assert!(fired(&send(&mut e, json!({"status": "active", "serial": "Q2"}), 2)).is_empty());
+    assert_eq!(
+        fired(&send(
+            &mut e,
+            json!({"status": "active", "serial": "Q2"}),
+            1
+        )),
+        ["recovered"]
+    );
+    assert!(
+        fired(&send(
+            &mut e,
+            json!({"status": "active", "serial": "Q2"}),
+            2
+        ))
+        .is_empty()
+    );
 }
 
 #[test]
 fn an_evaluation_error_is_a_non_match_with_a_reported_error() {
-    let mut e = engine("
+    let mut e = engine(
+        "
 - name: rs
   rules:
     - name: cidr
       condition: cidr_contains('10.0.0.0/8', event.ip)
       action: {debug: {}}
-");
+",
+    );
     let outcome = send(&mut e, json!({"ip": "not-an-ip"}), 0);
     assert!(outcome.firings.is_empty());
     assert_eq!(outcome.errors.len(), 1);
@@ -124,28 +152,45 @@ fn an_evaluation_error_is_a_non_match_with_a_reported_error() {
 
 #[test]
 fn a_missing_environment_variable_fails_the_action_not_the_engine() {
-    let mut e = engine("
+    let mut e = engine(
+        "
 - name: rs
   rules:
     - name: hook
       condition: event.x
       action: {webhook: {url: '{{ env.SEMAPHORE_TEST_UNSET_URL }}'}}
-");
+",
+    );
     let outcome = send(&mut e, json!({"x": true}), 0);
     let err = outcome.firings[0].actions[0].as_ref().unwrap_err();
-    assert_eq!(err.to_string(), "environment variable `SEMAPHORE_TEST_UNSET_URL` is not set");
+    assert_eq!(
+        err.to_string(),
+        "environment variable `SEMAPHORE_TEST_UNSET_URL` is not set"
+    );
 }
 
 #[test]
 fn now_is_the_event_time() {
-    let mut e = engine("
+    let mut e = engine(
+        "
 - name: rs
   rules:
     - name: fresh
       condition: to_epoch(event.ts) >= sum([now(), `-60`])
       action: {debug: {}}
-");
-    let at = |ts: &str, now_ms: i64| Event::from_json(json!({"ts": ts}), json!({"timestamp": now_ms}));
-    assert_eq!(e.process(at("2026-01-01T00:00:30Z", 1_767_225_650_000), 0).firings.len(), 1);
-    assert!(e.process(at("2026-01-01T00:00:30Z", 1_767_225_700_000), 0).firings.is_empty());
+",
+    );
+    let at =
+        |ts: &str, now_ms: i64| Event::from_json(json!({"ts": ts}), json!({"timestamp": now_ms}));
+    assert_eq!(
+        e.process(at("2026-01-01T00:00:30Z", 1_767_225_650_000), 0)
+            .firings
+            .len(),
+        1
+    );
+    assert!(
+        e.process(at("2026-01-01T00:00:30Z", 1_767_225_700_000), 0)
+            .firings
+            .is_empty()
+    );
 }

@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use common::kafka::{
-    BROKER_TIMEOUT, Delivered, PARTITIONS, bootstrap, fresh_topic, keyed_records, plaintext_connection, produce,
-    sasl_ssl,
+    BROKER_TIMEOUT, Delivered, PARTITIONS, bootstrap, fresh_topic, keyed_records,
+    plaintext_connection, produce, sasl_ssl,
 };
 use common::unique_name;
 use semaphore::config::{KafkaConnection, KafkaConnectionConfig, OffsetReset, Secret};
@@ -31,7 +31,11 @@ async fn receive(consumer: &Consumer, count: usize) -> Vec<Record> {
     let deadline = Instant::now() + BROKER_TIMEOUT;
     let mut records = Vec::with_capacity(count);
     while records.len() < count {
-        assert!(Instant::now() < deadline, "only {} of {count} records arrived", records.len());
+        assert!(
+            Instant::now() < deadline,
+            "only {} of {count} records arrived",
+            records.len()
+        );
         if let Some(record) = consumer.recv(Duration::from_secs(1)).await.expect("recv") {
             consumer.mark_handled(&record).expect("offset stored");
             records.push(record);
@@ -50,9 +54,16 @@ fn by_key(records: &[Record]) -> HashMap<Vec<u8>, (Delivered, Vec<u8>)> {
     let mut seen = HashMap::new();
     for record in records {
         let key = record.key.clone().expect("keyed");
-        let at = Delivered { partition: record.partition, offset: record.offset };
+        let at = Delivered {
+            partition: record.partition,
+            offset: record.offset,
+        };
         let previous = seen.insert(key.clone(), (at, record.value.clone().expect("value")));
-        assert!(previous.is_none(), "key {} read twice", String::from_utf8_lossy(&key));
+        assert!(
+            previous.is_none(),
+            "key {} read twice",
+            String::from_utf8_lossy(&key)
+        );
     }
     seen
 }
@@ -63,7 +74,11 @@ async fn group_reads_every_keyed_record_exactly_once() {
     let produced = keyed_records(10_000);
     let delivered = produce(&topic, &produced).await;
     let partitions: BTreeSet<i32> = delivered.iter().map(|at| at.partition).collect();
-    assert_eq!(partitions.len(), PARTITIONS, "keys spread over every partition");
+    assert_eq!(
+        partitions.len(),
+        PARTITIONS,
+        "keys spread over every partition"
+    );
 
     let consumer = subscribe(&plaintext_connection(), &unique_name("group"), &topic);
     let records = receive(&consumer, produced.len()).await;
@@ -89,19 +104,41 @@ async fn committed_offsets_survive_a_consumer_restart() {
 
     let first = subscribe(&connection, &group, &topic);
     let before = receive(&first, 400).await;
-    first.close(CLOSE_TIMEOUT).await.expect("first consumer committed and closed");
+    first
+        .close(CLOSE_TIMEOUT)
+        .await
+        .expect("first consumer committed and closed");
     let second = subscribe(&connection, &group, &topic);
     let after = receive(&second, 600).await;
     assert_no_more(&second).await;
-    second.close(CLOSE_TIMEOUT).await.expect("second consumer closed");
+    second
+        .close(CLOSE_TIMEOUT)
+        .await
+        .expect("second consumer closed");
 
     let all: Vec<Record> = before.iter().chain(&after).cloned().collect();
-    assert_eq!(by_key(&all).len(), produced.len(), "none repeated, none missing");
+    assert_eq!(
+        by_key(&all).len(),
+        produced.len(),
+        "none repeated, none missing"
+    );
     for partition in 0..i32::try_from(PARTITIONS).expect("small") {
-        let last_before = before.iter().filter(|r| r.partition == partition).map(|r| r.offset).max();
-        let first_after = after.iter().filter(|r| r.partition == partition).map(|r| r.offset).min();
+        let last_before = before
+            .iter()
+            .filter(|r| r.partition == partition)
+            .map(|r| r.offset)
+            .max();
+        let first_after = after
+            .iter()
+            .filter(|r| r.partition == partition)
+            .map(|r| r.offset)
+            .min();
         if let (Some(last), Some(next)) = (last_before, first_after) {
-            assert_eq!(next, last + 1, "partition {partition} continues after the committed offset");
+            assert_eq!(
+                next,
+                last + 1,
+                "partition {partition} continues after the committed offset"
+            );
         }
     }
 }
@@ -110,13 +147,17 @@ async fn committed_offsets_survive_a_consumer_restart() {
 async fn two_consumers_in_one_group_split_the_partitions() {
     let topic = fresh_topic("split").await;
     let (connection, group) = (plaintext_connection(), unique_name("group"));
-    let members = [subscribe(&connection, &group, &topic), subscribe(&connection, &group, &topic)];
+    let members = [
+        subscribe(&connection, &group, &topic),
+        subscribe(&connection, &group, &topic),
+    ];
     let assignments = settled_assignments(&members).await;
 
     let produced = keyed_records(600);
     produce(&topic, &produced).await;
     let read = Arc::new(AtomicUsize::new(0));
-    let tasks = members.map(|member| tokio::spawn(read_share(member, Arc::clone(&read), produced.len())));
+    let tasks =
+        members.map(|member| tokio::spawn(read_share(member, Arc::clone(&read), produced.len())));
     let mut shares = Vec::new();
     for task in tasks {
         let (member, records) = task.await.expect("reader task");
@@ -125,11 +166,18 @@ async fn two_consumers_in_one_group_split_the_partitions() {
     }
 
     let all: Vec<Record> = shares.concat();
-    assert_eq!(by_key(&all).len(), produced.len(), "every record read once across the group");
+    assert_eq!(
+        by_key(&all).len(),
+        produced.len(),
+        "every record read once across the group"
+    );
     for (records, assigned) in shares.iter().zip(&assignments) {
         let read_from: BTreeSet<i32> = records.iter().map(|r| r.partition).collect();
         assert!(!read_from.is_empty(), "each member reads something");
-        assert_eq!(&read_from, assigned, "a member reads exactly its own partitions");
+        assert_eq!(
+            &read_from, assigned,
+            "a member reads exactly its own partitions"
+        );
     }
 }
 
@@ -142,23 +190,43 @@ async fn settled_assignments(members: &[Consumer; 2]) -> [BTreeSet<i32>; 2] {
         assert_eq!((a.expect("recv"), b.expect("recv")), (None, None));
         let shares = [partitions_of(&members[0]), partitions_of(&members[1])];
         let union: BTreeSet<i32> = shares[0].union(&shares[1]).copied().collect();
-        if !shares[0].is_empty() && !shares[1].is_empty() && shares[0].is_disjoint(&shares[1]) && union.len() == PARTITIONS {
+        if !shares[0].is_empty()
+            && !shares[1].is_empty()
+            && shares[0].is_disjoint(&shares[1])
+            && union.len() == PARTITIONS
+        {
             return shares;
         }
-        assert!(Instant::now() < deadline, "the group did not settle: {shares:?}");
+        assert!(
+            Instant::now() < deadline,
+            "the group did not settle: {shares:?}"
+        );
     }
 }
 
 fn partitions_of(member: &Consumer) -> BTreeSet<i32> {
-    member.assigned_partitions().expect("assignment").into_iter().map(|(_, partition)| partition).collect()
+    member
+        .assigned_partitions()
+        .expect("assignment")
+        .into_iter()
+        .map(|(_, partition)| partition)
+        .collect()
 }
 
 /// Reads until the whole group has read `total` records.
-async fn read_share(member: Consumer, read: Arc<AtomicUsize>, total: usize) -> (Consumer, Vec<Record>) {
+async fn read_share(
+    member: Consumer,
+    read: Arc<AtomicUsize>,
+    total: usize,
+) -> (Consumer, Vec<Record>) {
     let deadline = Instant::now() + BROKER_TIMEOUT;
     let mut records = Vec::new();
     while read.load(Ordering::SeqCst) < total {
-        assert!(Instant::now() < deadline, "the group read only {} of {total}", read.load(Ordering::SeqCst));
+        assert!(
+            Instant::now() < deadline,
+            "the group read only {} of {total}",
+            read.load(Ordering::SeqCst)
+        );
         if let Some(record) = member.recv(Duration::from_millis(200)).await.expect("recv") {
             member.mark_handled(&record).expect("offset stored");
             records.push(record);
@@ -178,7 +246,9 @@ fn sasl_ssl_connection(password: &str) -> KafkaConnection {
         ssl_ca_location: Some(sasl.ca_location.into()),
         ..Default::default()
     };
-    flags.resolve_with(|_| None).expect("SASL_SSL test settings are valid")
+    flags
+        .resolve_with(|_| None)
+        .expect("SASL_SSL test settings are valid")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -188,7 +258,9 @@ async fn sasl_ssl_plain_login_reads_a_topic() {
     produce(&topic, &produced).await;
     let connection = sasl_ssl_connection(&sasl_ssl().password);
 
-    let info = check_topic(&connection, &topic, BROKER_TIMEOUT).await.expect("login accepted");
+    let info = check_topic(&connection, &topic, BROKER_TIMEOUT)
+        .await
+        .expect("login accepted");
     assert_eq!(info.partitions, PARTITIONS);
     let consumer = subscribe(&connection, &unique_name("group"), &topic);
     let records = receive(&consumer, produced.len()).await;
@@ -200,11 +272,19 @@ async fn sasl_ssl_plain_login_reads_a_topic() {
 async fn sasl_ssl_wrong_password_is_a_clear_authentication_error() {
     let wrong = "not-the-password";
     let started = Instant::now();
-    let err = check_topic(&sasl_ssl_connection(wrong), "any-topic", BROKER_TIMEOUT).await.expect_err("rejected");
+    let err = check_topic(&sasl_ssl_connection(wrong), "any-topic", BROKER_TIMEOUT)
+        .await
+        .expect_err("rejected");
     assert!(matches!(err, KafkaError::Authentication { .. }), "{err:?}");
-    assert!(started.elapsed() < BROKER_TIMEOUT / 2, "reported when rejected, not at the timeout");
+    assert!(
+        started.elapsed() < BROKER_TIMEOUT / 2,
+        "reported when rejected, not at the timeout"
+    );
     let text = err.to_string();
-    assert!(text.starts_with("authentication failed at Kafka "), "{text}");
+    assert!(
+        text.starts_with("authentication failed at Kafka "),
+        "{text}"
+    );
     assert!(text.contains(&sasl_ssl().bootstrap), "{text}");
     assert!(!text.contains(wrong), "{text}");
 }
@@ -212,19 +292,39 @@ async fn sasl_ssl_wrong_password_is_a_clear_authentication_error() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missing_topic_is_reported_by_name() {
     let topic = unique_name("never-created");
-    let err = check_topic(&plaintext_connection(), &topic, BROKER_TIMEOUT).await.expect_err("missing");
-    assert_eq!(err.to_string(), format!("topic {topic:?} does not exist on Kafka at {}", bootstrap()));
+    let err = check_topic(&plaintext_connection(), &topic, BROKER_TIMEOUT)
+        .await
+        .expect_err("missing");
+    assert_eq!(
+        err.to_string(),
+        format!("topic {topic:?} does not exist on Kafka at {}", bootstrap())
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unreachable_broker_is_reported_within_the_timeout() {
-    let closed_port = TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let closed_port = TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
     let address = format!("127.0.0.1:{closed_port}");
-    let flags = KafkaConnectionConfig { bootstrap_servers: Some(address.clone()), ..Default::default() };
+    let flags = KafkaConnectionConfig {
+        bootstrap_servers: Some(address.clone()),
+        ..Default::default()
+    };
     let connection = flags.resolve_with(|_| None).expect("valid");
     let started = Instant::now();
-    let err = check_topic(&connection, "any-topic", Duration::from_secs(2)).await.expect_err("unreachable");
+    let err = check_topic(&connection, "any-topic", Duration::from_secs(2))
+        .await
+        .expect_err("unreachable");
     let elapsed = started.elapsed();
-    assert_eq!(err.to_string(), format!("cannot reach Kafka at {address} within 2s"));
-    assert!(elapsed >= Duration::from_secs(2) && elapsed < Duration::from_secs(5), "{elapsed:?}");
+    assert_eq!(
+        err.to_string(),
+        format!("cannot reach Kafka at {address} within 2s")
+    );
+    assert!(
+        elapsed >= Duration::from_secs(2) && elapsed < Duration::from_secs(5),
+        "{elapsed:?}"
+    );
 }

@@ -9,7 +9,8 @@ fn errors(source: &str) -> String {
         .to_string()
 }
 
-const VALID_RULE: &str = "      condition: event.lossPercent > `5`\n      action:\n        debug:\n";
+const VALID_RULE: &str =
+    "      condition: event.lossPercent > `5`\n      action:\n        debug:\n";
 
 #[test]
 fn every_error_of_a_file_is_reported_with_line_column_and_caret() {
@@ -37,8 +38,18 @@ fn double_quoted_strings_in_conditions_are_caught() {
 fn unknown_functions_and_bad_literals_fail_at_load() {
     let source = "- name: rs\n  rules:\n    - name: r\n      condition: \"regex_serch(event.os, 'x')\"\n      action:\n        debug:\n    - name: s\n      condition: \"cidr_contains('10.0.0.0/33', event.ip)\"\n      action:\n        debug:\n";
     let text = errors(source);
-    assert!(text.contains("book.yml:4:19: unknown function `regex_serch()`, did you mean `regex_search()`?"), "{text}");
-    assert!(text.contains("book.yml:8:33: cidr_contains: argument 0 expects CIDR network, given \"10.0.0.0/33\""), "{text}");
+    assert!(
+        text.contains(
+            "book.yml:4:19: unknown function `regex_serch()`, did you mean `regex_search()`?"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "book.yml:8:33: cidr_contains: argument 0 expects CIDR network, given \"10.0.0.0/33\""
+        ),
+        "{text}"
+    );
 }
 
 #[test]
@@ -52,9 +63,22 @@ fn yaml_syntax_and_duplicate_keys_are_located() {
 fn structural_mistakes_have_clear_messages() {
     let source = "- name: rs\n  rules:\n    - name: no action\n      condition: event.x\n    - name: two kinds\n      condition:\n        all: [event.a]\n        any: [event.b]\n      action: {debug: {}}\n    - name: throttle\n      condition: event.x\n      throttle:\n        once_within: 10 fortnights\n      action: {debug: {}}\n";
     let text = errors(source);
-    assert!(text.contains("book.yml:3:13: a rule needs `action` or `actions`"), "{text}");
-    assert!(text.contains("book.yml:7:9: a condition mapping has exactly one of `all`, `any`, `not_all`"), "{text}");
-    assert!(text.contains("book.yml:13:22: invalid duration `10 fortnights`: unknown unit `fortnights`"), "{text}");
+    assert!(
+        text.contains("book.yml:3:13: a rule needs `action` or `actions`"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "book.yml:7:9: a condition mapping has exactly one of `all`, `any`, `not_all`"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "book.yml:13:22: invalid duration `10 fortnights`: unknown unit `fortnights`"
+        ),
+        "{text}"
+    );
 }
 
 #[test]
@@ -63,17 +87,31 @@ fn check_exits_1_on_errors_0_when_valid_and_2_on_usage() {
     std::fs::create_dir_all(&dir).unwrap();
     let good = dir.join("good.yml");
     let bad = dir.join("bad.yml");
-    std::fs::write(&good, format!("- name: rs\n  rules:\n    - name: r\n{VALID_RULE}")).unwrap();
+    std::fs::write(
+        &good,
+        format!("- name: rs\n  rules:\n    - name: r\n{VALID_RULE}"),
+    )
+    .unwrap();
     std::fs::write(&bad, "- name: rs\n  rulez: []\n").unwrap();
     let bin = env!("CARGO_BIN_EXE_semaphore");
-    let run = |args: &[&std::path::Path]| Command::new(bin).arg("rules").arg("check").args(args).output().unwrap();
+    let run = |args: &[&std::path::Path]| {
+        Command::new(bin)
+            .arg("rules")
+            .arg("check")
+            .args(args)
+            .output()
+            .unwrap()
+    };
     let ok = run(&[&good]);
     assert_eq!(ok.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&ok.stdout).contains("ok (1 rulesets, 1 rules)"));
     let failed = run(&[&good, &bad]);
     assert_eq!(failed.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&failed.stderr);
-    assert!(stderr.contains("bad.yml:2:3: unknown key `rulez`, did you mean `rules`?"), "{stderr}");
+    assert!(
+        stderr.contains("bad.yml:2:3: unknown key `rulez`, did you mean `rules`?"),
+        "{stderr}"
+    );
     let usage = Command::new(bin).args(["rules", "check"]).output().unwrap();
     assert_eq!(usage.status.code(), Some(2));
 }

@@ -11,54 +11,98 @@ fn bin() -> &'static str {
 fn firings(rulebook: &str, events: &str) -> Vec<(String, u64)> {
     let output = Command::new(bin())
         .args(["rules", "test", rulebook, "--events", events])
-        .env("SEMAPHORE_CHAT_WEBHOOK_URL", "https://chat.example.invalid/hook/secret-token")
+        .env(
+            "SEMAPHORE_CHAT_WEBHOOK_URL",
+            "https://chat.example.invalid/hook/secret-token",
+        )
         .output()
         .expect("the binary runs");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8(output.stdout)
         .expect("UTF-8 output")
         .lines()
         .map(|line| {
-            let firing: serde_json::Value = serde_json::from_str(line).expect("one JSON object per line");
-            (firing["rule"].as_str().unwrap().to_owned(), firing["event_index"].as_u64().unwrap())
+            let firing: serde_json::Value =
+                serde_json::from_str(line).expect("one JSON object per line");
+            (
+                firing["rule"].as_str().expect("a rule name").to_owned(),
+                firing["event_index"].as_u64().expect("an event index"),
+            )
         })
         .collect()
 }
 
 #[test]
 fn every_shipped_rulebook_checks_clean() {
-    let books: Vec<_> = std::fs::read_dir("rulebooks").unwrap().map(|e| e.unwrap().path()).collect();
+    let books: Vec<_> = std::fs::read_dir("rulebooks")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     assert!(books.len() >= 3);
-    let output = Command::new(bin()).args(["rules", "check"]).args(&books).output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = Command::new(bin())
+        .args(["rules", "check"])
+        .args(&books)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 #[test]
 fn high_loss_fires_once_per_uplink_per_ten_minutes() {
-    let expected = [("High loss on an uplink", 1), ("High loss on an uplink", 3), ("High loss on an uplink", 5)];
+    let expected = [
+        ("High loss on an uplink", 1),
+        ("High loss on an uplink", 3),
+        ("High loss on an uplink", 5),
+    ];
     let got = firings("rulebooks/high-loss.yml", "examples/high-loss.events.jsonl");
     assert_eq!(got, expected.map(|(r, i)| (r.to_owned(), i)));
 }
 
 #[test]
 fn latency_detects_both_uplinks_slow_and_sustained_latency() {
-    let expected = [("Both uplinks slow", 1), ("Sustained latency on an uplink", 4)];
+    let expected = [
+        ("Both uplinks slow", 1),
+        ("Sustained latency on an uplink", 4),
+    ];
     let got = firings("rulebooks/latency.yml", "examples/latency.events.jsonl");
     assert_eq!(got, expected.map(|(r, i)| (r.to_owned(), i)));
 }
 
 #[test]
 fn new_client_matches_the_filter_once_per_client() {
-    let expected = [("New printer-like client", 0), ("New printer-like client", 4)];
-    let got = firings("rulebooks/new-client.yml", "examples/new-client.events.jsonl");
+    let expected = [
+        ("New printer-like client", 0),
+        ("New printer-like client", 4),
+    ];
+    let got = firings(
+        "rulebooks/new-client.yml",
+        "examples/new-client.events.jsonl",
+    );
     assert_eq!(got, expected.map(|(r, i)| (r.to_owned(), i)));
 }
 
 #[test]
 fn rendered_actions_mask_secrets_from_the_environment() {
     let output = Command::new(bin())
-        .args(["rules", "test", "rulebooks/high-loss.yml", "--events", "examples/high-loss.events.jsonl"])
-        .env("SEMAPHORE_CHAT_WEBHOOK_URL", "https://chat.example.invalid/hook/secret-token")
+        .args([
+            "rules",
+            "test",
+            "rulebooks/high-loss.yml",
+            "--events",
+            "examples/high-loss.events.jsonl",
+        ])
+        .env(
+            "SEMAPHORE_CHAT_WEBHOOK_URL",
+            "https://chat.example.invalid/hook/secret-token",
+        )
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -79,22 +123,44 @@ fn unreadable_event_lines_are_reported_and_the_rest_still_run() {
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains(":2: not valid JSON"), "{stderr}");
-    assert!(stderr.contains(":3: an event must be a JSON object"), "{stderr}");
+    assert!(
+        stderr.contains(":3: an event must be a JSON object"),
+        "{stderr}"
+    );
     assert_eq!(String::from_utf8_lossy(&output.stdout).lines().count(), 2);
 }
 
 #[test]
 fn explain_says_why_a_rule_did_not_match() {
     let path = std::env::temp_dir().join(format!("semaphore-explain-{}.jsonl", std::process::id()));
-    std::fs::write(&path, "{\"lossPercent\": 2.5, \"serial\": \"A\", \"uplink\": \"wan1\"}\n{\"serial\": \"A\"}\n").unwrap();
+    std::fs::write(
+        &path,
+        "{\"lossPercent\": 2.5, \"serial\": \"A\", \"uplink\": \"wan1\"}\n{\"serial\": \"A\"}\n",
+    )
+    .unwrap();
     let output = Command::new(bin())
-        .args(["rules", "test", "rulebooks/high-loss.yml", "--explain", "--events"])
+        .args([
+            "rules",
+            "test",
+            "rulebooks/high-loss.yml",
+            "--explain",
+            "--events",
+        ])
         .arg(&path)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let lines: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines[0]["matched"], false);
-    assert_eq!(lines[0]["reason"], "false: event.lossPercent (2.5) > vars.loss_pct (5)");
-    assert_eq!(lines[1]["reason"], "false: event.lossPercent is missing (null) > vars.loss_pct (5)");
+    assert_eq!(
+        lines[0]["reason"],
+        "false: event.lossPercent (2.5) > vars.loss_pct (5)"
+    );
+    assert_eq!(
+        lines[1]["reason"],
+        "false: event.lossPercent is missing (null) > vars.loss_pct (5)"
+    );
 }

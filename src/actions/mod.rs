@@ -84,7 +84,11 @@ fn kind_name<S: serde::Serializer>(kind: &ActionKind, serializer: S) -> Result<S
 
 impl Action {
     /// Compiles one entry of an action list; `label` names its templates.
-    pub fn compile(node: &Node, templates: &mut TemplateSet, label: &str) -> Result<Action, Vec<Diagnostic>> {
+    pub fn compile(
+        node: &Node,
+        templates: &mut TemplateSet,
+        label: &str,
+    ) -> Result<Action, Vec<Diagnostic>> {
         let spec: ActionSpec = from_node(node).map_err(|err| vec![action_error(node, err)])?;
         let (kind, target) = kind_and_target(&spec);
         let args_node = arguments(node);
@@ -102,7 +106,11 @@ impl Action {
         })
     }
 
-    pub fn render(&self, templates: &TemplateSet, context: &RenderContext<'_>) -> Result<RenderedAction, RenderError> {
+    pub fn render(
+        &self,
+        templates: &TemplateSet,
+        context: &RenderContext<'_>,
+    ) -> Result<RenderedAction, RenderError> {
         Ok(RenderedAction {
             kind: self.kind,
             args: templates.render(&self.args, context)?,
@@ -148,7 +156,10 @@ fn kind_and_target(spec: &ActionSpec) -> (ActionKind, EngineTarget) {
         ActionSpec::None(_) => (ActionKind::None, none),
         ActionSpec::Shutdown(_) => (ActionKind::Shutdown, none),
         ActionSpec::SetFact(s) => (ActionKind::SetFact, own(&s.ruleset, true)),
-        ActionSpec::RetractFact(s) => (ActionKind::RetractFact, own(&s.ruleset, s.partial.unwrap_or(true))),
+        ActionSpec::RetractFact(s) => (
+            ActionKind::RetractFact,
+            own(&s.ruleset, s.partial.unwrap_or(true)),
+        ),
         ActionSpec::PostEvent(s) => (ActionKind::PostEvent, own(&s.ruleset, true)),
     }
 }

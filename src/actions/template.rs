@@ -73,13 +73,26 @@ impl Default for TemplateSet {
 
 impl TemplateSet {
     /// Compiles every string under `node`; `label` names the templates (it shows in render errors).
-    pub fn compile(&mut self, node: &Node, label: &str) -> Result<TemplateValue, Vec<TemplateSyntaxError>> {
+    pub fn compile(
+        &mut self,
+        node: &Node,
+        label: &str,
+    ) -> Result<TemplateValue, Vec<TemplateSyntaxError>> {
         let mut errors = Vec::new();
         let value = self.compile_node(node, label, &mut errors);
-        if errors.is_empty() { Ok(value) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(value)
+        } else {
+            Err(errors)
+        }
     }
 
-    fn compile_node(&mut self, node: &Node, label: &str, errors: &mut Vec<TemplateSyntaxError>) -> TemplateValue {
+    fn compile_node(
+        &mut self,
+        node: &Node,
+        label: &str,
+        errors: &mut Vec<TemplateSyntaxError>,
+    ) -> TemplateValue {
         match &node.kind {
             NodeKind::Str(text) if text.contains("{{") || text.contains("{%") => {
                 let name = format!("{label}@{}:{}", node.pos.line, node.pos.col);
@@ -105,7 +118,8 @@ impl TemplateSet {
                 entries
                     .iter()
                     .map(|(key, value)| {
-                        let child = self.compile_node(value, &format!("{label}.{}", key.name), errors);
+                        let child =
+                            self.compile_node(value, &format!("{label}.{}", key.name), errors);
                         (key.name.clone(), child)
                     })
                     .collect(),
@@ -147,10 +161,16 @@ impl TemplateSet {
     }
 
     /// Renders a compiled value in `context`.
-    pub fn render(&self, value: &TemplateValue, context: &RenderContext<'_>) -> Result<Value, RenderError> {
+    pub fn render(
+        &self,
+        value: &TemplateValue,
+        context: &RenderContext<'_>,
+    ) -> Result<Value, RenderError> {
         match value {
             TemplateValue::Literal(v) => Ok(v.clone()),
-            TemplateValue::Text(reference) => self.render_text(reference, context).map(Value::String),
+            TemplateValue::Text(reference) => {
+                self.render_text(reference, context).map(Value::String)
+            }
             TemplateValue::Native(reference) => {
                 let text = self.render_text(reference, context)?;
                 serde_json::from_str(&text).map_err(|err| RenderError::Template {
@@ -158,7 +178,10 @@ impl TemplateSet {
                     message: format!("the expression did not produce JSON: {err}"),
                 })
             }
-            TemplateValue::Array(items) => items.iter().map(|item| self.render(item, context)).collect(),
+            TemplateValue::Array(items) => items
+                .iter()
+                .map(|item| self.render(item, context))
+                .collect(),
             TemplateValue::Object(entries) => entries
                 .iter()
                 .map(|(key, item)| Ok((key.clone(), self.render(item, context)?)))
@@ -167,18 +190,31 @@ impl TemplateSet {
         }
     }
 
-    fn render_text(&self, reference: &TemplateRef, context: &RenderContext<'_>) -> Result<String, RenderError> {
-        if let Some(missing) = reference.env_vars.iter().find(|var| !context.env.contains_key(*var)) {
+    fn render_text(
+        &self,
+        reference: &TemplateRef,
+        context: &RenderContext<'_>,
+    ) -> Result<String, RenderError> {
+        if let Some(missing) = reference
+            .env_vars
+            .iter()
+            .find(|var| !context.env.contains_key(*var))
+        {
             return Err(RenderError::MissingEnv(missing.clone()));
         }
-        let template = self.env.get_template(&reference.name).map_err(|err| RenderError::Template {
-            template: reference.name.clone(),
-            message: describe(&err),
-        })?;
-        template.render(&context.value).map_err(|err| RenderError::Template {
-            template: reference.name.clone(),
-            message: describe(&err),
-        })
+        let template =
+            self.env
+                .get_template(&reference.name)
+                .map_err(|err| RenderError::Template {
+                    template: reference.name.clone(),
+                    message: describe(&err),
+                })?;
+        template
+            .render(&context.value)
+            .map_err(|err| RenderError::Template {
+                template: reference.name.clone(),
+                message: describe(&err),
+            })
     }
 }
 
@@ -210,7 +246,11 @@ mod tests {
         (set, value)
     }
 
-    fn render(set: &TemplateSet, value: &TemplateValue, env: &BTreeMap<String, String>) -> Result<Value, RenderError> {
+    fn render(
+        set: &TemplateSet,
+        value: &TemplateValue,
+        env: &BTreeMap<String, String>,
+    ) -> Result<Value, RenderError> {
         let context = RenderContext {
             value: minijinja::context! {
                 event => serde_json::json!({"serial": "Q2-1", "loss": 7.5, "tags": ["a", "b"]}),
@@ -222,15 +262,25 @@ mod tests {
 
     #[test]
     fn a_single_expression_keeps_its_json_type() {
-        let (set, value) = compile("{loss: '{{ event.loss }}', tags: '{{ event.tags }}', text: 'x {{ event.loss }}'}");
+        let (set, value) = compile(
+            "{loss: '{{ event.loss }}', tags: '{{ event.tags }}', text: 'x {{ event.loss }}'}",
+        );
         let rendered = render(&set, &value, &BTreeMap::new()).unwrap();
-        assert_eq!(rendered, serde_json::json!({"loss": 7.5, "tags": ["a", "b"], "text": "x 7.5"}));
+        assert_eq!(
+            rendered,
+            serde_json::json!({"loss": 7.5, "tags": ["a", "b"], "text": "x 7.5"})
+        );
     }
 
     #[test]
     fn python_methods_and_jinja_filters_work() {
-        let (set, value) = compile("'{{ event.serial.lower() }} {{ event.tags | join(\", \") }} {{ event.nope | default(\"n/a\") }}'");
-        assert_eq!(render(&set, &value, &BTreeMap::new()).unwrap(), serde_json::json!("q2-1 a, b n/a"));
+        let (set, value) = compile(
+            "'{{ event.serial.lower() }} {{ event.tags | join(\", \") }} {{ event.nope | default(\"n/a\") }}'",
+        );
+        assert_eq!(
+            render(&set, &value, &BTreeMap::new()).unwrap(),
+            serde_json::json!("q2-1 a, b n/a")
+        );
     }
 
     #[test]
@@ -249,7 +299,10 @@ mod tests {
             value: minijinja::context! { env => &env },
             env: &env,
         };
-        assert_eq!(set.render(&value, &context).unwrap(), serde_json::json!("http://127.0.0.1:1/post"));
+        assert_eq!(
+            set.render(&value, &context).unwrap(),
+            serde_json::json!("http://127.0.0.1:1/post")
+        );
     }
 
     #[test]
@@ -259,6 +312,10 @@ mod tests {
         let errors = set.compile(&node, "t").unwrap_err();
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].node.line, 2);
-        assert!(errors[0].message.contains("syntax error"), "{}", errors[0].message);
+        assert!(
+            errors[0].message.contains("syntax error"),
+            "{}",
+            errors[0].message
+        );
     }
 }

@@ -95,16 +95,25 @@ async fn consume(args: &ConsumeArgs, connection: &KafkaConnection) -> anyhow::Re
 }
 
 /// Polls until a stop condition holds. A record's offset is stored only once its line is written.
-async fn print_records(consumer: &Consumer, args: &ConsumeArgs, stop: &mut ShutdownSignal) -> anyhow::Result<()> {
+async fn print_records(
+    consumer: &Consumer,
+    args: &ConsumeArgs,
+    stop: &mut ShutdownSignal,
+) -> anyhow::Result<()> {
     let (mut polls, mut printed) = (0_u64, 0_u64);
-    while args.range.is_none_or(|range| polls < range) && args.count.is_none_or(|count| printed < count) {
+    while args.range.is_none_or(|range| polls < range)
+        && args.count.is_none_or(|count| printed < count)
+    {
         polls += 1;
         let received = tokio::select! {
             received = consumer.recv(args.timeout) => received?,
             _ = stop.requested() => return Ok(()),
         };
         let Some(record) = received else {
-            tracing::debug!(timeout_s = args.timeout.as_secs_f64(), "no record within the poll timeout");
+            tracing::debug!(
+                timeout_s = args.timeout.as_secs_f64(),
+                "no record within the poll timeout"
+            );
             continue;
         };
         match write_record(&record, args.verbose) {
@@ -145,7 +154,11 @@ fn shown(bytes: Option<&[u8]>, max_chars: usize) -> String {
         return "null".to_owned();
     };
     match std::str::from_utf8(bytes) {
-        Ok(text) => text.chars().take(max_chars).flat_map(escape_control).collect(),
+        Ok(text) => text
+            .chars()
+            .take(max_chars)
+            .flat_map(escape_control)
+            .collect(),
         Err(_) => hex(bytes).chars().take(max_chars).collect(),
     }
 }
@@ -158,7 +171,13 @@ fn full_value(value: &[u8]) -> String {
     match std::str::from_utf8(value) {
         Ok(text) => text
             .chars()
-            .flat_map(|c| if c == '\n' || c == '\t' { vec![c] } else { escape_control(c) })
+            .flat_map(|c| {
+                if c == '\n' || c == '\t' {
+                    vec![c]
+                } else {
+                    escape_control(c)
+                }
+            })
             .collect(),
         Err(_) => hex(value),
     }
@@ -167,7 +186,11 @@ fn full_value(value: &[u8]) -> String {
 /// Control characters (newlines, terminal escapes) are shown as escapes so that one record stays one line
 /// and cannot drive the terminal.
 fn escape_control(c: char) -> Vec<char> {
-    if c.is_control() { c.escape_default().collect() } else { vec![c] }
+    if c.is_control() {
+        c.escape_default().collect()
+    } else {
+        vec![c]
+    }
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -176,7 +199,9 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn parse_seconds(text: &str) -> Result<Duration, String> {
-    let seconds: f64 = text.parse().map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    let seconds: f64 = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
     if seconds.is_nan() || seconds <= 0.0 {
         return Err("the timeout must be more than 0 seconds".to_owned());
     }
@@ -200,7 +225,10 @@ mod tests {
     #[test]
     fn line_has_the_seed_format() {
         let line = record_line(&record(Some(b"k1"), Some(br#"{"a":1}"#)));
-        assert_eq!(line, r#"Consumed record | topic: t, partition: [3], @offset: 42 | key: k1, value: {"a":1}"#);
+        assert_eq!(
+            line,
+            r#"Consumed record | topic: t, partition: [3], @offset: 42 | key: k1, value: {"a":1}"#
+        );
     }
 
     #[test]
@@ -213,7 +241,10 @@ mod tests {
     fn value_is_cut_to_fifty_characters_not_bytes() {
         let value = "é".repeat(60);
         let line = record_line(&record(None, Some(value.as_bytes())));
-        assert!(line.ends_with(&format!("value: {}", "é".repeat(50))), "{line}");
+        assert!(
+            line.ends_with(&format!("value: {}", "é".repeat(50))),
+            "{line}"
+        );
     }
 
     #[test]

@@ -54,13 +54,21 @@ fn check(args: &CheckArgs) -> ExitCode {
         match rulebook::load(path) {
             Ok(book) => {
                 let rules: usize = book.rulesets.iter().map(|r| r.rules.len()).sum();
-                println!("{}: ok ({} rulesets, {rules} rules)", path.display(), book.rulesets.len());
+                println!(
+                    "{}: ok ({} rulesets, {rules} rules)",
+                    path.display(),
+                    book.rulesets.len()
+                );
             }
             Err(LoadError::Invalid(diagnostics)) => {
                 failed = true;
                 eprint!("{diagnostics}");
                 let count = diagnostics.items.len();
-                eprintln!("{}: {count} error{}", path.display(), if count == 1 { "" } else { "s" });
+                eprintln!(
+                    "{}: {count} error{}",
+                    path.display(),
+                    if count == 1 { "" } else { "s" }
+                );
             }
             Err(err @ LoadError::Read { .. }) => {
                 failed = true;
@@ -68,5 +76,9 @@ fn check(args: &CheckArgs) -> ExitCode {
             }
         }
     }
-    if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }

@@ -28,17 +28,31 @@ fn reason(expr: &Expr, node: &Ast, doc: &Rcvar) -> String {
             }
         }
         Ast::Or { lhs, rhs, .. } if !value.is_truthy() => {
-            format!("false: neither ({}) nor ({})", reason(expr, lhs, doc), reason(expr, rhs, doc))
+            format!(
+                "false: neither ({}) nor ({})",
+                reason(expr, lhs, doc),
+                reason(expr, rhs, doc)
+            )
         }
         Ast::Not { node: inner, .. } => format!("{verdict}: not ({})", reason(expr, inner, doc)),
         Ast::Comparison {
-            comparator, lhs, rhs, ..
+            comparator,
+            lhs,
+            rhs,
+            ..
         } => comparison(expr, verdict, comparator, lhs, rhs, doc),
         _ => format!("{verdict}: {}", describe(node, &value)),
     }
 }
 
-fn comparison(expr: &Expr, verdict: &str, op: &Comparator, lhs: &Ast, rhs: &Ast, doc: &Rcvar) -> String {
+fn comparison(
+    expr: &Expr,
+    verdict: &str,
+    op: &Comparator,
+    lhs: &Ast,
+    rhs: &Ast,
+    doc: &Rcvar,
+) -> String {
     let left = expr.search_node(lhs, doc).map(|v| describe(lhs, &v));
     let right = expr.search_node(rhs, doc).map(|v| describe(rhs, &v));
     match (left, right) {
@@ -97,7 +111,10 @@ pub fn text(node: &Ast) -> String {
             format!("{name}({})", args.join(", "))
         }
         Ast::Comparison {
-            comparator, lhs, rhs, ..
+            comparator,
+            lhs,
+            rhs,
+            ..
         } => format!("{} {} {}", text(lhs), operator(comparator), text(rhs)),
         Ast::And { lhs, rhs, .. } => format!("{} && {}", grouped(lhs), grouped(rhs)),
         Ast::Or { lhs, rhs, .. } => format!("{} || {}", text(lhs), text(rhs)),
@@ -118,7 +135,9 @@ pub fn text(node: &Ast) -> String {
                 .collect();
             format!("{{{}}}", items.join(", "))
         }
-        Ast::Slice { start, stop, step, .. } => format!(
+        Ast::Slice {
+            start, stop, step, ..
+        } => format!(
             "[{}:{}:{step}]",
             start.map(|s| s.to_string()).unwrap_or_default(),
             stop.map(|s| s.to_string()).unwrap_or_default()

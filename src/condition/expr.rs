@@ -30,8 +30,15 @@ pub enum CompileError {
     },
     #[error("{message}")]
     BadArgument { offset: usize, message: String },
-    #[error("`{name}` is not part of the document (event, events, meta, vars, facts){}", hint)]
-    UnknownRoot { offset: usize, name: String, hint: String },
+    #[error(
+        "`{name}` is not part of the document (event, events, meta, vars, facts){}",
+        hint
+    )]
+    UnknownRoot {
+        offset: usize,
+        name: String,
+        hint: String,
+    },
 }
 
 impl CompileError {
@@ -107,7 +114,11 @@ fn parse(source: &str) -> Result<Ast, CompileError> {
     }
     jmespath::parse(source).map_err(|err| CompileError::Syntax {
         offset: err.offset,
-        message: err.reason.to_string().trim_start_matches("Parse error: ").to_owned(),
+        message: err
+            .reason
+            .to_string()
+            .trim_start_matches("Parse error: ")
+            .to_owned(),
     })
 }
 
@@ -159,7 +170,10 @@ pub const ROOTS: &[&str] = &["event", "events", "meta", "vars", "facts"];
 fn check_roots(ast: &Ast) -> Result<(), CompileError> {
     let mut fields = Vec::new();
     root_fields(ast, &mut fields);
-    match fields.into_iter().find(|(_, name)| !ROOTS.contains(&name.as_str())) {
+    match fields
+        .into_iter()
+        .find(|(_, name)| !ROOTS.contains(&name.as_str()))
+    {
         None => Ok(()),
         Some((offset, name)) => {
             let hint = match crate::rulebook::suggest::closest(&name, ROOTS) {
@@ -180,11 +194,15 @@ fn root_fields(ast: &Ast, out: &mut Vec<(usize, String)>) {
             root_fields(lhs, out);
             root_fields(rhs, out);
         }
-        Ast::Not { node, .. } | Ast::Flatten { node, .. } | Ast::ObjectValues { node, .. } => root_fields(node, out),
+        Ast::Not { node, .. } | Ast::Flatten { node, .. } | Ast::ObjectValues { node, .. } => {
+            root_fields(node, out)
+        }
         Ast::Function { args, .. } | Ast::MultiList { elements: args, .. } => {
             args.iter().for_each(|arg| root_fields(arg, out));
         }
-        Ast::MultiHash { elements, .. } => elements.iter().for_each(|pair| root_fields(&pair.value, out)),
+        Ast::MultiHash { elements, .. } => elements
+            .iter()
+            .for_each(|pair| root_fields(&pair.value, out)),
         // Filters and expression references run on each element, not on the document.
         Ast::Condition { .. }
         | Ast::Expref { .. }
@@ -211,7 +229,9 @@ pub(super) fn visit(ast: &Ast, f: &mut impl FnMut(&Ast)) {
             visit(lhs, f);
             visit(rhs, f);
         }
-        Ast::Condition { predicate, then, .. } => {
+        Ast::Condition {
+            predicate, then, ..
+        } => {
             visit(predicate, f);
             visit(then, f);
         }
@@ -223,6 +243,10 @@ pub(super) fn visit(ast: &Ast, f: &mut impl FnMut(&Ast)) {
             args.iter().for_each(|arg| visit(arg, f));
         }
         Ast::MultiHash { elements, .. } => elements.iter().for_each(|pair| visit(&pair.value, f)),
-        Ast::Identity { .. } | Ast::Field { .. } | Ast::Index { .. } | Ast::Literal { .. } | Ast::Slice { .. } => {}
+        Ast::Identity { .. }
+        | Ast::Field { .. }
+        | Ast::Index { .. }
+        | Ast::Literal { .. }
+        | Ast::Slice { .. } => {}
     }
 }

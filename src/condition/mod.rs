@@ -15,10 +15,37 @@ pub use functions::with_clock;
 /// The closest known function name to a misspelt one, builtins included.
 fn suggest_function(name: &str) -> Option<String> {
     const BUILTINS: &[&str] = &[
-        "abs", "avg", "ceil", "contains", "ends_with", "floor", "join", "keys", "length", "map", "max",
-        "max_by", "merge", "min", "min_by", "not_null", "reverse", "sort", "sort_by", "starts_with", "sum",
-        "to_array", "to_number", "to_string", "type", "values",
+        "abs",
+        "avg",
+        "ceil",
+        "contains",
+        "ends_with",
+        "floor",
+        "join",
+        "keys",
+        "length",
+        "map",
+        "max",
+        "max_by",
+        "merge",
+        "min",
+        "min_by",
+        "not_null",
+        "reverse",
+        "sort",
+        "sort_by",
+        "starts_with",
+        "sum",
+        "to_array",
+        "to_number",
+        "to_string",
+        "type",
+        "values",
     ];
-    let candidates: Vec<&str> = BUILTINS.iter().chain(functions::CUSTOM_FUNCTIONS).copied().collect();
+    let candidates: Vec<&str> = BUILTINS
+        .iter()
+        .chain(functions::CUSTOM_FUNCTIONS)
+        .copied()
+        .collect();
     crate::rulebook::suggest::closest(name, &candidates).map(str::to_owned)
 }

@@ -24,7 +24,12 @@ pub struct KafkaConnectionConfig {
     pub bootstrap_servers: Option<String>,
     /// SASL username (the API key on Confluent Cloud). CLUSTER_API_KEY is read too. With a key the
     /// connection uses SASL_SSL and PLAIN unless --security-protocol / --sasl-mechanism say otherwise.
-    #[arg(long, env = "SEMAPHORE_KAFKA_API_KEY", hide_env_values = true, value_name = "KEY")]
+    #[arg(
+        long,
+        env = "SEMAPHORE_KAFKA_API_KEY",
+        hide_env_values = true,
+        value_name = "KEY"
+    )]
     pub api_key: Option<String>,
     /// SASL password (the API secret on Confluent Cloud). CLUSTER_API_SECRET is read too. Prefer the
     /// environment or --api-secret-file: a value on the command line is visible in the process list.
@@ -40,10 +45,20 @@ pub struct KafkaConnectionConfig {
     #[arg(long, env = "SEMAPHORE_KAFKA_API_SECRET_FILE", value_name = "PATH")]
     pub api_secret_file: Option<PathBuf>,
     /// Security protocol [default: SASL_SSL with an API key, else PLAINTEXT].
-    #[arg(long, env = "SEMAPHORE_KAFKA_SECURITY_PROTOCOL", value_enum, ignore_case = true)]
+    #[arg(
+        long,
+        env = "SEMAPHORE_KAFKA_SECURITY_PROTOCOL",
+        value_enum,
+        ignore_case = true
+    )]
     pub security_protocol: Option<SecurityProtocol>,
     /// SASL mechanism used with the API key and secret [default: PLAIN].
-    #[arg(long, env = "SEMAPHORE_KAFKA_SASL_MECHANISM", value_enum, ignore_case = true)]
+    #[arg(
+        long,
+        env = "SEMAPHORE_KAFKA_SASL_MECHANISM",
+        value_enum,
+        ignore_case = true
+    )]
     pub sasl_mechanism: Option<SaslMechanism>,
     /// PEM file of the CA that signed the brokers' certificates, for a private CA. Certificates are always
     /// verified; without this file the system's trust store is used.
@@ -112,7 +127,10 @@ impl KafkaConnectionConfig {
     }
 
     /// [`resolve`](Self::resolve) with the environment passed in, so that tests need not mutate the process.
-    pub fn resolve_with(&self, env: impl Fn(&str) -> Option<String>) -> Result<KafkaConnection, ConfigError> {
+    pub fn resolve_with(
+        &self,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<KafkaConnection, ConfigError> {
         let lookup = |name: &str| env(name).filter(|value| !value.is_empty());
         let bootstrap_servers = non_empty(self.bootstrap_servers.clone())
             .or_else(|| lookup(SEED_BOOTSTRAP_ENV))
@@ -182,8 +200,13 @@ impl KafkaConnectionConfig {
             return Err(ConfigError::CaWithoutTls { protocol });
         }
         // Checked here so that a typo is a clear settings error, not a TLS failure at connect time.
-        std::fs::File::open(path).map_err(|source| ConfigError::CaFile { path: path.clone(), source })?;
-        let utf8 = path.to_str().ok_or_else(|| ConfigError::NonUtf8Path { path: path.clone() })?;
+        std::fs::File::open(path).map_err(|source| ConfigError::CaFile {
+            path: path.clone(),
+            source,
+        })?;
+        let utf8 = path
+            .to_str()
+            .ok_or_else(|| ConfigError::NonUtf8Path { path: path.clone() })?;
         Ok(Some(utf8.to_owned()))
     }
 }
@@ -298,11 +321,15 @@ fn non_empty(value: Option<String>) -> Option<String> {
 }
 
 fn read_secret_file(path: &Path) -> Result<Secret, ConfigError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| ConfigError::SecretFile { path: path.to_owned(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::SecretFile {
+        path: path.to_owned(),
+        source,
+    })?;
     let secret = text.trim_end_matches(['\n', '\r']);
     if secret.is_empty() {
-        return Err(ConfigError::EmptySecretFile { path: path.to_owned() });
+        return Err(ConfigError::EmptySecretFile {
+            path: path.to_owned(),
+        });
     }
     Ok(Secret::new(secret))
 }
@@ -312,15 +339,21 @@ fn parse_overrides(args: &[String]) -> Result<Vec<(String, String)>, ConfigError
     args.iter()
         .enumerate()
         .map(|(index, arg)| match arg.split_once('=') {
-            Some((key, value)) if !key.trim().is_empty() => Ok((key.trim().to_owned(), value.to_owned())),
-            _ => Err(ConfigError::MalformedOverride { position: index + 1 }),
+            Some((key, value)) if !key.trim().is_empty() => {
+                Ok((key.trim().to_owned(), value.to_owned()))
+            }
+            _ => Err(ConfigError::MalformedOverride {
+                position: index + 1,
+            }),
         })
         .collect()
 }
 
 /// The keys of `-X` arguments; values may be secrets (`-X sasl.password=...`), so `Debug` shows keys only.
 fn override_keys(args: &[String]) -> Vec<&str> {
-    args.iter().map(|arg| arg.split_once('=').map_or("<malformed>", |(key, _)| key)).collect()
+    args.iter()
+        .map(|arg| arg.split_once('=').map_or("<malformed>", |(key, _)| key))
+        .collect()
 }
 
 #[cfg(test)]

@@ -4,13 +4,22 @@ use std::collections::HashMap;
 
 use super::*;
 
-fn resolve(flags: &KafkaConnectionConfig, env: &[(&str, &str)]) -> Result<KafkaConnection, ConfigError> {
-    let env: HashMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+fn resolve(
+    flags: &KafkaConnectionConfig,
+    env: &[(&str, &str)],
+) -> Result<KafkaConnection, ConfigError> {
+    let env: HashMap<String, String> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     flags.resolve_with(|name| env.get(name).cloned())
 }
 
 fn with_bootstrap() -> KafkaConnectionConfig {
-    KafkaConnectionConfig { bootstrap_servers: Some("broker:9092".into()), ..Default::default() }
+    KafkaConnectionConfig {
+        bootstrap_servers: Some("broker:9092".into()),
+        ..Default::default()
+    }
 }
 
 #[test]
@@ -18,15 +27,27 @@ fn missing_bootstrap_servers_names_flag_and_variables() {
     let err = resolve(&KafkaConnectionConfig::default(), &[]).expect_err("no bootstrap");
     assert!(matches!(err, ConfigError::MissingBootstrapServers));
     let text = err.to_string();
-    assert!(text.contains("--bootstrap-servers") && text.contains("BOOTSTRAP_SERVER"), "{text}");
+    assert!(
+        text.contains("--bootstrap-servers") && text.contains("BOOTSTRAP_SERVER"),
+        "{text}"
+    );
 }
 
 #[test]
 fn seed_bootstrap_variable_is_a_fallback() {
-    let connection = resolve(&KafkaConnectionConfig::default(), &[("BOOTSTRAP_SERVER", "seed:9092")]).expect("valid");
+    let connection = resolve(
+        &KafkaConnectionConfig::default(),
+        &[("BOOTSTRAP_SERVER", "seed:9092")],
+    )
+    .expect("valid");
     assert_eq!(connection.bootstrap_servers(), "seed:9092");
-    let connection = resolve(&with_bootstrap(), &[("BOOTSTRAP_SERVER", "seed:9092")]).expect("valid");
-    assert_eq!(connection.bootstrap_servers(), "broker:9092", "the flag wins over the seed name");
+    let connection =
+        resolve(&with_bootstrap(), &[("BOOTSTRAP_SERVER", "seed:9092")]).expect("valid");
+    assert_eq!(
+        connection.bootstrap_servers(),
+        "broker:9092",
+        "the flag wins over the seed name"
+    );
 }
 
 #[test]
@@ -34,7 +55,9 @@ fn seed_credentials_mean_sasl_ssl_plain() {
     let env = [("CLUSTER_API_KEY", "KEY"), ("CLUSTER_API_SECRET", "SECRET")];
     let connection = resolve(&with_bootstrap(), &env).expect("valid");
     assert_eq!(connection.security_protocol(), SecurityProtocol::SaslSsl);
-    let credentials = connection.credentials.expect("credentials from the seed names");
+    let credentials = connection
+        .credentials
+        .expect("credentials from the seed names");
     assert_eq!(credentials.mechanism, SaslMechanism::Plain);
     assert_eq!(credentials.username, "KEY");
     assert_eq!(credentials.password.expose(), "SECRET");
@@ -42,14 +65,26 @@ fn seed_credentials_mean_sasl_ssl_plain() {
 
 #[test]
 fn key_without_secret_is_an_error() {
-    let flags = KafkaConnectionConfig { api_key: Some("KEY".into()), ..with_bootstrap() };
-    assert!(matches!(resolve(&flags, &[]), Err(ConfigError::MissingApiSecret)));
+    let flags = KafkaConnectionConfig {
+        api_key: Some("KEY".into()),
+        ..with_bootstrap()
+    };
+    assert!(matches!(
+        resolve(&flags, &[]),
+        Err(ConfigError::MissingApiSecret)
+    ));
 }
 
 #[test]
 fn secret_without_key_is_an_error() {
-    let flags = KafkaConnectionConfig { api_secret: Some(Secret::new("S")), ..with_bootstrap() };
-    assert!(matches!(resolve(&flags, &[]), Err(ConfigError::MissingApiKey)));
+    let flags = KafkaConnectionConfig {
+        api_secret: Some(Secret::new("S")),
+        ..with_bootstrap()
+    };
+    assert!(matches!(
+        resolve(&flags, &[]),
+        Err(ConfigError::MissingApiKey)
+    ));
 }
 
 #[test]
@@ -75,20 +110,35 @@ fn secret_value_and_file_together_are_an_error() {
         api_secret_file: Some("/nonexistent".into()),
         ..with_bootstrap()
     };
-    assert!(matches!(resolve(&flags, &[]), Err(ConfigError::ConflictingSecretSources)));
+    assert!(matches!(
+        resolve(&flags, &[]),
+        Err(ConfigError::ConflictingSecretSources)
+    ));
 }
 
 #[test]
 fn sasl_protocol_without_credentials_is_an_error() {
-    let flags = KafkaConnectionConfig { security_protocol: Some(SecurityProtocol::SaslSsl), ..with_bootstrap() };
-    assert!(matches!(resolve(&flags, &[]), Err(ConfigError::SaslWithoutCredentials { .. })));
+    let flags = KafkaConnectionConfig {
+        security_protocol: Some(SecurityProtocol::SaslSsl),
+        ..with_bootstrap()
+    };
+    assert!(matches!(
+        resolve(&flags, &[]),
+        Err(ConfigError::SaslWithoutCredentials { .. })
+    ));
 }
 
 #[test]
 fn credentials_with_a_non_sasl_protocol_are_an_error() {
-    let flags = KafkaConnectionConfig { security_protocol: Some(SecurityProtocol::Ssl), ..with_bootstrap() };
+    let flags = KafkaConnectionConfig {
+        security_protocol: Some(SecurityProtocol::Ssl),
+        ..with_bootstrap()
+    };
     let env = [("CLUSTER_API_KEY", "KEY"), ("CLUSTER_API_SECRET", "SECRET")];
-    assert!(matches!(resolve(&flags, &env), Err(ConfigError::CredentialsWithoutSasl { .. })));
+    assert!(matches!(
+        resolve(&flags, &env),
+        Err(ConfigError::CredentialsWithoutSasl { .. })
+    ));
 }
 
 #[test]
@@ -99,7 +149,10 @@ fn scram_mechanism_is_passed_through() {
         sasl_mechanism: Some(SaslMechanism::ScramSha512),
         ..with_bootstrap()
     };
-    let credentials = resolve(&flags, &[]).expect("valid").credentials.expect("credentials");
+    let credentials = resolve(&flags, &[])
+        .expect("valid")
+        .credentials
+        .expect("credentials");
     assert_eq!(credentials.mechanism, SaslMechanism::ScramSha512);
 }
 
@@ -121,7 +174,10 @@ fn malformed_override_names_its_position_not_its_text() {
         ..with_bootstrap()
     };
     let err = resolve(&flags, &[]).expect_err("no '='");
-    assert!(matches!(err, ConfigError::MalformedOverride { position: 2 }));
+    assert!(matches!(
+        err,
+        ConfigError::MalformedOverride { position: 2 }
+    ));
     assert!(!err.to_string().contains("hunter2"));
 }
 
@@ -139,6 +195,9 @@ fn debug_redacts_key_secret_and_override_values() {
         for secret in ["MYKEY", "hunter2", "hunter3"] {
             assert!(!text.contains(secret), "{secret} leaked: {text}");
         }
-        assert!(text.contains("sasl.password"), "override keys stay visible: {text}");
+        assert!(
+            text.contains("sasl.password"),
+            "override keys stay visible: {text}"
+        );
     }
 }

@@ -26,7 +26,11 @@ impl KafkaConnection {
 
     /// Settings for a group consumer. Offsets are stored by the application only after a record was handled
     /// (`enable.auto.offset.store=false`), and the stored offsets are committed in the background and on close.
-    pub fn consumer_config(&self, group_id: &str, offset_reset: OffsetReset) -> Result<ClientConfig, ConfigError> {
+    pub fn consumer_config(
+        &self,
+        group_id: &str,
+        offset_reset: OffsetReset,
+    ) -> Result<ClientConfig, ConfigError> {
         self.build(&[
             ("group.id", group_id),
             ("auto.offset.reset", offset_reset.as_str()),
@@ -77,7 +81,10 @@ fn warn_if_tls_weakened(key: &str, value: &str) {
 fn rejected(err: RdKafkaError) -> ConfigError {
     match err {
         RdKafkaError::ClientConfig(_, reason, key, _value) => ConfigError::Rejected { key, reason },
-        other => ConfigError::Rejected { key: String::new(), reason: other.to_string() },
+        other => ConfigError::Rejected {
+            key: String::new(),
+            reason: other.to_string(),
+        },
     }
 }
 
@@ -105,7 +112,10 @@ mod tests {
     }
 
     fn plain() -> KafkaConnectionConfig {
-        KafkaConnectionConfig { bootstrap_servers: Some("127.0.0.1:9092".into()), ..Default::default() }
+        KafkaConnectionConfig {
+            bootstrap_servers: Some("127.0.0.1:9092".into()),
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -129,12 +139,18 @@ mod tests {
         assert_eq!(config.get("sasl.mechanisms"), Some("PLAIN"));
         assert_eq!(config.get("sasl.username"), Some("KEY"));
         assert_eq!(config.get("sasl.password"), Some("SECRET"));
-        assert_eq!(config.get("enable.ssl.certificate.verification"), None, "verification stays librdkafka's default");
+        assert_eq!(
+            config.get("enable.ssl.certificate.verification"),
+            None,
+            "verification stays librdkafka's default"
+        );
     }
 
     #[test]
     fn consumer_config_stores_offsets_only_after_handling() {
-        let config = connection(plain()).consumer_config("g1", OffsetReset::Latest).expect("valid");
+        let config = connection(plain())
+            .consumer_config("g1", OffsetReset::Latest)
+            .expect("valid");
         assert_eq!(config.get("group.id"), Some("g1"));
         assert_eq!(config.get("auto.offset.reset"), Some("latest"));
         assert_eq!(config.get("enable.auto.offset.store"), Some("false"));
@@ -146,15 +162,22 @@ mod tests {
             librdkafka: vec!["client.id=custom".into(), "auto.offset.reset=latest".into()],
             ..plain()
         };
-        let config = connection(flags).consumer_config("g1", OffsetReset::Earliest).expect("valid");
+        let config = connection(flags)
+            .consumer_config("g1", OffsetReset::Earliest)
+            .expect("valid");
         assert_eq!(config.get("client.id"), Some("custom"));
         assert_eq!(config.get("auto.offset.reset"), Some("latest"));
     }
 
     #[test]
     fn unknown_librdkafka_key_is_rejected_by_name_without_its_value() {
-        let flags = KafkaConnectionConfig { librdkafka: vec!["no.such.key=hunter2".into()], ..plain() };
-        let err = connection(flags).client_config().expect_err("librdkafka rejects unknown keys");
+        let flags = KafkaConnectionConfig {
+            librdkafka: vec!["no.such.key=hunter2".into()],
+            ..plain()
+        };
+        let err = connection(flags)
+            .client_config()
+            .expect_err("librdkafka rejects unknown keys");
         let text = err.to_string();
         assert!(text.contains("no.such.key"), "{text}");
         assert!(!text.contains("hunter2"), "{text}");

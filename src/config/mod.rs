@@ -11,7 +11,9 @@ mod secret;
 
 use std::path::PathBuf;
 
-pub use kafka::{KafkaConnection, KafkaConnectionConfig, OffsetReset, SaslMechanism, SecurityProtocol};
+pub use kafka::{
+    KafkaConnection, KafkaConnectionConfig, OffsetReset, SaslMechanism, SecurityProtocol,
+};
 pub use secret::Secret;
 
 /// A setting is missing, contradictory or unreadable. Messages name the flag and its environment variables;
@@ -30,25 +32,41 @@ pub enum ConfigError {
         "a Kafka API secret is set but no API key: pass --api-key or set SEMAPHORE_KAFKA_API_KEY (or CLUSTER_API_KEY)"
     )]
     MissingApiKey,
-    #[error("the Kafka API secret is given twice (--api-secret / SEMAPHORE_KAFKA_API_SECRET and --api-secret-file); keep one")]
+    #[error(
+        "the Kafka API secret is given twice (--api-secret / SEMAPHORE_KAFKA_API_SECRET and --api-secret-file); keep one"
+    )]
     ConflictingSecretSources,
     #[error("cannot read the Kafka API secret file {}: {source}", path.display())]
-    SecretFile { path: PathBuf, source: std::io::Error },
+    SecretFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("the Kafka API secret file {} is empty", path.display())]
     EmptySecretFile { path: PathBuf },
-    #[error("--security-protocol {protocol} needs an API key and secret (SASL username and password)")]
+    #[error(
+        "--security-protocol {protocol} needs an API key and secret (SASL username and password)"
+    )]
     SaslWithoutCredentials { protocol: SecurityProtocol },
-    #[error("an API key and secret are set, but --security-protocol {protocol} does not use SASL, so they would be ignored")]
+    #[error(
+        "an API key and secret are set, but --security-protocol {protocol} does not use SASL, so they would be ignored"
+    )]
     CredentialsWithoutSasl { protocol: SecurityProtocol },
     #[error("--sasl-mechanism {mechanism} is set without an API key and secret")]
     MechanismWithoutCredentials { mechanism: SaslMechanism },
-    #[error("--ssl-ca-location is set, but --security-protocol {protocol} does not use TLS, so it would be ignored")]
+    #[error(
+        "--ssl-ca-location is set, but --security-protocol {protocol} does not use TLS, so it would be ignored"
+    )]
     CaWithoutTls { protocol: SecurityProtocol },
     #[error("cannot read the CA file {} (--ssl-ca-location): {source}", path.display())]
-    CaFile { path: PathBuf, source: std::io::Error },
+    CaFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("the path {} is not valid UTF-8, which librdkafka requires", path.display())]
     NonUtf8Path { path: PathBuf },
-    #[error("-X expects KEY=VALUE (a librdkafka property); -X number {position} has no key or no '='")]
+    #[error(
+        "-X expects KEY=VALUE (a librdkafka property); -X number {position} has no key or no '='"
+    )]
     MalformedOverride { position: usize },
     #[error("librdkafka rejected the setting {key:?}: {reason}")]
     Rejected { key: String, reason: String },

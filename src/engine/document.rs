@@ -18,11 +18,19 @@ pub struct Document {
 }
 
 impl Document {
-    pub fn new(event: &Event, vars: &Rcvar, facts: &serde_json::Map<String, serde_json::Value>) -> Document {
-        let facts = Variable::try_from(serde_json::Value::Object(facts.clone())).unwrap_or(Variable::Null);
+    pub fn new(
+        event: &Event,
+        vars: &Rcvar,
+        facts: &serde_json::Map<String, serde_json::Value>,
+    ) -> Document {
+        let facts =
+            Variable::try_from(serde_json::Value::Object(facts.clone())).unwrap_or(Variable::Null);
         let mut root = BTreeMap::new();
         root.insert("event".to_owned(), event.payload.clone());
-        root.insert("events".to_owned(), Arc::new(Variable::Object(BTreeMap::new())));
+        root.insert(
+            "events".to_owned(),
+            Arc::new(Variable::Object(BTreeMap::new())),
+        );
         root.insert("meta".to_owned(), event.meta.clone());
         root.insert("vars".to_owned(), vars.clone());
         root.insert("facts".to_owned(), Arc::new(facts));
@@ -66,7 +74,10 @@ pub fn render_context<'a>(
         .enumerate()
         .map(|(i, e)| (format!("m_{i}"), JinjaValue::from_serialize(&**e)))
         .collect();
-    let event = events.last().map(|e| JinjaValue::from_serialize(&**e)).unwrap_or_default();
+    let event = events
+        .last()
+        .map(|e| JinjaValue::from_serialize(&**e))
+        .unwrap_or_default();
     RenderContext {
         value: minijinja::context! {
             event => event,

@@ -91,7 +91,11 @@ impl Engine {
             .iter()
             .map(|ruleset| RulesetState {
                 facts: serde_json::Map::new(),
-                rules: ruleset.rules.iter().map(|rule| initial_state(&rule.condition, rule.throttle.as_ref())).collect(),
+                rules: ruleset
+                    .rules
+                    .iter()
+                    .map(|rule| initial_state(&rule.condition, rule.throttle.as_ref()))
+                    .collect(),
             })
             .collect();
         Engine {
@@ -145,7 +149,9 @@ impl Engine {
         for (r, ruleset) in book.rulesets.iter().enumerate() {
             for (i, rule) in ruleset.rules.iter().enumerate() {
                 let due = match (&mut self.state[r].rules[i], &rule.condition, &rule.throttle) {
-                    (RuleState::Throttle(state), _, Some(throttle)) => state.due(throttle.mode, now),
+                    (RuleState::Throttle(state), _, Some(throttle)) => {
+                        state.due(throttle.mode, now)
+                    }
                     (RuleState::NotAll(state), RuleCondition::NotAll { timeout, .. }, _) => {
                         state.due(now, millis(*timeout)).into_iter().collect()
                     }
@@ -174,8 +180,12 @@ impl Engine {
         for (r, ruleset) in book.rulesets.iter().enumerate() {
             for (i, rule) in ruleset.rules.iter().enumerate() {
                 let next = match (&self.state[r].rules[i], &rule.condition, &rule.throttle) {
-                    (RuleState::Throttle(state), _, Some(throttle)) => state.next_due_ms(throttle.mode),
-                    (RuleState::NotAll(state), RuleCondition::NotAll { timeout, .. }, _) => state.next_due_ms(millis(*timeout)),
+                    (RuleState::Throttle(state), _, Some(throttle)) => {
+                        state.next_due_ms(throttle.mode)
+                    }
+                    (RuleState::NotAll(state), RuleCondition::NotAll { timeout, .. }, _) => {
+                        state.next_due_ms(millis(*timeout))
+                    }
                     _ => None,
                 };
                 deadlines.extend(next);
@@ -215,7 +225,9 @@ impl Engine {
                     let matched = eval(expr, doc.base());
                     let fired = if !matched {
                         None
-                    } else if let (Some(throttle), RuleState::Throttle(state)) = (&rule.throttle, state) {
+                    } else if let (Some(throttle), RuleState::Throttle(state)) =
+                        (&rule.throttle, state)
+                    {
                         throttled(throttle, state, doc.base(), &event.payload, now, outcome)
                     } else {
                         Some(vec![event.payload.clone()])
@@ -226,11 +238,21 @@ impl Engine {
                     let matched = exprs.iter().any(|expr| eval(expr, doc.base()));
                     (matched, matched.then(|| vec![event.payload.clone()]))
                 }
-                (RuleCondition::All { conditions, timeout }, RuleState::All(state)) => {
+                (
+                    RuleCondition::All {
+                        conditions,
+                        timeout,
+                    },
+                    RuleState::All(state),
+                ) => {
                     let timeout = millis(timeout.unwrap_or(ruleset.default_events_ttl));
-                    let fired = state.offer(conditions.len(), &event.payload, now, timeout, |slot, bound| {
-                        eval(&conditions[slot], &doc.with_events(bound))
-                    });
+                    let fired = state.offer(
+                        conditions.len(),
+                        &event.payload,
+                        now,
+                        timeout,
+                        |slot, bound| eval(&conditions[slot], &doc.with_events(bound)),
+                    );
                     (fired.is_some(), fired)
                 }
                 (RuleCondition::NotAll { conditions, .. }, RuleState::NotAll(state)) => {
@@ -242,7 +264,13 @@ impl Engine {
                 _ => (false, None),
             };
             if self.tracing {
-                outcome.trace.push(trace(ruleset.name.as_str(), rule, &doc, matched, fired.is_some()));
+                outcome.trace.push(trace(
+                    ruleset.name.as_str(),
+                    rule,
+                    &doc,
+                    matched,
+                    fired.is_some(),
+                ));
             }
             if let Some(events) = fired {
                 self.fire(r, i, events, &event.meta, now, outcome, queue);
@@ -268,13 +296,18 @@ impl Engine {
         let ruleset = &book.rulesets[r];
         let rule = &ruleset.rules[i];
         let env = Arc::clone(&self.env);
-        let context = document::render_context(ruleset, rule, &events, meta, &self.state[r].facts, &env);
+        let context =
+            document::render_context(ruleset, rule, &events, meta, &self.state[r].facts, &env);
         let mut actions = Vec::with_capacity(rule.actions.len());
         for action in &rule.actions {
             let rendered = action.render(&book.templates, &context);
             if let Ok(done) = &rendered {
                 let target = match &action.target.ruleset {
-                    Some(name) => book.rulesets.iter().position(|rs| &rs.name == name).unwrap_or(r),
+                    Some(name) => book
+                        .rulesets
+                        .iter()
+                        .position(|rs| &rs.name == name)
+                        .unwrap_or(r),
                     None => r,
                 };
                 self.apply_engine_action(done, target, action.target.partial, meta, now, queue);
@@ -319,7 +352,9 @@ impl Engine {
             ActionKind::PostEvent => {
                 let payload = action.args.get("event").cloned().unwrap_or_default();
                 let event = Event {
-                    payload: Arc::new(jmespath::Variable::try_from(payload).unwrap_or(jmespath::Variable::Null)),
+                    payload: Arc::new(
+                        jmespath::Variable::try_from(payload).unwrap_or(jmespath::Variable::Null),
+                    ),
                     meta: meta.clone(),
                     time_ms: Some(now),
                 };
@@ -350,7 +385,12 @@ fn throttled(
     let key: Vec<serde_json::Value> = throttle
         .group_by
         .iter()
-        .map(|expr| expr.search(doc).ok().and_then(|v| serde_json::to_value(&*v).ok()).unwrap_or_default())
+        .map(|expr| {
+            expr.search(doc)
+                .ok()
+                .and_then(|v| serde_json::to_value(&*v).ok())
+                .unwrap_or_default()
+        })
         .collect();
     let key = serde_json::to_string(&key).unwrap_or_default();
     match state.on_match(throttle.mode, key, payload, now) {
@@ -362,10 +402,22 @@ fn throttled(
     }
 }
 
-fn trace(ruleset: &str, rule: &crate::rulebook::Rule, doc: &Document, matched: bool, fired: bool) -> RuleTrace {
+fn trace(
+    ruleset: &str,
+    rule: &crate::rulebook::Rule,
+    doc: &Document,
+    matched: bool,
+    fired: bool,
+) -> RuleTrace {
     let reason = match &rule.condition {
         RuleCondition::Single(expr) => condition::explain(expr, doc.base()),
-        RuleCondition::Any(exprs) | RuleCondition::All { conditions: exprs, .. } | RuleCondition::NotAll { conditions: exprs, .. } => exprs
+        RuleCondition::Any(exprs)
+        | RuleCondition::All {
+            conditions: exprs, ..
+        }
+        | RuleCondition::NotAll {
+            conditions: exprs, ..
+        } => exprs
             .iter()
             .enumerate()
             .map(|(n, expr)| format!("[{n}] {}", condition::explain(expr, doc.base())))
@@ -374,7 +426,9 @@ fn trace(ruleset: &str, rule: &crate::rulebook::Rule, doc: &Document, matched: b
     };
     let reason = match (matched, fired, &rule.condition) {
         (true, false, RuleCondition::Single(_)) => format!("{reason} (held back by throttle)"),
-        (false, _, RuleCondition::All { .. }) => format!("waiting for all sub-conditions: {reason}"),
+        (false, _, RuleCondition::All { .. }) => {
+            format!("waiting for all sub-conditions: {reason}")
+        }
         _ => reason,
     };
     RuleTrace {

@@ -36,11 +36,13 @@ impl AllState {
         mut matches: impl FnMut(usize, &Slots) -> bool,
     ) -> Option<Vec<Rcvar>> {
         let before = self.partials.len();
-        self.partials.retain(|p| now_ms < p.started_ms.saturating_add(timeout_ms));
+        self.partials
+            .retain(|p| now_ms < p.started_ms.saturating_add(timeout_ms));
         self.expired += (before - self.partials.len()) as u64;
         for index in 0..self.partials.len() {
             let free = (0..slots).find(|&slot| {
-                self.partials[index].slots[slot].is_none() && matches(slot, &self.partials[index].slots)
+                self.partials[index].slots[slot].is_none()
+                    && matches(slot, &self.partials[index].slots)
             });
             if let Some(slot) = free {
                 self.partials[index].slots[slot] = Some(event.clone());
@@ -53,7 +55,10 @@ impl AllState {
             self.partials.remove(0);
             self.evicted += 1;
         }
-        let mut partial = Partial { started_ms: now_ms, slots: empty };
+        let mut partial = Partial {
+            started_ms: now_ms,
+            slots: empty,
+        };
         partial.slots[slot] = Some(event.clone());
         self.partials.push(partial);
         self.complete(self.partials.len() - 1)
@@ -75,15 +80,29 @@ pub struct NotAllState {
 }
 
 impl NotAllState {
-    pub fn offer(&mut self, slots: usize, event: &Rcvar, now_ms: i64, mut matches: impl FnMut(usize, &Slots) -> bool) {
-        let window = self.window.get_or_insert_with(|| Partial { started_ms: now_ms, slots: vec![None; slots] });
-        let free = (0..slots).find(|&slot| window.slots[slot].is_none() && matches(slot, &window.slots));
+    pub fn offer(
+        &mut self,
+        slots: usize,
+        event: &Rcvar,
+        now_ms: i64,
+        mut matches: impl FnMut(usize, &Slots) -> bool,
+    ) {
+        let window = self.window.get_or_insert_with(|| Partial {
+            started_ms: now_ms,
+            slots: vec![None; slots],
+        });
+        let free =
+            (0..slots).find(|&slot| window.slots[slot].is_none() && matches(slot, &window.slots));
         match free {
             Some(slot) => window.slots[slot] = Some(event.clone()),
             None if window.slots.iter().all(Option::is_none) => self.window = None,
             None => {}
         }
-        if self.window.as_ref().is_some_and(|w| w.slots.iter().all(Option::is_some)) {
+        if self
+            .window
+            .as_ref()
+            .is_some_and(|w| w.slots.iter().all(Option::is_some))
+        {
             // Everything arrived in time: nothing to report.
             self.window = None;
         }
@@ -95,11 +114,15 @@ impl NotAllState {
         if now_ms < window.started_ms.saturating_add(timeout_ms) {
             return None;
         }
-        self.window.take().map(|w| w.slots.into_iter().flatten().collect())
+        self.window
+            .take()
+            .map(|w| w.slots.into_iter().flatten().collect())
     }
 
     pub fn next_due_ms(&self, timeout_ms: i64) -> Option<i64> {
-        self.window.as_ref().map(|w| w.started_ms.saturating_add(timeout_ms))
+        self.window
+            .as_ref()
+            .map(|w| w.started_ms.saturating_add(timeout_ms))
     }
 }
 
@@ -114,7 +137,11 @@ mod tests {
 
     /// Slot 0 takes even numbers, slot 1 odd ones.
     fn parity(event: &Rcvar) -> impl FnMut(usize, &Slots) -> bool + '_ {
-        move |slot, _| event.as_number().is_some_and(|n| (n as i64 % 2) as usize == slot)
+        move |slot, _| {
+            event
+                .as_number()
+                .is_some_and(|n| (n as i64 % 2) as usize == slot)
+        }
     }
 
     #[test]
@@ -123,10 +150,16 @@ mod tests {
         let (a, b, c) = (ev(2), ev(4), ev(3));
         assert_eq!(state.offer(2, &a, 0, 1000, parity(&a)), None);
         assert_eq!(state.offer(2, &b, 1, 1000, parity(&b)), None);
-        assert_eq!(state.offer(2, &c, 2, 1000, parity(&c)), Some(vec![ev(2), ev(3)]));
+        assert_eq!(
+            state.offer(2, &c, 2, 1000, parity(&c)),
+            Some(vec![ev(2), ev(3)])
+        );
         // The second even number is still waiting for its partner.
         let d = ev(5);
-        assert_eq!(state.offer(2, &d, 3, 1000, parity(&d)), Some(vec![ev(4), ev(5)]));
+        assert_eq!(
+            state.offer(2, &d, 3, 1000, parity(&d)),
+            Some(vec![ev(4), ev(5)])
+        );
     }
 
     #[test]

@@ -39,7 +39,13 @@ fn window_ms(duration: std::time::Duration) -> i64 {
 }
 
 impl ThrottleState {
-    pub fn on_match(&mut self, mode: ThrottleMode, key: String, event: &Rcvar, now_ms: i64) -> Verdict {
+    pub fn on_match(
+        &mut self,
+        mode: ThrottleMode,
+        key: String,
+        event: &Rcvar,
+        now_ms: i64,
+    ) -> Verdict {
         self.make_room(mode, now_ms);
         match mode {
             ThrottleMode::OnceWithin(window) => {
@@ -50,11 +56,22 @@ impl ThrottleState {
                 if open {
                     return Verdict::Suppressed;
                 }
-                self.entries.insert(key, Entry { opened_ms: now_ms, count: 1, events: Vec::new() });
+                self.entries.insert(
+                    key,
+                    Entry {
+                        opened_ms: now_ms,
+                        count: 1,
+                        events: Vec::new(),
+                    },
+                );
                 Verdict::Fire(vec![event.clone()])
             }
             ThrottleMode::OnceAfter(_) => {
-                let entry = self.entries.entry(key).or_insert(Entry { opened_ms: now_ms, count: 0, events: Vec::new() });
+                let entry = self.entries.entry(key).or_insert(Entry {
+                    opened_ms: now_ms,
+                    count: 0,
+                    events: Vec::new(),
+                });
                 entry.count += 1;
                 // ansible-rulebook collects unique events for the one firing at the window's end.
                 if !entry.events.contains(event) {
@@ -63,14 +80,26 @@ impl ThrottleState {
                 Verdict::Held
             }
             ThrottleMode::AccumulateWithin { window, threshold } => {
-                let entry = self.entries.entry(key.clone()).or_insert(Entry { opened_ms: now_ms, count: 0, events: Vec::new() });
+                let entry = self.entries.entry(key.clone()).or_insert(Entry {
+                    opened_ms: now_ms,
+                    count: 0,
+                    events: Vec::new(),
+                });
                 if now_ms >= entry.opened_ms.saturating_add(window_ms(window)) {
-                    *entry = Entry { opened_ms: now_ms, count: 0, events: Vec::new() };
+                    *entry = Entry {
+                        opened_ms: now_ms,
+                        count: 0,
+                        events: Vec::new(),
+                    };
                 }
                 entry.count += 1;
                 entry.events.push(event.clone());
                 if entry.count >= threshold {
-                    let events = self.entries.remove(&key).map(|e| e.events).unwrap_or_default();
+                    let events = self
+                        .entries
+                        .remove(&key)
+                        .map(|e| e.events)
+                        .unwrap_or_default();
                     Verdict::Fire(events)
                 } else {
                     Verdict::Held
@@ -101,7 +130,10 @@ impl ThrottleState {
         let ThrottleMode::OnceAfter(window) = mode else {
             return None;
         };
-        self.entries.values().map(|e| e.opened_ms.saturating_add(window_ms(window))).min()
+        self.entries
+            .values()
+            .map(|e| e.opened_ms.saturating_add(window_ms(window)))
+            .min()
     }
 
     fn make_room(&mut self, mode: ThrottleMode, now_ms: i64) {
@@ -114,10 +146,15 @@ impl ThrottleState {
         };
         let before = self.entries.len();
         if !matches!(mode, ThrottleMode::OnceAfter(_)) {
-            self.entries.retain(|_, e| now_ms < e.opened_ms.saturating_add(window_ms(window)));
+            self.entries
+                .retain(|_, e| now_ms < e.opened_ms.saturating_add(window_ms(window)));
         }
         if self.entries.len() >= MAX_KEYS_PER_RULE
-            && let Some(oldest) = self.entries.iter().min_by_key(|(_, e)| e.opened_ms).map(|(k, _)| k.clone())
+            && let Some(oldest) = self
+                .entries
+                .iter()
+                .min_by_key(|(_, e)| e.opened_ms)
+                .map(|(k, _)| k.clone())
         {
             self.entries.remove(&oldest);
         }
@@ -139,10 +176,22 @@ mod tests {
     fn once_within_fires_once_per_window_and_key() {
         let mode = ThrottleMode::OnceWithin(Duration::from_secs(60));
         let mut state = ThrottleState::default();
-        assert!(matches!(state.on_match(mode, "a".into(), &ev(1), 0), Verdict::Fire(_)));
-        assert_eq!(state.on_match(mode, "a".into(), &ev(2), 59_999), Verdict::Suppressed);
-        assert!(matches!(state.on_match(mode, "b".into(), &ev(3), 10), Verdict::Fire(_)));
-        assert!(matches!(state.on_match(mode, "a".into(), &ev(4), 60_000), Verdict::Fire(_)));
+        assert!(matches!(
+            state.on_match(mode, "a".into(), &ev(1), 0),
+            Verdict::Fire(_)
+        ));
+        assert_eq!(
+            state.on_match(mode, "a".into(), &ev(2), 59_999),
+            Verdict::Suppressed
+        );
+        assert!(matches!(
+            state.on_match(mode, "b".into(), &ev(3), 10),
+            Verdict::Fire(_)
+        ));
+        assert!(matches!(
+            state.on_match(mode, "a".into(), &ev(4), 60_000),
+            Verdict::Fire(_)
+        ));
     }
 
     #[test]
@@ -150,8 +199,14 @@ mod tests {
         let mode = ThrottleMode::OnceAfter(Duration::from_secs(10));
         let mut state = ThrottleState::default();
         assert_eq!(state.on_match(mode, "a".into(), &ev(1), 0), Verdict::Held);
-        assert_eq!(state.on_match(mode, "a".into(), &ev(1), 1_000), Verdict::Held);
-        assert_eq!(state.on_match(mode, "a".into(), &ev(2), 2_000), Verdict::Held);
+        assert_eq!(
+            state.on_match(mode, "a".into(), &ev(1), 1_000),
+            Verdict::Held
+        );
+        assert_eq!(
+            state.on_match(mode, "a".into(), &ev(2), 2_000),
+            Verdict::Held
+        );
         assert_eq!(state.next_due_ms(mode), Some(10_000));
         assert!(state.due(mode, 9_999).is_empty());
         assert_eq!(state.due(mode, 10_000), vec![vec![ev(1), ev(2)]]);
@@ -160,14 +215,29 @@ mod tests {
 
     #[test]
     fn accumulate_within_needs_the_threshold_inside_one_window() {
-        let mode = ThrottleMode::AccumulateWithin { window: Duration::from_secs(10), threshold: 3 };
+        let mode = ThrottleMode::AccumulateWithin {
+            window: Duration::from_secs(10),
+            threshold: 3,
+        };
         let mut state = ThrottleState::default();
         assert_eq!(state.on_match(mode, "a".into(), &ev(1), 0), Verdict::Held);
-        assert_eq!(state.on_match(mode, "a".into(), &ev(2), 5_000), Verdict::Held);
+        assert_eq!(
+            state.on_match(mode, "a".into(), &ev(2), 5_000),
+            Verdict::Held
+        );
         // The window closed short: counting starts again.
-        assert_eq!(state.on_match(mode, "a".into(), &ev(3), 10_000), Verdict::Held);
-        assert_eq!(state.on_match(mode, "a".into(), &ev(4), 11_000), Verdict::Held);
-        assert_eq!(state.on_match(mode, "a".into(), &ev(5), 12_000), Verdict::Fire(vec![ev(3), ev(4), ev(5)]));
+        assert_eq!(
+            state.on_match(mode, "a".into(), &ev(3), 10_000),
+            Verdict::Held
+        );
+        assert_eq!(
+            state.on_match(mode, "a".into(), &ev(4), 11_000),
+            Verdict::Held
+        );
+        assert_eq!(
+            state.on_match(mode, "a".into(), &ev(5), 12_000),
+            Verdict::Fire(vec![ev(3), ev(4), ev(5)])
+        );
     }
 
     #[test]

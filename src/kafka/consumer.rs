@@ -46,12 +46,21 @@ impl Consumer {
         let inner: StreamConsumer<TracingContext> = connection
             .consumer_config(group, offset_reset)?
             .create_with_context(TracingContext)
-            .map_err(|source| KafkaError::ClientCreation { bootstrap: bootstrap.clone(), source })?;
-        inner.subscribe(topics).map_err(|source| KafkaError::Subscribe {
-            topics: topics.iter().map(|topic| (*topic).to_owned()).collect(),
-            source,
-        })?;
-        Ok(Self { inner: Arc::new(inner), group: group.to_owned(), bootstrap })
+            .map_err(|source| KafkaError::ClientCreation {
+                bootstrap: bootstrap.clone(),
+                source,
+            })?;
+        inner
+            .subscribe(topics)
+            .map_err(|source| KafkaError::Subscribe {
+                topics: topics.iter().map(|topic| (*topic).to_owned()).collect(),
+                source,
+            })?;
+        Ok(Self {
+            inner: Arc::new(inner),
+            group: group.to_owned(),
+            bootstrap,
+        })
     }
 
     /// The next record, or `None` if none arrived within `timeout`. Transient errors (a broker restarting)
@@ -73,10 +82,17 @@ impl Consumer {
     /// was revoked in between is not an error: its new owner will read the record again.
     pub fn mark_handled(&self, record: &Record) -> Result<(), KafkaError> {
         // rd_kafka_offset_store stores offset + 1, the next record to read.
-        match self.inner.store_offset(&record.topic, record.partition, record.offset) {
+        match self
+            .inner
+            .store_offset(&record.topic, record.partition, record.offset)
+        {
             Ok(()) => Ok(()),
             Err(RdKafkaError::StoreOffset(RDKafkaErrorCode::State)) => {
-                tracing::debug!(topic = record.topic, partition = record.partition, "partition revoked before store");
+                tracing::debug!(
+                    topic = record.topic,
+                    partition = record.partition,
+                    "partition revoked before store"
+                );
                 Ok(())
             }
             Err(source) => Err(KafkaError::StoreOffset {
@@ -93,7 +109,10 @@ impl Consumer {
         let assignment = self
             .inner
             .assignment()
-            .map_err(|source| KafkaError::Assignment { group: self.group.clone(), source })?;
+            .map_err(|source| KafkaError::Assignment {
+                group: self.group.clone(),
+                source,
+            })?;
         let mut partitions: Vec<(String, i32)> = assignment
             .elements()
             .iter()
@@ -106,11 +125,15 @@ impl Consumer {
     /// Commits the stored offsets and waits for the broker's answer, at most `timeout`.
     pub async fn commit(&self, timeout: Duration) -> Result<(), KafkaError> {
         let inner = Arc::clone(&self.inner);
-        let task = tokio::task::spawn_blocking(move || inner.commit_consumer_state(CommitMode::Sync));
+        let task =
+            tokio::task::spawn_blocking(move || inner.commit_consumer_state(CommitMode::Sync));
         match join_within(task, timeout, "committing offsets", &self.group).await? {
             // Nothing was handled since the last commit.
             Ok(()) | Err(RdKafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => Ok(()),
-            Err(source) => Err(KafkaError::Commit { group: self.group.clone(), source }),
+            Err(source) => Err(KafkaError::Commit {
+                group: self.group.clone(),
+                source,
+            }),
         }
     }
 
@@ -141,7 +164,10 @@ impl Consumer {
                 )
             );
         if fatal {
-            return Err(KafkaError::Consume { group: self.group.clone(), source: err });
+            return Err(KafkaError::Consume {
+                group: self.group.clone(),
+                source: err,
+            });
         }
         tracing::warn!(group = self.group, %err, "Kafka consumer error; librdkafka retries by itself");
         Ok(())
@@ -159,7 +185,11 @@ async fn join_within<T>(
     match tokio::time::timeout(timeout, task).await {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(source)) => Err(KafkaError::Task { operation, source }),
-        Err(_elapsed) => Err(KafkaError::Timeout { operation, group: group.to_owned(), timeout }),
+        Err(_elapsed) => Err(KafkaError::Timeout {
+            operation,
+            group: group.to_owned(),
+            timeout,
+        }),
     }
 }
 

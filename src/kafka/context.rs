@@ -17,7 +17,9 @@ impl ClientContext for TracingContext {
             RDKafkaLogLevel::Emerg
             | RDKafkaLogLevel::Alert
             | RDKafkaLogLevel::Critical
-            | RDKafkaLogLevel::Error => tracing::error!(target: "librdkafka", facility, "{message}"),
+            | RDKafkaLogLevel::Error => {
+                tracing::error!(target: "librdkafka", facility, "{message}")
+            }
             RDKafkaLogLevel::Warning => tracing::warn!(target: "librdkafka", facility, "{message}"),
             RDKafkaLogLevel::Notice | RDKafkaLogLevel::Info => {
                 tracing::info!(target: "librdkafka", facility, "{message}")
@@ -40,7 +42,9 @@ impl ConsumerContext for TracingContext {
             Rebalance::Revoke(partitions) => {
                 tracing::debug!(target: "librdkafka", count = partitions.count(), "partitions revoked")
             }
-            Rebalance::Error(error) => tracing::warn!(target: "librdkafka", %error, "rebalance failed"),
+            Rebalance::Error(error) => {
+                tracing::warn!(target: "librdkafka", %error, "rebalance failed")
+            }
         }
     }
 }

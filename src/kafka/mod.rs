@@ -25,9 +25,15 @@ pub enum KafkaError {
     #[error(transparent)]
     Config(#[from] ConfigError),
     #[error("cannot create a Kafka client for {bootstrap}: {source}")]
-    ClientCreation { bootstrap: String, source: RdKafkaError },
+    ClientCreation {
+        bootstrap: String,
+        source: RdKafkaError,
+    },
     #[error("cannot reach Kafka at {bootstrap} within {}s", timeout.as_secs_f64())]
-    Unreachable { bootstrap: String, timeout: Duration },
+    Unreachable {
+        bootstrap: String,
+        timeout: Duration,
+    },
     #[error(
         "authentication failed at Kafka {bootstrap}: the broker rejected the SASL login (check the API key, the API secret and the SASL mechanism)"
     )]
@@ -39,21 +45,40 @@ pub enum KafkaError {
     #[error("topic {topic:?} does not exist on Kafka at {bootstrap}")]
     TopicNotFound { topic: String, bootstrap: String },
     #[error("cannot read topic {topic:?} on Kafka at {bootstrap}: {code}")]
-    TopicMetadata { topic: String, bootstrap: String, code: RDKafkaErrorCode },
+    TopicMetadata {
+        topic: String,
+        bootstrap: String,
+        code: RDKafkaErrorCode,
+    },
     #[error("cannot subscribe to {topics:?}: {source}")]
-    Subscribe { topics: Vec<String>, source: RdKafkaError },
+    Subscribe {
+        topics: Vec<String>,
+        source: RdKafkaError,
+    },
     #[error("consuming for group {group:?} failed: {source}")]
     Consume { group: String, source: RdKafkaError },
     #[error("cannot store the offset of {topic}/{partition}@{offset}: {source}")]
-    StoreOffset { topic: String, partition: i32, offset: i64, source: RdKafkaError },
+    StoreOffset {
+        topic: String,
+        partition: i32,
+        offset: i64,
+        source: RdKafkaError,
+    },
     #[error("cannot read the partition assignment of group {group:?}: {source}")]
     Assignment { group: String, source: RdKafkaError },
     #[error("committing the offsets of group {group:?} failed: {source}")]
     Commit { group: String, source: RdKafkaError },
     #[error("{operation} for group {group:?} did not finish within {}s", timeout.as_secs_f64())]
-    Timeout { operation: &'static str, group: String, timeout: Duration },
+    Timeout {
+        operation: &'static str,
+        group: String,
+        timeout: Duration,
+    },
     #[error("{operation} stopped unexpectedly: {source}")]
-    Task { operation: &'static str, source: tokio::task::JoinError },
+    Task {
+        operation: &'static str,
+        source: tokio::task::JoinError,
+    },
 }
 
 /// Failures of the connection itself, which retrying with the same settings will not fix.

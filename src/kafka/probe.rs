@@ -40,17 +40,29 @@ pub async fn check_topic(
     });
     match tokio::time::timeout(timeout + TEARDOWN_GRACE, task).await {
         Ok(Ok(result)) => result,
-        Ok(Err(source)) => Err(KafkaError::Task { operation: "the Kafka connection check", source }),
+        Ok(Err(source)) => Err(KafkaError::Task {
+            operation: "the Kafka connection check",
+            source,
+        }),
         Err(_) => Err(KafkaError::Unreachable { bootstrap, timeout }),
     }
 }
 
 /// Metadata requests in short steps until one answers or the deadline passes; between steps, the client's
 /// error events are read, because that is the only place librdkafka reports a rejected login or certificate.
-fn probe(config: &ClientConfig, bootstrap: &str, topic: &str, timeout: Duration) -> Result<TopicInfo, KafkaError> {
-    let client: BaseConsumer<TracingContext> = config
-        .create_with_context(TracingContext)
-        .map_err(|source| KafkaError::ClientCreation { bootstrap: bootstrap.to_owned(), source })?;
+fn probe(
+    config: &ClientConfig,
+    bootstrap: &str,
+    topic: &str,
+    timeout: Duration,
+) -> Result<TopicInfo, KafkaError> {
+    let client: BaseConsumer<TracingContext> =
+        config
+            .create_with_context(TracingContext)
+            .map_err(|source| KafkaError::ClientCreation {
+                bootstrap: bootstrap.to_owned(),
+                source,
+            })?;
     let deadline = Instant::now() + timeout;
     loop {
         let step = deadline.saturating_duration_since(Instant::now()).min(STEP);
@@ -63,12 +75,18 @@ fn probe(config: &ClientConfig, bootstrap: &str, topic: &str, timeout: Duration)
         }
         drain_error_events(&client, bootstrap)?;
         if Instant::now() >= deadline {
-            return Err(KafkaError::Unreachable { bootstrap: bootstrap.to_owned(), timeout });
+            return Err(KafkaError::Unreachable {
+                bootstrap: bootstrap.to_owned(),
+                timeout,
+            });
         }
     }
 }
 
-fn drain_error_events(client: &BaseConsumer<TracingContext>, bootstrap: &str) -> Result<(), KafkaError> {
+fn drain_error_events(
+    client: &BaseConsumer<TracingContext>,
+    bootstrap: &str,
+) -> Result<(), KafkaError> {
     // Not in a group and not assigned, so the queue holds events only, never records.
     while let Some(event) = client.poll(Duration::ZERO) {
         if let Err(err) = event {
@@ -80,7 +98,10 @@ fn drain_error_events(client: &BaseConsumer<TracingContext>, bootstrap: &str) ->
 
 /// A rejected login or certificate ends the check; anything else (refused, timed out) may still recover.
 fn fail_on_connection_error(err: &RdKafkaError, bootstrap: &str) -> Result<(), KafkaError> {
-    if let Some(failure) = err.rdkafka_error_code().and_then(|code| connection_failure(code, bootstrap)) {
+    if let Some(failure) = err
+        .rdkafka_error_code()
+        .and_then(|code| connection_failure(code, bootstrap))
+    {
         return Err(failure);
     }
     tracing::debug!(bootstrap, %err, "Kafka not ready yet");
@@ -88,13 +109,33 @@ fn fail_on_connection_error(err: &RdKafkaError, bootstrap: &str) -> Result<(), K
 }
 
 /// `Ok(None)` when the topic exists but is not ready (a leader election right after creation).
-fn topic_info(metadata: &Metadata, topic: &str, bootstrap: &str) -> Result<Option<TopicInfo>, KafkaError> {
-    let not_found = || KafkaError::TopicNotFound { topic: topic.to_owned(), bootstrap: bootstrap.to_owned() };
-    let found = metadata.topics().iter().find(|candidate| candidate.name() == topic).ok_or_else(not_found)?;
+fn topic_info(
+    metadata: &Metadata,
+    topic: &str,
+    bootstrap: &str,
+) -> Result<Option<TopicInfo>, KafkaError> {
+    let not_found = || KafkaError::TopicNotFound {
+        topic: topic.to_owned(),
+        bootstrap: bootstrap.to_owned(),
+    };
+    let found = metadata
+        .topics()
+        .iter()
+        .find(|candidate| candidate.name() == topic)
+        .ok_or_else(not_found)?;
     match found.error().map(RDKafkaErrorCode::from) {
-        None => Ok(Some(TopicInfo { topic: topic.to_owned(), partitions: found.partitions().len() })),
+        None => Ok(Some(TopicInfo {
+            topic: topic.to_owned(),
+            partitions: found.partitions().len(),
+        })),
         Some(RDKafkaErrorCode::LeaderNotAvailable) => Ok(None),
-        Some(RDKafkaErrorCode::UnknownTopicOrPartition | RDKafkaErrorCode::UnknownTopic) => Err(not_found()),
-        Some(code) => Err(KafkaError::TopicMetadata { topic: topic.to_owned(), bootstrap: bootstrap.to_owned(), code }),
+        Some(RDKafkaErrorCode::UnknownTopicOrPartition | RDKafkaErrorCode::UnknownTopic) => {
+            Err(not_found())
+        }
+        Some(code) => Err(KafkaError::TopicMetadata {
+            topic: topic.to_owned(),
+            bootstrap: bootstrap.to_owned(),
+            code,
+        }),
     }
 }

@@ -6,8 +6,13 @@ use std::time::Duration;
 
 use super::de::{DeError, Located, from_node};
 use super::diagnostic::Diagnostic;
-use super::model::{ExecutionStrategy, KafkaSource, Offset, Rule, RuleCondition, Ruleset, Throttle, ThrottleMode};
-use super::spec::{ExecutionStrategySpec, HostsSpec, MultiConditionSpec, OffsetSpec, RuleSpec, RulesetSpec, ThrottleSpec};
+use super::model::{
+    ExecutionStrategy, KafkaSource, Offset, Rule, RuleCondition, Ruleset, Throttle, ThrottleMode,
+};
+use super::spec::{
+    ExecutionStrategySpec, HostsSpec, MultiConditionSpec, OffsetSpec, RuleSpec, RulesetSpec,
+    ThrottleSpec,
+};
 use super::yaml::{Node, NodeKind, Pos};
 use super::{duration, position};
 use crate::actions::{Action, ActionKind, TemplateSet};
@@ -28,15 +33,24 @@ impl Compiler<'_> {
         let NodeKind::Seq(items) = &root.kind else {
             self.errors.push(Diagnostic::new(
                 root.pos,
-                format!("a rulebook is a list of rulesets, found {}", root.type_name()),
+                format!(
+                    "a rulebook is a list of rulesets, found {}",
+                    root.type_name()
+                ),
             ));
             return Vec::new();
         };
         if items.is_empty() {
-            self.errors.push(Diagnostic::new(root.pos, "the rulebook has no rulesets"));
+            self.errors
+                .push(Diagnostic::new(root.pos, "the rulebook has no rulesets"));
         }
         let rulesets: Vec<Ruleset> = items.iter().filter_map(|node| self.ruleset(node)).collect();
-        self.check_unique(rulesets.iter().map(|r| (&r.name, items_pos(items, &r.name))), "ruleset");
+        self.check_unique(
+            rulesets
+                .iter()
+                .map(|r| (&r.name, items_pos(items, &r.name))),
+            "ruleset",
+        );
         self.check_targets(&rulesets, items);
         rulesets
     }
@@ -55,13 +69,28 @@ impl Compiler<'_> {
         };
         let name = spec.name.value.clone();
         let vars_json = self.vars(spec.vars.as_ref());
-        let default_events_ttl = self.duration_or(spec.default_events_ttl.as_ref(), DEFAULT_EVENTS_TTL);
-        let sources = spec.sources.iter().filter_map(|s| self.source(&s.kafka)).collect();
-        let rules: Vec<Rule> = spec.rules.iter().filter_map(|rule| self.rule(rule, &name)).collect();
+        let default_events_ttl =
+            self.duration_or(spec.default_events_ttl.as_ref(), DEFAULT_EVENTS_TTL);
+        let sources = spec
+            .sources
+            .iter()
+            .filter_map(|s| self.source(&s.kafka))
+            .collect();
+        let rules: Vec<Rule> = spec
+            .rules
+            .iter()
+            .filter_map(|rule| self.rule(rule, &name))
+            .collect();
         if spec.rules.is_empty() {
-            self.errors.push(Diagnostic::new(spec.name.pos, format!("ruleset `{name}` has no rules")));
+            self.errors.push(Diagnostic::new(
+                spec.name.pos,
+                format!("ruleset `{name}` has no rules"),
+            ));
         }
-        let rule_names = rules.iter().zip(&spec.rules).map(|(rule, node)| (&rule.name, node.pos));
+        let rule_names = rules
+            .iter()
+            .zip(&spec.rules)
+            .map(|(rule, node)| (&rule.name, node.pos));
         self.check_unique(rule_names, "rule");
         Some(Ruleset {
             vars: to_variable(&vars_json),
@@ -102,7 +131,10 @@ impl Compiler<'_> {
         let mut topics: Vec<String> = spec.topic.iter().cloned().collect();
         topics.extend(spec.topics.iter().cloned());
         if topics.is_empty() {
-            self.errors.push(Diagnostic::new(kafka.pos, "a kafka source needs `topic` or `topics`"));
+            self.errors.push(Diagnostic::new(
+                kafka.pos,
+                "a kafka source needs `topic` or `topics`",
+            ));
             return None;
         }
         Some(KafkaSource {
@@ -126,10 +158,15 @@ impl Compiler<'_> {
         let label = format!("{ruleset}/{}", spec.name.value);
         let condition = self.condition(&spec.condition);
         let throttle = spec.throttle.as_ref().and_then(|t| self.throttle(t));
-        let multi = condition.as_ref().is_some_and(|c| !matches!(c, RuleCondition::Single(_)));
+        let multi = condition
+            .as_ref()
+            .is_some_and(|c| !matches!(c, RuleCondition::Single(_)));
         if spec.throttle.is_some() && multi {
             let pos = spec.throttle.as_ref().map_or(node.pos, |t| t.pos);
-            self.errors.push(Diagnostic::new(pos, "`throttle` works only with a single condition, as in ansible-rulebook"));
+            self.errors.push(Diagnostic::new(
+                pos,
+                "`throttle` works only with a single condition, as in ansible-rulebook",
+            ));
         }
         let actions = self.actions(node, &spec, &label);
         Some(Rule {
@@ -144,22 +181,33 @@ impl Compiler<'_> {
     fn actions(&mut self, node: &Node, spec: &RuleSpec, label: &str) -> Option<Vec<Action>> {
         let nodes: Vec<&Node> = match (&spec.action, &spec.actions) {
             (Some(_), Some(_)) => {
-                self.errors.push(Diagnostic::new(node.pos, "a rule has `action` or `actions`, not both"));
+                self.errors.push(Diagnostic::new(
+                    node.pos,
+                    "a rule has `action` or `actions`, not both",
+                ));
                 return None;
             }
             (None, None) => {
-                self.errors.push(Diagnostic::new(spec.name.pos, "a rule needs `action` or `actions`"));
+                self.errors.push(Diagnostic::new(
+                    spec.name.pos,
+                    "a rule needs `action` or `actions`",
+                ));
                 return None;
             }
             (Some(one), None) => vec![one],
             (None, Some(list)) => list.iter().collect(),
         };
         if nodes.is_empty() {
-            self.errors.push(Diagnostic::new(node.pos, "`actions` is empty"));
+            self.errors
+                .push(Diagnostic::new(node.pos, "`actions` is empty"));
         }
         let mut actions = Vec::new();
         for (index, action_node) in nodes.into_iter().enumerate() {
-            match Action::compile(action_node, &mut self.templates, &format!("{label}/{index}")) {
+            match Action::compile(
+                action_node,
+                &mut self.templates,
+                &format!("{label}/{index}"),
+            ) {
                 Ok(action) => actions.push(action),
                 Err(errors) => self.errors.extend(errors),
             }
@@ -198,7 +246,8 @@ impl Compiler<'_> {
             (None, Some(any), None) => Some(RuleCondition::Any(self.exprs(&any)?)),
             (None, None, Some(not_all)) => {
                 let Some(timeout) = timeout else {
-                    self.errors.push(Diagnostic::new(node.pos, "`not_all` needs a `timeout`"));
+                    self.errors
+                        .push(Diagnostic::new(node.pos, "`not_all` needs a `timeout`"));
                     return None;
                 };
                 Some(RuleCondition::NotAll {
@@ -207,7 +256,10 @@ impl Compiler<'_> {
                 })
             }
             _ => {
-                self.errors.push(Diagnostic::new(node.pos, "a condition mapping has exactly one of `all`, `any`, `not_all`"));
+                self.errors.push(Diagnostic::new(
+                    node.pos,
+                    "a condition mapping has exactly one of `all`, `any`, `not_all`",
+                ));
                 None
             }
         }
@@ -215,9 +267,15 @@ impl Compiler<'_> {
 
     fn exprs(&mut self, items: &[Located<String>]) -> Option<Vec<Expr>> {
         if items.is_empty() {
-            self.errors.push(Diagnostic::new(Pos::default(), "the condition list is empty"));
+            self.errors.push(Diagnostic::new(
+                Pos::default(),
+                "the condition list is empty",
+            ));
         }
-        let compiled: Vec<Option<Expr>> = items.iter().map(|item| self.expr(&item.value, item.pos)).collect();
+        let compiled: Vec<Option<Expr>> = items
+            .iter()
+            .map(|item| self.expr(&item.value, item.pos))
+            .collect();
         compiled.into_iter().collect()
     }
 
@@ -250,15 +308,25 @@ impl Compiler<'_> {
             ));
             return None;
         }
-        let group_by: Vec<Option<Expr>> = spec.group_by.iter().map(|g| self.expr(&g.value, g.pos)).collect();
+        let group_by: Vec<Option<Expr>> = spec
+            .group_by
+            .iter()
+            .map(|g| self.expr(&g.value, g.pos))
+            .collect();
         let mode = if let Some(window) = &spec.once_within {
             ThrottleMode::OnceWithin(self.duration(window)?)
         } else if let Some(window) = &spec.once_after {
             ThrottleMode::OnceAfter(self.duration(window)?)
         } else {
-            let window = spec.accumulate_within.as_ref().and_then(|w| self.duration(w))?;
+            let window = spec
+                .accumulate_within
+                .as_ref()
+                .and_then(|w| self.duration(w))?;
             let Some(threshold) = &spec.threshold else {
-                self.errors.push(Diagnostic::new(located.pos, "`accumulate_within` needs a `threshold`"));
+                self.errors.push(Diagnostic::new(
+                    located.pos,
+                    "`accumulate_within` needs a `threshold`",
+                ));
                 return None;
             };
             ThrottleMode::AccumulateWithin {
@@ -282,7 +350,11 @@ impl Compiler<'_> {
         }
     }
 
-    fn duration_or(&mut self, value: Option<&Located<serde_json::Value>>, default: Duration) -> Duration {
+    fn duration_or(
+        &mut self,
+        value: Option<&Located<serde_json::Value>>,
+        default: Duration,
+    ) -> Duration {
         value.and_then(|v| self.duration(v)).unwrap_or(default)
     }
 
@@ -295,7 +367,10 @@ impl Compiler<'_> {
         let mut seen = HashSet::new();
         for (name, pos) in names {
             if !seen.insert(name.clone()) {
-                self.errors.push(Diagnostic::new(pos, format!("duplicate {what} name `{name}`")));
+                self.errors.push(Diagnostic::new(
+                    pos,
+                    format!("duplicate {what} name `{name}`"),
+                ));
             }
         }
     }
@@ -303,15 +378,25 @@ impl Compiler<'_> {
     /// `set_fact`, `retract_fact` and `post_event` may name another ruleset: it must exist.
     fn check_targets(&mut self, rulesets: &[Ruleset], items: &[Node]) {
         let names: Vec<&str> = rulesets.iter().map(|r| r.name.as_str()).collect();
-        for action in rulesets.iter().flat_map(|r| &r.rules).flat_map(|rule| &rule.actions) {
-            let engine = matches!(action.kind, ActionKind::SetFact | ActionKind::RetractFact | ActionKind::PostEvent);
+        for action in rulesets
+            .iter()
+            .flat_map(|r| &r.rules)
+            .flat_map(|rule| &rule.actions)
+        {
+            let engine = matches!(
+                action.kind,
+                ActionKind::SetFact | ActionKind::RetractFact | ActionKind::PostEvent
+            );
             if let Some(target) = action.target.ruleset.as_deref().filter(|_| engine)
                 && !names.contains(&target)
             {
                 let hint = super::suggest::closest(target, &names)
                     .map(|n| format!(", did you mean `{n}`?"))
                     .unwrap_or_default();
-                self.errors.push(Diagnostic::new(action.pos, format!("no ruleset named `{target}`{hint}")));
+                self.errors.push(Diagnostic::new(
+                    action.pos,
+                    format!("no ruleset named `{target}`{hint}"),
+                ));
             }
         }
         let _ = items;
@@ -322,7 +407,11 @@ fn items_pos(items: &[Node], name: &str) -> Pos {
     items
         .iter()
         .rev()
-        .find_map(|item| item.get("name").filter(|n| n.kind == NodeKind::Str(name.to_owned())).map(|n| n.pos))
+        .find_map(|item| {
+            item.get("name")
+                .filter(|n| n.kind == NodeKind::Str(name.to_owned()))
+                .map(|n| n.pos)
+        })
         .unwrap_or_default()
 }
 

@@ -148,7 +148,9 @@ impl<'de> Deserializer<'de> for &'de Node {
                 },
                 None,
             ),
-            NodeKind::Map(entries) if entries.len() == 1 => (entries[0].0.clone(), Some(&entries[0].1)),
+            NodeKind::Map(entries) if entries.len() == 1 => {
+                (entries[0].0.clone(), Some(&entries[0].1))
+            }
             _ => {
                 return Err(DeError::custom(format!(
                     "expected a mapping with exactly one key naming the kind, found {}",
@@ -181,7 +183,10 @@ impl<'de> de::SeqAccess<'de> for SeqAccess<'de> {
         seed: T,
     ) -> Result<Option<T::Value>, DeError> {
         match self.items.next() {
-            Some(node) => seed.deserialize(node).map(Some).map_err(|err| err.at(node.pos)),
+            Some(node) => seed
+                .deserialize(node)
+                .map(Some)
+                .map_err(|err| err.at(node.pos)),
             None => Ok(None),
         }
     }
@@ -195,12 +200,17 @@ struct MapAccess<'de> {
 impl<'de> de::MapAccess<'de> for MapAccess<'de> {
     type Error = DeError;
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, DeError> {
         let Some((key, value)) = self.entries.next() else {
             return Ok(None);
         };
         self.value = Some(value);
-        seed.deserialize(KeyDeserializer { key }).map(Some).map_err(|err| err.at(key.pos))
+        seed.deserialize(KeyDeserializer { key })
+            .map(Some)
+            .map_err(|err| err.at(key.pos))
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
@@ -224,7 +234,11 @@ impl<'de> Deserializer<'de> for KeyDeserializer<'de> {
         visitor.visit_borrowed_str(&self.key.name)
     }
 
-    fn deserialize_newtype_struct<V: Visitor<'de>>(self, name: &'static str, visitor: V) -> Result<V::Value, DeError> {
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
         if name == LOCATED {
             return visitor.visit_map(LocatedAccess {
                 pos: self.key.pos,
@@ -257,14 +271,18 @@ enum LocatedValue<'de> {
 impl<'de> de::MapAccess<'de> for LocatedAccess<'de> {
     type Error = DeError;
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, DeError> {
         let key = match self.step {
             0 => "line",
             1 => "col",
             2 => "value",
             _ => return Ok(None),
         };
-        seed.deserialize(de::value::StrDeserializer::<DeError>::new(key)).map(Some)
+        seed.deserialize(de::value::StrDeserializer::<DeError>::new(key))
+            .map(Some)
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
@@ -289,10 +307,22 @@ impl<'de> de::EnumAccess<'de> for EnumAccess<'de> {
     type Error = DeError;
     type Variant = VariantAccess<'de>;
 
-    fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, Self::Variant), DeError> {
-        let deserializer: de::value::StringDeserializer<DeError> = self.key.name.clone().into_deserializer();
-        let variant = seed.deserialize(deserializer).map_err(|err| err.at(self.key.pos))?;
-        Ok((variant, VariantAccess { key: self.key, content: self.content }))
+    fn variant_seed<V: DeserializeSeed<'de>>(
+        self,
+        seed: V,
+    ) -> Result<(V::Value, Self::Variant), DeError> {
+        let deserializer: de::value::StringDeserializer<DeError> =
+            self.key.name.clone().into_deserializer();
+        let variant = seed
+            .deserialize(deserializer)
+            .map_err(|err| err.at(self.key.pos))?;
+        Ok((
+            variant,
+            VariantAccess {
+                key: self.key,
+                content: self.content,
+            },
+        ))
     }
 }
 
@@ -325,7 +355,11 @@ impl<'de> de::VariantAccess<'de> for VariantAccess<'de> {
 
     fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, DeError> {
         let node = self.content();
-        let pos = if node.pos.line == 0 { self.key.pos } else { node.pos };
+        let pos = if node.pos.line == 0 {
+            self.key.pos
+        } else {
+            node.pos
+        };
         seed.deserialize(node).map_err(|err| err.at(pos))
     }
 
@@ -376,7 +410,10 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for LocatedVisitor<T> {
     }
 
     // Any other deserializer simply hands over the value, without a position.
-    fn visit_newtype_struct<D: Deserializer<'de>>(self, deserializer: D) -> Result<Located<T>, D::Error> {
+    fn visit_newtype_struct<D: Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Located<T>, D::Error> {
         Ok(Located {
             pos: Pos::default(),
             value: T::deserialize(deserializer)?,
@@ -399,7 +436,9 @@ struct RawNodeKind(NodeKind);
 
 impl<'de> Deserialize<'de> for RawNodeKind {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(NodeKindVisitor).map(RawNodeKind)
+        deserializer
+            .deserialize_any(NodeKindVisitor)
+            .map(RawNodeKind)
     }
 }
 

@@ -51,7 +51,12 @@ impl fmt::Display for Diagnostics {
 
 impl std::error::Error for Diagnostics {}
 
-fn render_one(out: &mut impl fmt::Write, file: &str, source: &str, item: &Diagnostic) -> fmt::Result {
+fn render_one(
+    out: &mut impl fmt::Write,
+    file: &str,
+    source: &str,
+    item: &Diagnostic,
+) -> fmt::Result {
     let Pos { line, col } = item.pos;
     writeln!(out, "{file}:{line}:{col}: {}", item.message)?;
     let Some(text) = line
@@ -70,7 +75,12 @@ fn render_one(out: &mut impl fmt::Write, file: &str, source: &str, item: &Diagno
         .collect();
     writeln!(out, "{:gutter$} |", "")?;
     writeln!(out, "{line} | {text}")?;
-    writeln!(out, "{:gutter$} | {pad}{}", "", "^".repeat(item.width.max(1)))
+    writeln!(
+        out,
+        "{:gutter$} | {pad}{}",
+        "",
+        "^".repeat(item.width.max(1))
+    )
 }
 
 #[cfg(test)]
@@ -82,7 +92,13 @@ mod tests {
         let diagnostics = Diagnostics {
             file: "book.yml".into(),
             source: "- name: x\n  rulez: []\n".into(),
-            items: vec![Diagnostic::new(Pos { line: 2, col: 3 }, "unknown key `rulez`, did you mean `rules`?").with_width(5)],
+            items: vec![
+                Diagnostic::new(
+                    Pos { line: 2, col: 3 },
+                    "unknown key `rulez`, did you mean `rules`?",
+                )
+                .with_width(5),
+            ],
         };
         assert_eq!(
             diagnostics.to_string(),

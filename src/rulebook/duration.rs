@@ -8,10 +8,9 @@ use serde_json::Value;
 /// Parses a duration from a YAML scalar; the error says what was expected.
 pub fn parse(value: &Value) -> Result<Duration, String> {
     match value {
-        Value::Number(n) => n
-            .as_f64()
-            .and_then(seconds)
-            .ok_or_else(|| format!("invalid duration {n}: expected a non-negative number of seconds")),
+        Value::Number(n) => n.as_f64().and_then(seconds).ok_or_else(|| {
+            format!("invalid duration {n}: expected a non-negative number of seconds")
+        }),
         Value::String(text) => parse_text(text),
         other => Err(format!(
             "invalid duration {other}: expected text like `10 minutes`, `30 s` or `2h`"
@@ -25,7 +24,8 @@ fn parse_text(text: &str) -> Result<Duration, String> {
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(trimmed.len());
     let (number, unit) = trimmed.split_at(split);
-    let invalid = || format!("invalid duration `{text}`: expected text like `10 minutes`, `30 s` or `2h`");
+    let invalid =
+        || format!("invalid duration `{text}`: expected text like `10 minutes`, `30 s` or `2h`");
     let amount: f64 = number.parse().map_err(|_| invalid())?;
     let factor = unit_seconds(unit.trim()).ok_or_else(|| {
         format!(
@@ -63,14 +63,21 @@ mod tests {
         assert_eq!(parse(&json!("30 s")), Ok(Duration::from_secs(30)));
         assert_eq!(parse(&json!("2h")), Ok(Duration::from_secs(7200)));
         assert_eq!(parse(&json!("1 day")), Ok(Duration::from_secs(86_400)));
-        assert_eq!(parse(&json!("500 milliseconds")), Ok(Duration::from_millis(500)));
+        assert_eq!(
+            parse(&json!("500 milliseconds")),
+            Ok(Duration::from_millis(500))
+        );
         assert_eq!(parse(&json!("1.5 hours")), Ok(Duration::from_secs(5400)));
         assert_eq!(parse(&json!(45)), Ok(Duration::from_secs(45)));
     }
 
     #[test]
     fn rejects_unknown_units_and_garbage() {
-        assert!(parse(&json!("10 fortnights")).unwrap_err().contains("unknown unit `fortnights`"));
+        assert!(
+            parse(&json!("10 fortnights"))
+                .unwrap_err()
+                .contains("unknown unit `fortnights`")
+        );
         assert!(parse(&json!("soon")).is_err());
         assert!(parse(&json!(-5)).is_err());
         assert!(parse(&json!([1])).is_err());

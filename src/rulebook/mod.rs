@@ -2,8 +2,8 @@
 //! ([`model`]). Every problem of a file is reported at once as a located [`Diagnostic`]. This module
 //! does not evaluate events; the engine does.
 
-pub mod de;
 mod compile;
+pub mod de;
 mod diagnostic;
 mod duration;
 pub mod model;
@@ -25,7 +25,8 @@ pub fn compile(file: &str, source: &str) -> Result<Rulebook, Diagnostics> {
         source: source.to_owned(),
         items,
     };
-    let root = yaml::parse(source).map_err(|err| fail(vec![Diagnostic::new(err.pos, err.message)]))?;
+    let root =
+        yaml::parse(source).map_err(|err| fail(vec![Diagnostic::new(err.pos, err.message)]))?;
     let mut compiler = compile::Compiler {
         source,
         templates: TemplateSet::default(),

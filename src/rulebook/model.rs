@@ -63,11 +63,17 @@ pub struct Rule {
 pub enum RuleCondition {
     Single(Expr),
     /// Every sub-condition, each met by a different event, within `timeout`.
-    All { conditions: Vec<Expr>, timeout: Option<Duration> },
+    All {
+        conditions: Vec<Expr>,
+        timeout: Option<Duration>,
+    },
     /// The first event that meets any sub-condition.
     Any(Vec<Expr>),
     /// Fires when the sub-conditions are not all met within `timeout` of the first.
-    NotAll { conditions: Vec<Expr>, timeout: Duration },
+    NotAll {
+        conditions: Vec<Expr>,
+        timeout: Duration,
+    },
 }
 
 #[derive(Debug)]

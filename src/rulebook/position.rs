@@ -5,10 +5,17 @@
 use super::yaml::Pos;
 
 pub fn inside_scalar(source: &str, start: Pos, text: &str, offset: usize) -> Pos {
-    let Some(line) = start.line.checked_sub(1).and_then(|i| source.lines().nth(i as usize)) else {
+    let Some(line) = start
+        .line
+        .checked_sub(1)
+        .and_then(|i| source.lines().nth(i as usize))
+    else {
         return start;
     };
-    let rest: String = line.chars().skip(start.col.saturating_sub(1) as usize).collect();
+    let rest: String = line
+        .chars()
+        .skip(start.col.saturating_sub(1) as usize)
+        .collect();
     let prefix: String = text.chars().take(offset).collect();
     if prefix.contains('\n') {
         return start;
@@ -17,7 +24,11 @@ pub fn inside_scalar(source: &str, start: Pos, text: &str, offset: usize) -> Pos
         Some('\'' | '"') => 1,
         _ => 0,
     };
-    let written: String = rest.chars().skip(quote_width).take(prefix.chars().count()).collect();
+    let written: String = rest
+        .chars()
+        .skip(quote_width)
+        .take(prefix.chars().count())
+        .collect();
     if written != prefix {
         return start;
     }
@@ -35,8 +46,14 @@ mod tests {
     #[test]
     fn plain_and_quoted_scalars_map_exactly() {
         let source = "condition: event.a > \nq: 'event.b >'\n";
-        assert_eq!(inside_scalar(source, Pos { line: 1, col: 12 }, "event.a > ", 8), Pos { line: 1, col: 20 });
-        assert_eq!(inside_scalar(source, Pos { line: 2, col: 4 }, "event.b >", 8), Pos { line: 2, col: 13 });
+        assert_eq!(
+            inside_scalar(source, Pos { line: 1, col: 12 }, "event.a > ", 8),
+            Pos { line: 1, col: 20 }
+        );
+        assert_eq!(
+            inside_scalar(source, Pos { line: 2, col: 4 }, "event.b >", 8),
+            Pos { line: 2, col: 13 }
+        );
     }
 
     #[test]

@@ -32,7 +32,10 @@ mod tests {
 
     #[test]
     fn suggests_a_close_candidate() {
-        assert_eq!(closest("condtion", &["name", "condition", "actions"]), Some("condition"));
+        assert_eq!(
+            closest("condtion", &["name", "condition", "actions"]),
+            Some("condition")
+        );
         assert_eq!(closest("webhok", &["webhook", "command"]), Some("webhook"));
     }
 

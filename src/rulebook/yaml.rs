@@ -101,7 +101,9 @@ impl Node {
             NodeKind::Null => Value::Null,
             NodeKind::Bool(b) => Value::Bool(*b),
             NodeKind::Int(i) => Value::from(*i),
-            NodeKind::Float(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
+            NodeKind::Float(f) => {
+                serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number)
+            }
             NodeKind::Str(s) => Value::String(s.clone()),
             NodeKind::Seq(items) => Value::Array(items.iter().map(Node::to_json).collect()),
             NodeKind::Map(entries) => Value::Object(
@@ -165,7 +167,9 @@ impl RawKind {
         let pos = to_pos(&spanned.referenced);
         let kind = match spanned.value {
             RawKind::Scalar(kind) => kind,
-            RawKind::Seq(items) => NodeKind::Seq(items.into_iter().map(RawKind::into_node).collect()),
+            RawKind::Seq(items) => {
+                NodeKind::Seq(items.into_iter().map(RawKind::into_node).collect())
+            }
             RawKind::Map(entries) => NodeKind::Map(
                 entries
                     .into_iter()
@@ -263,13 +267,17 @@ mod tests {
     #[test]
     fn positions_of_keys_and_values_are_one_based() {
         let node = parse("- name: a\n  rules:\n    - x: 1\n").unwrap();
-        let NodeKind::Seq(items) = &node.kind else { panic!("not a list") };
+        let NodeKind::Seq(items) = &node.kind else {
+            panic!("not a list")
+        };
         let entries = items[0].entries().unwrap();
         assert_eq!(entries[0].0.pos, Pos { line: 1, col: 3 });
         assert_eq!(entries[0].1.pos, Pos { line: 1, col: 9 });
         assert_eq!(entries[1].0.pos, Pos { line: 2, col: 3 });
         let rules = items[0].get("rules").unwrap();
-        let NodeKind::Seq(rules) = &rules.kind else { panic!("not a list") };
+        let NodeKind::Seq(rules) = &rules.kind else {
+            panic!("not a list")
+        };
         assert_eq!(rules[0].pos, Pos { line: 3, col: 7 });
     }
 

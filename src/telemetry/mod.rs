@@ -42,7 +42,9 @@ pub fn init(config: &LogConfig, verbose: u8) -> Result<(), TelemetryError> {
         1 => "info,semaphore=debug",
         _ => "debug,semaphore=trace",
     };
-    let from_env = std::env::var("RUST_LOG").ok().filter(|spec| !spec.is_empty());
+    let from_env = std::env::var("RUST_LOG")
+        .ok()
+        .filter(|spec| !spec.is_empty());
     let spec = config.log_level.clone().or(from_env);
     let filter = EnvFilter::try_new(spec.as_deref().unwrap_or(default_level))?;
     let builder = tracing_subscriber::fmt()

@@ -67,16 +67,26 @@ pub fn sasl_ssl() -> SaslSsl {
 
 /// A PLAINTEXT connection; the process environment is ignored so that a developer's settings cannot leak in.
 pub fn plaintext_connection() -> KafkaConnection {
-    let flags = KafkaConnectionConfig { bootstrap_servers: Some(bootstrap()), ..Default::default() };
-    flags.resolve_with(|_| None).expect("plaintext test settings are valid")
+    let flags = KafkaConnectionConfig {
+        bootstrap_servers: Some(bootstrap()),
+        ..Default::default()
+    };
+    flags
+        .resolve_with(|_| None)
+        .expect("plaintext test settings are valid")
 }
 
 /// Creates a topic with [`PARTITIONS`] partitions and waits until its partitions have leaders.
 pub async fn fresh_topic(prefix: &str) -> String {
     let name = unique_name(prefix);
-    let admin: AdminClient<DefaultClientContext> =
-        plaintext_connection().client_config().expect("valid settings").create().expect("admin client");
-    let options = AdminOptions::new().operation_timeout(Some(BROKER_TIMEOUT)).request_timeout(Some(BROKER_TIMEOUT));
+    let admin: AdminClient<DefaultClientContext> = plaintext_connection()
+        .client_config()
+        .expect("valid settings")
+        .create()
+        .expect("admin client");
+    let options = AdminOptions::new()
+        .operation_timeout(Some(BROKER_TIMEOUT))
+        .request_timeout(Some(BROKER_TIMEOUT));
     let partitions = i32::try_from(PARTITIONS).expect("small");
     let topic = NewTopic::new(&name, partitions, TopicReplication::Fixed(1));
     let results = tokio::time::timeout(BROKER_TIMEOUT, admin.create_topics([&topic], &options))
@@ -121,8 +131,11 @@ pub fn keyed_records(count: usize) -> Vec<TestRecord> {
 
 /// Produces all records (all in flight at once) and returns where each one landed, in input order.
 pub async fn produce(topic: &str, records: &[TestRecord]) -> Vec<Delivered> {
-    let producer: FutureProducer =
-        plaintext_connection().client_config().expect("valid settings").create().expect("producer");
+    let producer: FutureProducer = plaintext_connection()
+        .client_config()
+        .expect("valid settings")
+        .create()
+        .expect("producer");
     let in_flight: Vec<_> = records
         .iter()
         .map(|record| {
@@ -136,14 +149,25 @@ pub async fn produce(topic: &str, records: &[TestRecord]) -> Vec<Delivered> {
             if let Some(partition) = record.partition {
                 future_record = future_record.partition(partition);
             }
-            producer.send_result(future_record).map_err(|(err, _)| err).expect("queued for delivery")
+            producer
+                .send_result(future_record)
+                .map_err(|(err, _)| err)
+                .expect("queued for delivery")
         })
         .collect();
     let mut delivered = Vec::with_capacity(in_flight.len());
     for delivery in in_flight {
-        let outcome = tokio::time::timeout(BROKER_TIMEOUT, delivery).await.expect("delivered in time");
-        let delivery = outcome.expect("producer alive").map_err(|(err, _)| err).expect("delivered");
-        delivered.push(Delivered { partition: delivery.partition, offset: delivery.offset });
+        let outcome = tokio::time::timeout(BROKER_TIMEOUT, delivery)
+            .await
+            .expect("delivered in time");
+        let delivery = outcome
+            .expect("producer alive")
+            .map_err(|(err, _)| err)
+            .expect("delivered");
+        delivered.push(Delivered {
+            partition: delivery.partition,
+            offset: delivery.offset,
+        });
     }
     delivered
 }

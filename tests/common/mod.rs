@@ -10,7 +10,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// A name no other test, and no earlier run against the same broker, has used.
 pub fn unique_name(prefix: &str) -> String {
     static NEXT: AtomicU32 = AtomicU32::new(0);
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970").subsec_nanos();
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock after 1970")
+        .subsec_nanos();
     let sequence = NEXT.fetch_add(1, Ordering::Relaxed);
     format!("{prefix}-{}-{nanos}-{sequence}", std::process::id())
 }

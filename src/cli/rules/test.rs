@@ -88,24 +88,31 @@ pub fn run(args: &TestArgs) -> anyhow::Result<ExitCode> {
     }
     out.flush()?;
     eprintln!("{}", summary_line(&summary));
-    Ok(if summary.bad_lines > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if summary.bad_lines > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn open(path: &PathBuf) -> anyhow::Result<Box<dyn BufRead>> {
     if path.as_os_str() == "-" {
         return Ok(Box::new(BufReader::new(std::io::stdin())));
     }
-    let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     Ok(Box::new(BufReader::new(file)))
 }
 
 /// An event line: an object, or the `{"event": ..., "meta": ...}` wrapper (only those two keys).
 fn parse_line(line: &str) -> Result<Event, String> {
-    let value: Value = serde_json::from_str(line).map_err(|err| format!("not valid JSON: {err}"))?;
+    let value: Value =
+        serde_json::from_str(line).map_err(|err| format!("not valid JSON: {err}"))?;
     let Value::Object(object) = value else {
         return Err("an event must be a JSON object".into());
     };
-    let wrapped = object.contains_key("event") && object.keys().all(|k| k == "event" || k == "meta");
+    let wrapped =
+        object.contains_key("event") && object.keys().all(|k| k == "event" || k == "meta");
     if !wrapped {
         return Ok(Event::from_json(Value::Object(object), json!({})));
     }
@@ -137,14 +144,24 @@ fn report(
         writeln!(out, "{line}")?;
     }
     for firing in &outcome.firings {
-        *summary.firings.entry(format!("{}/{}", firing.ruleset, firing.rule)).or_default() += 1;
+        *summary
+            .firings
+            .entry(format!("{}/{}", firing.ruleset, firing.rule))
+            .or_default() += 1;
         let mut line = firing_json(index, firing);
         mask(&mut line, secrets);
         writeln!(out, "{line}")?;
     }
     for error in &outcome.errors {
         summary.errors += 1;
-        eprintln!("{}:{}: rule {}/{}: {}", args.events.display(), index + 1, error.ruleset, error.rule, error.message);
+        eprintln!(
+            "{}:{}: rule {}/{}: {}",
+            args.events.display(),
+            index + 1,
+            error.ruleset,
+            error.rule,
+            error.message
+        );
     }
     summary.throttled += outcome.throttled;
     Ok(())
@@ -197,7 +214,11 @@ fn mask(value: &mut Value, secrets: &BTreeSet<String>) {
 
 fn summary_line(summary: &Summary) -> String {
     let total: usize = summary.firings.values().sum();
-    let per_rule: Vec<String> = summary.firings.iter().map(|(rule, n)| format!("{rule}: {n}")).collect();
+    let per_rule: Vec<String> = summary
+        .firings
+        .iter()
+        .map(|(rule, n)| format!("{rule}: {n}"))
+        .collect();
     let mut line = format!("events: {}, firings: {total}", summary.events);
     if !per_rule.is_empty() {
         line.push_str(&format!(" ({})", per_rule.join(", ")));
