@@ -28,8 +28,10 @@ impl ClientContext for TracingContext {
         }
     }
 
+    /// Debug only: consumers get every error event from `poll` as well and report it at the level it
+    /// deserves there; at warn level here, one unreachable broker would flood the terminal.
     fn error(&self, error: RdKafkaError, reason: &str) {
-        tracing::warn!(target: "librdkafka", %error, "{reason}");
+        tracing::debug!(target: "librdkafka", %error, "{reason}");
     }
 }
 

@@ -16,6 +16,8 @@ use crate::config::KafkaConnection;
 
 /// One metadata request waits at most this long, so that login failures are noticed between requests.
 const STEP: Duration = Duration::from_millis(500);
+/// How long the client's event queue is served between metadata requests.
+const EVENTS_STEP: Duration = Duration::from_millis(100);
 /// Extra time for the blocking thread to tear its client down after its own deadline.
 const TEARDOWN_GRACE: Duration = Duration::from_secs(5);
 
@@ -73,7 +75,7 @@ fn probe(
             },
             Err(err) => fail_on_connection_error(&err, bootstrap)?,
         }
-        drain_error_events(&client, bootstrap)?;
+        serve_events(&client, deadline, bootstrap)?;
         if Instant::now() >= deadline {
             return Err(KafkaError::Unreachable {
                 bootstrap: bootstrap.to_owned(),
@@ -83,12 +85,16 @@ fn probe(
     }
 }
 
-fn drain_error_events(
+/// Serves queued events (log lines and errors, in order) for [`EVENTS_STEP`]. `poll` returns early
+/// only for an error; log lines are handled inside it, which is why a zero timeout would serve one.
+fn serve_events(
     client: &BaseConsumer<TracingContext>,
+    deadline: Instant,
     bootstrap: &str,
 ) -> Result<(), KafkaError> {
+    let until = deadline.min(Instant::now() + EVENTS_STEP);
     // Not in a group and not assigned, so the queue holds events only, never records.
-    while let Some(event) = client.poll(Duration::ZERO) {
+    while let Some(event) = client.poll(until.saturating_duration_since(Instant::now())) {
         if let Err(err) = event {
             fail_on_connection_error(&err, bootstrap)?;
         }
