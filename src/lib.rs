@@ -6,6 +6,7 @@
 //! - [`config`]: process settings (Kafka connection, flags, environment); the only place rdkafka keys are set.
 //! - [`telemetry`]: tracing setup (human or JSON logs, verbosity).
 //! - [`kafka`]: consumer and producer plumbing on top of rdkafka.
+//! - [`meraki`]: the Meraki Dashboard API client, pollers and simulator.
 //! - [`event`]: an [`event::Event`] is one parsed payload plus its [`event::Meta`] (topic, partition, offset,
 //!   key, timestamp, headers).
 //! - [`rulebook`]: YAML text to raw `*Spec` structs to a validated, compiled [`rulebook::Rulebook`], with
@@ -24,6 +25,7 @@ pub mod config;
 pub mod engine;
 pub mod event;
 pub mod kafka;
+pub mod meraki;
 pub mod rulebook;
 pub mod shutdown;
 pub mod telemetry;

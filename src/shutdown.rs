@@ -1,7 +1,8 @@
-//! Shutdown: turns SIGINT (Ctrl-C) and SIGTERM into a [`ShutdownSignal`] that a command can await or
-//! `select!` on, and lets code ask for the same graceful stop ([`Shutdown::request`]). The first signal
-//! asks for a graceful stop; a second one ends the process at once (exit 128 + signal number), for when
-//! draining hangs. It does not decide what draining means or how long it may take; commands do.
+//! Shutdown: turns SIGINT (Ctrl-C) and SIGTERM into a [`ShutdownSignal`] that a command can await
+//! or `select!` on, and lets code ask for the same graceful stop ([`Shutdown::request`]). The first
+//! signal asks for a graceful stop; a second one ends the process at once (exit 128 + signal
+//! number), for when draining hangs. It does not decide what draining means or how long it may
+//! take; commands do.
 
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::watch;
@@ -71,8 +72,8 @@ impl Drop for Shutdown {
 }
 
 impl ShutdownSignal {
-    /// Resolves when a stop is asked for (at once if it already was). Cancellation-safe, for `select!`.
-    /// Never resolves if the [`Shutdown`] was dropped before any stop was asked for.
+    /// Resolves when a stop is asked for (at once if it already was). Cancellation-safe, for
+    /// `select!`. Never resolves if the [`Shutdown`] was dropped before any stop was asked for.
     pub async fn requested(&mut self) -> ShutdownReason {
         let reason = self
             .state
@@ -81,7 +82,8 @@ impl ShutdownSignal {
             .map(|reason| *reason);
         match reason {
             Ok(Some(reason)) => reason,
-            // The sender is gone (`Ok(None)` cannot happen: `wait_for` returns once the reason is set).
+            // The sender is gone (`Ok(None)` cannot happen: `wait_for` returns once the reason is
+            // set).
             Ok(None) | Err(_) => std::future::pending().await,
         }
     }

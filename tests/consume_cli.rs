@@ -1,5 +1,5 @@
-//! `semaphore consume` as a user runs it: the built binary against the real test broker. Output format,
-//! unusual keys and values, the stop conditions, errors, `--help` and Ctrl-C.
+//! `semaphore consume` as a user runs it: the built binary against the real test broker. Output
+//! format, unusual keys and values, the stop conditions, errors, `--help` and Ctrl-C.
 
 mod common;
 

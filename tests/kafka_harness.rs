@@ -1,6 +1,7 @@
-//! The Kafka harness against the real test broker, through the project's own `config` and `kafka` modules:
-//! keyed produce and exactly-once group reads of 10,000 records, committed offsets across a restart, two
-//! group members splitting the partitions, the SASL_SSL/PLAIN login, and the pre-flight check's errors.
+//! The Kafka harness against the real test broker, through the project's own `config` and `kafka`
+//! modules: keyed produce and exactly-once group reads of 10,000 records, committed offsets across
+//! a restart, two group members splitting the partitions, the SASL_SSL/PLAIN login, and the
+//! pre-flight check's errors.
 
 mod common;
 
@@ -181,11 +182,13 @@ async fn two_consumers_in_one_group_split_the_partitions() {
     }
 }
 
-/// Polls both members until each holds a non-empty share and the shares are disjoint and cover the topic.
+/// Polls both members until each holds a non-empty share and the shares are disjoint and cover the
+/// topic.
 async fn settled_assignments(members: &[Consumer; 2]) -> [BTreeSet<i32>; 2] {
     let deadline = Instant::now() + BROKER_TIMEOUT;
     loop {
-        // Rebalances are served while a member polls; nothing was produced yet, so nothing is consumed.
+        // Rebalances are served while a member polls; nothing was produced yet, so nothing is
+        // consumed.
         let (a, b) = tokio::join!(members[0].recv(QUIET / 4), members[1].recv(QUIET / 4));
         assert_eq!((a.expect("recv"), b.expect("recv")), (None, None));
         let shares = [partitions_of(&members[0]), partitions_of(&members[1])];
@@ -236,7 +239,8 @@ async fn read_share(
     (member, records)
 }
 
-/// The SASL_SSL/PLAIN listener with the test user, trusting the test CA, through the project's settings.
+/// The SASL_SSL/PLAIN listener with the test user, trusting the test CA, through the project's
+/// settings.
 fn sasl_ssl_connection(password: &str) -> KafkaConnection {
     let sasl = sasl_ssl();
     let flags = KafkaConnectionConfig {

@@ -1,6 +1,7 @@
-//! `semaphore consume`: read a topic as a consumer group and print one line per record, the replacement for
-//! the seed's `consumer.py`. This file owns the flags, the stop conditions (`--range`, `--count`, Ctrl-C) and
-//! the output format; Kafka access is `kafka`, connection settings are `config`, signals are `shutdown`.
+//! `semaphore consume`: read a topic as a consumer group and print one line per record, the
+//! replacement for the seed's `consumer.py`. This file owns the flags, the stop conditions
+//! (`--range`, `--count`, Ctrl-C) and the output format; Kafka access is `kafka`, connection
+//! settings are `config`, signals are `shutdown`.
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -25,9 +26,9 @@ const RUNTIME_SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 #[command(after_help = "\
 Each record prints one line:
   Consumed record | topic: T, partition: [P], @offset: O | key: K, value: <first 50 characters>
-A missing key or value prints `null`; control characters are escaped (\\n); bytes that are not UTF-8 are
-shown as hex (0x...). Offsets are committed after printing and on exit, so the next run of the same group
-continues after the last printed record.
+A missing key or value prints `null`; control characters are escaped (\\n); bytes that are not
+UTF-8 are shown as hex (0x...). Offsets are committed after printing and on exit, so the next run
+of the same group continues after the last printed record.
 
 Stops after --range polls, after --count records, or on Ctrl-C / SIGTERM (exit 0 after committing),
 whichever comes first; without --range and --count it runs until stopped.")]
@@ -41,11 +42,12 @@ pub struct ConsumeArgs {
     /// Where the group starts on a partition it has no committed offset for.
     #[arg(short, long, value_enum, default_value_t = OffsetReset::Earliest)]
     offset: OffsetReset,
-    /// Seconds one poll waits for a record (fractions allowed); also the limit for reaching Kafka at start.
+    /// Seconds one poll waits for a record (fractions allowed); also the limit for reaching Kafka
+    /// at start.
     #[arg(short, long, value_name = "SECONDS", default_value = "5", value_parser = parse_seconds)]
     timeout: Duration,
-    /// Number of polls: each returns one record as soon as there is one, or nothing after --timeout.
-    /// At most N records are printed and at most N x --timeout is spent waiting.
+    /// Number of polls: each returns one record as soon as there is one, or nothing after
+    /// --timeout. At most N records are printed and at most N x --timeout is spent waiting.
     #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     range: Option<u64>,
     /// Stop after printing N records.
@@ -54,7 +56,8 @@ pub struct ConsumeArgs {
     /// After each line, print the whole value: pretty-printed if it is JSON, else as text.
     #[arg(short, long)]
     verbose: bool,
-    /// Boxed to keep `Command` small (clippy::large_enum_variant); the settings are large and read once.
+    /// Boxed to keep `Command` small (clippy::large_enum_variant); the settings are large and read
+    /// once.
     #[command(flatten)]
     kafka: Box<KafkaConnectionConfig>,
 }
@@ -88,7 +91,8 @@ async fn consume(args: &ConsumeArgs, connection: &KafkaConnection) -> anyhow::Re
     );
     let consumer = Consumer::subscribe(connection, &args.group, args.offset, &[&args.topic])?;
     let printed = print_records(&consumer, args, &mut stop).await;
-    // Close even after an error, so that what was printed is committed and the group is left cleanly.
+    // Close even after an error, so that what was printed is committed and the group is left
+    // cleanly.
     let closed = consumer.close(CLOSE_TIMEOUT).await;
     printed?;
     Ok(closed?)
@@ -148,7 +152,8 @@ fn record_line(record: &Record) -> String {
     )
 }
 
-/// Bytes as one safe line of at most `max_chars` source characters: `null`, escaped text, or `0x` hex.
+/// Bytes as one safe line of at most `max_chars` source characters: `null`, escaped text, or `0x`
+/// hex.
 fn shown(bytes: Option<&[u8]>, max_chars: usize) -> String {
     let Some(bytes) = bytes else {
         return "null".to_owned();
@@ -183,8 +188,8 @@ fn full_value(value: &[u8]) -> String {
     }
 }
 
-/// Control characters (newlines, terminal escapes) are shown as escapes so that one record stays one line
-/// and cannot drive the terminal.
+/// Control characters (newlines, terminal escapes) are shown as escapes so that one record stays
+/// one line and cannot drive the terminal.
 fn escape_control(c: char) -> Vec<char> {
     if c.is_control() {
         c.escape_default().collect()

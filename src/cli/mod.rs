@@ -2,6 +2,8 @@
 //! stdout; everything it calls returns values or typed errors. It does not hold product logic.
 
 mod consume;
+mod meraki_sim;
+mod publish;
 mod rules;
 
 use std::process::ExitCode;
@@ -27,13 +29,18 @@ pub enum Command {
     /// Check, test and run rulebooks.
     #[command(subcommand)]
     Rules(rules::RulesCommand),
+    /// Poll the Meraki Dashboard API and publish records to Kafka, syslog or stdout.
+    #[command(subcommand)]
+    Publish(publish::PublishCommand),
+    /// Serve a local Meraki Dashboard API simulator for demos and tests.
+    MerakiSim(meraki_sim::MerakiSimArgs),
 }
 
 impl Command {
     /// How many `-v` flags raise the log level for this command; `consume` uses `-v` for its output.
     pub fn log_verbosity(&self) -> u8 {
         match self {
-            Command::Consume(_) => 0,
+            Command::Consume(_) | Command::Publish(_) | Command::MerakiSim(_) => 0,
             Command::Rules(command) => command.log_verbosity(),
         }
     }
@@ -44,5 +51,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Consume(args) => consume::run(args),
         Command::Rules(command) => rules::run(command),
+        Command::Publish(command) => publish::run(command),
+        Command::MerakiSim(args) => meraki_sim::run(args),
     }
 }

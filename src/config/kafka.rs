@@ -1,7 +1,8 @@
-//! The Kafka connection flags ([`KafkaConnectionConfig`]) shared by every command that talks to Kafka, and
-//! their validation into a [`KafkaConnection`]: seed environment names as fallbacks, the secret from the
-//! environment or a file, and the Confluent Cloud default (an API key means SASL_SSL + PLAIN). Turning a
-//! `KafkaConnection` into librdkafka keys is `librdkafka.rs`'s job; connecting is the `kafka` module's.
+//! The Kafka connection flags ([`KafkaConnectionConfig`]) shared by every command that talks to
+//! Kafka, and their validation into a [`KafkaConnection`]: seed environment names as fallbacks, the
+//! secret from the environment or a file, and the Confluent Cloud default (an API key means
+//! SASL_SSL + PLAIN). Turning a `KafkaConnection` into librdkafka keys is `librdkafka.rs`'s job;
+//! connecting is the `kafka` module's.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -10,7 +11,8 @@ use clap::{Args, ValueEnum};
 
 use super::{ConfigError, Secret};
 
-/// The seed's environment names, read only when neither the flag nor its `SEMAPHORE_*` variable is set.
+/// The seed's environment names, read only when neither the flag nor its `SEMAPHORE_*` variable is
+/// set.
 const SEED_BOOTSTRAP_ENV: &str = "BOOTSTRAP_SERVER";
 const SEED_API_KEY_ENV: &str = "CLUSTER_API_KEY";
 const SEED_API_SECRET_ENV: &str = "CLUSTER_API_SECRET";
@@ -23,7 +25,8 @@ pub struct KafkaConnectionConfig {
     #[arg(long, env = "SEMAPHORE_BOOTSTRAP_SERVERS", value_name = "SERVERS")]
     pub bootstrap_servers: Option<String>,
     /// SASL username (the API key on Confluent Cloud). CLUSTER_API_KEY is read too. With a key the
-    /// connection uses SASL_SSL and PLAIN unless --security-protocol / --sasl-mechanism say otherwise.
+    /// connection uses SASL_SSL and PLAIN unless --security-protocol / --sasl-mechanism say
+    /// otherwise.
     #[arg(
         long,
         env = "SEMAPHORE_KAFKA_API_KEY",
@@ -31,8 +34,9 @@ pub struct KafkaConnectionConfig {
         value_name = "KEY"
     )]
     pub api_key: Option<String>,
-    /// SASL password (the API secret on Confluent Cloud). CLUSTER_API_SECRET is read too. Prefer the
-    /// environment or --api-secret-file: a value on the command line is visible in the process list.
+    /// SASL password (the API secret on Confluent Cloud). CLUSTER_API_SECRET is read too. Prefer
+    /// the environment or --api-secret-file: a value on the command line is visible in the process
+    /// list.
     #[arg(
         long,
         env = "SEMAPHORE_KAFKA_API_SECRET",
@@ -60,11 +64,12 @@ pub struct KafkaConnectionConfig {
         ignore_case = true
     )]
     pub sasl_mechanism: Option<SaslMechanism>,
-    /// PEM file of the CA that signed the brokers' certificates, for a private CA. Certificates are always
-    /// verified; without this file the system's trust store is used.
+    /// PEM file of the CA that signed the brokers' certificates, for a private CA. Certificates are
+    /// always verified; without this file the system's trust store is used.
     #[arg(long, env = "SEMAPHORE_KAFKA_SSL_CA_LOCATION", value_name = "PATH")]
     pub ssl_ca_location: Option<PathBuf>,
-    /// Extra librdkafka property KEY=VALUE, repeatable. Applied last, so it overrides everything above.
+    /// Extra librdkafka property KEY=VALUE, repeatable. Applied last, so it overrides everything
+    /// above.
     #[arg(short = 'X', value_name = "KEY=VALUE")]
     pub librdkafka: Vec<String>,
 }
@@ -126,7 +131,8 @@ impl KafkaConnectionConfig {
         self.resolve_with(|name| std::env::var(name).ok())
     }
 
-    /// [`resolve`](Self::resolve) with the environment passed in, so that tests need not mutate the process.
+    /// [`resolve`](Self::resolve) with the environment passed in, so that tests need not mutate the
+    /// process.
     pub fn resolve_with(
         &self,
         env: impl Fn(&str) -> Option<String>,
@@ -216,11 +222,6 @@ impl KafkaConnection {
     pub fn bootstrap_servers(&self) -> &str {
         &self.bootstrap_servers
     }
-
-    /// The security protocol in effect after defaults.
-    pub fn security_protocol(&self) -> SecurityProtocol {
-        self.security_protocol
-    }
 }
 
 impl SecurityProtocol {
@@ -233,7 +234,7 @@ impl SecurityProtocol {
     }
 
     /// The librdkafka value.
-    pub fn as_str(self) -> &'static str {
+    pub(super) fn as_str(self) -> &'static str {
         match self {
             Self::Plaintext => "PLAINTEXT",
             Self::Ssl => "SSL",
@@ -245,7 +246,7 @@ impl SecurityProtocol {
 
 impl SaslMechanism {
     /// The librdkafka value.
-    pub fn as_str(self) -> &'static str {
+    pub(super) fn as_str(self) -> &'static str {
         match self {
             Self::Plain => "PLAIN",
             Self::ScramSha256 => "SCRAM-SHA-256",
@@ -256,7 +257,7 @@ impl SaslMechanism {
 
 impl OffsetReset {
     /// The librdkafka value of `auto.offset.reset`.
-    pub fn as_str(self) -> &'static str {
+    pub(super) fn as_str(self) -> &'static str {
         match self {
             Self::Earliest => "earliest",
             Self::Latest => "latest",
@@ -334,7 +335,8 @@ fn read_secret_file(path: &Path) -> Result<Secret, ConfigError> {
     Ok(Secret::new(secret))
 }
 
-/// Splits `-X KEY=VALUE` arguments. The error names the position, never the text, which may hold a secret.
+/// Splits `-X KEY=VALUE` arguments. The error names the position, never the text, which may hold a
+/// secret.
 fn parse_overrides(args: &[String]) -> Result<Vec<(String, String)>, ConfigError> {
     args.iter()
         .enumerate()
@@ -349,7 +351,8 @@ fn parse_overrides(args: &[String]) -> Result<Vec<(String, String)>, ConfigError
         .collect()
 }
 
-/// The keys of `-X` arguments; values may be secrets (`-X sasl.password=...`), so `Debug` shows keys only.
+/// The keys of `-X` arguments; values may be secrets (`-X sasl.password=...`), so `Debug` shows
+/// keys only.
 fn override_keys(args: &[String]) -> Vec<&str> {
     args.iter()
         .map(|arg| arg.split_once('=').map_or("<malformed>", |(key, _)| key))

@@ -54,7 +54,7 @@ fn seed_bootstrap_variable_is_a_fallback() {
 fn seed_credentials_mean_sasl_ssl_plain() {
     let env = [("CLUSTER_API_KEY", "KEY"), ("CLUSTER_API_SECRET", "SECRET")];
     let connection = resolve(&with_bootstrap(), &env).expect("valid");
-    assert_eq!(connection.security_protocol(), SecurityProtocol::SaslSsl);
+    assert_eq!(connection.security_protocol, SecurityProtocol::SaslSsl);
     let credentials = connection
         .credentials
         .expect("credentials from the seed names");

@@ -1,7 +1,8 @@
-//! The one place that writes librdkafka configuration keys: a validated [`KafkaConnection`] becomes an
-//! `rdkafka::ClientConfig` for a plain client (metadata, admin, producer) or a group consumer. TLS
-//! certificate verification is librdkafka's default (on) and nothing here turns it off; only an explicit
-//! `-X` can, and that is logged as a warning. It does not create clients; the `kafka` module does.
+//! The one place that writes librdkafka configuration keys: a validated [`KafkaConnection`] becomes
+//! an `rdkafka::ClientConfig` for a plain client (metadata, admin, producer) or a group consumer.
+//! TLS certificate verification is librdkafka's default (on) and nothing here turns it off; only an
+//! explicit `-X` can, and that is logged as a warning. It does not create clients; the `kafka`
+//! module does.
 
 use rdkafka::ClientConfig;
 use rdkafka::config::RDKafkaLogLevel;
@@ -24,8 +25,9 @@ impl KafkaConnection {
         self.build(&[])
     }
 
-    /// Settings for a group consumer. Offsets are stored by the application only after a record was handled
-    /// (`enable.auto.offset.store=false`), and the stored offsets are committed in the background and on close.
+    /// Settings for a group consumer. Offsets are stored by the application only after a record was
+    /// handled (`enable.auto.offset.store=false`), and the stored offsets are committed in the
+    /// background and on close.
     pub fn consumer_config(
         &self,
         group_id: &str,
@@ -39,7 +41,22 @@ impl KafkaConnection {
         ])
     }
 
-    /// Connection keys, then the role's keys, then `-X` overrides; validated by librdkafka before returning.
+    /// Settings for a producer whose records must not be lost or duplicated by retries: every
+    /// in-sync replica acknowledges (`acks=all`) and the idempotent producer keeps order on retry.
+    /// A short linger batches bursts (alerts, dead letters, published records) without adding latency
+    /// a person could notice.
+    pub fn producer_config(&self) -> Result<ClientConfig, ConfigError> {
+        self.build(&[
+            ("acks", "all"),
+            ("enable.idempotence", "true"),
+            ("linger.ms", "5"),
+            ("compression.type", "zstd"),
+            ("message.timeout.ms", "30000"),
+        ])
+    }
+
+    /// Connection keys, then the role's keys, then `-X` overrides; validated by librdkafka before
+    /// returning.
     fn build(&self, role: &[(&str, &str)]) -> Result<ClientConfig, ConfigError> {
         let mut config = ClientConfig::new();
         config

@@ -1,9 +1,9 @@
-//! Process settings: what the command line and the environment say about how to run, validated into typed
-//! values. This module owns the Kafka connection flags shared by every command that talks to Kafka
-//! ([`KafkaConnectionConfig`]) and is the only place where librdkafka configuration keys are written
-//! ([`KafkaConnection::client_config`], [`KafkaConnection::consumer_config`]). It opens no connections (that is
-//! `kafka`) and prints nothing (that is `cli`); secrets it reads are wrapped in [`Secret`] so that they cannot
-//! reach a log line or `--help` by accident.
+//! Process settings: what the command line and the environment say about how to run, validated into
+//! typed values. This module owns the Kafka connection flags shared by every command that talks to
+//! Kafka ([`KafkaConnectionConfig`]) and is the only place where librdkafka configuration keys are
+//! written ([`KafkaConnection::client_config`], [`KafkaConnection::consumer_config`]). It opens no
+//! connections (that is `kafka`) and prints nothing (that is `cli`); secrets it reads are wrapped
+//! in [`Secret`] so that they cannot reach a log line or `--help` by accident.
 
 mod kafka;
 mod librdkafka;
@@ -16,8 +16,8 @@ pub use kafka::{
 };
 pub use secret::Secret;
 
-/// A setting is missing, contradictory or unreadable. Messages name the flag and its environment variables;
-/// they never contain a secret value.
+/// A setting is missing, contradictory or unreadable. Messages name the flag and its environment
+/// variables; they never contain a secret value.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error(

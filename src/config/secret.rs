@@ -1,6 +1,7 @@
-//! [`Secret`]: a string (API secret, SASL password) that must never be shown. It has no `Display`, its
-//! `Debug` is redacted, and only code inside the crate can read the value, at the one place that hands it
-//! to a client. It does not decide where secrets come from; the settings that hold one do.
+//! [`Secret`]: a string (API secret, SASL password) that must never be shown. It has no `Display`,
+//! its `Debug` is redacted, and only code inside the crate can read the value, at the one place
+//! that hands it to a client. It does not decide where secrets come from; the settings that hold
+//! one do.
 
 use std::convert::Infallible;
 use std::fmt;

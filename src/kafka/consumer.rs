@@ -1,7 +1,7 @@
-//! A consumer-group member: subscribes, hands out owned [`Record`]s, stores a record's offset only when the
-//! caller marks it handled (so a crash replays rather than loses it), and commits and leaves the group on
-//! [`Consumer::close`]. Blocking librdkafka calls (commit, close) run on blocking threads under a timeout.
-//! It does not decode payloads or decide what "handled" means.
+//! A consumer-group member: subscribes, hands out owned [`Record`]s, stores a record's offset only
+//! when the caller marks it handled (so a crash replays rather than loses it), and commits and
+//! leaves the group on [`Consumer::close`]. Blocking librdkafka calls (commit, close) run on
+//! blocking threads under a timeout. It does not decode payloads or decide what "handled" means.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,8 +26,8 @@ pub struct Record {
     pub value: Option<Vec<u8>>,
 }
 
-/// A member of one consumer group. Call [`close`](Self::close) when done: dropping it instead blocks the
-/// current thread while librdkafka leaves the group.
+/// A member of one consumer group. Call [`close`](Self::close) when done: dropping it instead
+/// blocks the current thread while librdkafka leaves the group.
 pub struct Consumer {
     inner: Arc<StreamConsumer<TracingContext>>,
     group: String,
@@ -35,7 +35,8 @@ pub struct Consumer {
 }
 
 impl Consumer {
-    /// Joins `group` and subscribes to `topics`. Partitions are assigned while [`recv`](Self::recv) runs.
+    /// Joins `group` and subscribes to `topics`. Partitions are assigned while [`recv`](Self::recv)
+    /// runs.
     pub fn subscribe(
         connection: &KafkaConnection,
         group: &str,
@@ -63,9 +64,9 @@ impl Consumer {
         })
     }
 
-    /// The next record, or `None` if none arrived within `timeout`. Transient errors (a broker restarting)
-    /// are logged and waited out, since librdkafka reconnects by itself; lost logins, missing topics and
-    /// fatal errors are returned.
+    /// The next record, or `None` if none arrived within `timeout`. Transient errors (a broker
+    /// restarting) are logged and waited out, since librdkafka reconnects by itself; lost logins,
+    /// missing topics and fatal errors are returned.
     pub async fn recv(&self, timeout: Duration) -> Result<Option<Record>, KafkaError> {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
@@ -78,8 +79,9 @@ impl Consumer {
         }
     }
 
-    /// Stores the offset after `record`, to be committed in the background and on close. A partition that
-    /// was revoked in between is not an error: its new owner will read the record again.
+    /// Stores the offset after `record`, to be committed in the background and on close. A
+    /// partition that was revoked in between is not an error: its new owner will read the record
+    /// again.
     pub fn mark_handled(&self, record: &Record) -> Result<(), KafkaError> {
         // rd_kafka_offset_store stores offset + 1, the next record to read.
         match self
@@ -137,8 +139,8 @@ impl Consumer {
         }
     }
 
-    /// Commits, then leaves the group so that its partitions move to the other members at once instead of
-    /// after the session timeout. Each step waits at most `timeout`.
+    /// Commits, then leaves the group so that its partitions move to the other members at once
+    /// instead of after the session timeout. Each step waits at most `timeout`.
     pub async fn close(self, timeout: Duration) -> Result<(), KafkaError> {
         let committed = self.commit(timeout).await;
         let Self { inner, group, .. } = self;
@@ -169,13 +171,13 @@ impl Consumer {
                 source: err,
             });
         }
-        tracing::warn!(group = self.group, %err, "Kafka consumer error; librdkafka retries by itself");
+        tracing::warn!(group = self.group, %err, "Kafka consumer error; librdkafka retries");
         Ok(())
     }
 }
 
-/// Awaits a blocking task for at most `timeout`. On timeout the task runs on; the runtime's shutdown
-/// timeout bounds it.
+/// Awaits a blocking task for at most `timeout`. On timeout the task runs on; the runtime's
+/// shutdown timeout bounds it.
 async fn join_within<T>(
     task: tokio::task::JoinHandle<T>,
     timeout: Duration,

@@ -1,6 +1,6 @@
-//! The rdkafka client context of every client this crate creates: librdkafka's log lines, global errors and
-//! rebalances go to `tracing` (target `librdkafka`) instead of the `log` crate, which nothing here listens
-//! to. It holds no state and makes no decisions.
+//! The rdkafka client context of every client this crate creates: librdkafka's log lines, global
+//! errors and rebalances go to `tracing` (target `librdkafka`) instead of the `log` crate, which
+//! nothing here listens to. It holds no state and makes no decisions.
 
 use rdkafka::client::ClientContext;
 use rdkafka::config::RDKafkaLogLevel;
@@ -28,8 +28,8 @@ impl ClientContext for TracingContext {
         }
     }
 
-    /// Debug only: consumers get every error event from `poll` as well and report it at the level it
-    /// deserves there; at warn level here, one unreachable broker would flood the terminal.
+    /// Debug only: consumers get every error event from `poll` as well and report it at the level
+    /// it deserves there; at warn level here, one unreachable broker would flood the terminal.
     fn error(&self, error: RdKafkaError, reason: &str) {
         tracing::debug!(target: "librdkafka", %error, "{reason}");
     }
@@ -39,10 +39,12 @@ impl ConsumerContext for TracingContext {
     fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         match rebalance {
             Rebalance::Assign(partitions) => {
-                tracing::debug!(target: "librdkafka", count = partitions.count(), "partitions assigned")
+                let count = partitions.count();
+                tracing::debug!(target: "librdkafka", count, "partitions assigned")
             }
             Rebalance::Revoke(partitions) => {
-                tracing::debug!(target: "librdkafka", count = partitions.count(), "partitions revoked")
+                let count = partitions.count();
+                tracing::debug!(target: "librdkafka", count, "partitions revoked")
             }
             Rebalance::Error(error) => {
                 tracing::warn!(target: "librdkafka", %error, "rebalance failed")

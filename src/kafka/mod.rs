@@ -1,9 +1,9 @@
-//! Kafka plumbing on top of rdkafka, shared by `consume` and (later) `rules run`: a pre-flight check that the
-//! broker is reachable, the login works and the topic exists ([`check_topic`]), and a group [`Consumer`] that
-//! hands out owned [`Record`]s, stores an offset only when the caller says the record was handled, and
-//! commits on shutdown. Every blocking librdkafka call runs on a blocking thread under a timeout. Settings
-//! come from `config` (the only place librdkafka keys are set); this module prints nothing and decides no
-//! product logic.
+//! Kafka plumbing on top of rdkafka, shared by `consume` and (later) `rules run`: a pre-flight
+//! check that the broker is reachable, the login works and the topic exists ([`check_topic`]), and
+//! a group [`Consumer`] that hands out owned [`Record`]s, stores an offset only when the caller
+//! says the record was handled, and commits on shutdown. Every blocking librdkafka call runs on a
+//! blocking thread under a timeout. Settings come from `config` (the only place librdkafka keys are
+//! set); this module prints nothing and decides no product logic.
 
 mod consumer;
 mod context;
@@ -18,8 +18,8 @@ pub use probe::{TopicInfo, check_topic};
 
 use crate::config::ConfigError;
 
-/// Why talking to Kafka failed. Messages name the bootstrap servers, topic or group involved, and never
-/// contain credentials.
+/// Why talking to Kafka failed. Messages name the bootstrap servers, topic or group involved, and
+/// never contain credentials.
 #[derive(Debug, thiserror::Error)]
 pub enum KafkaError {
     #[error(transparent)]

@@ -1,7 +1,7 @@
-//! The pre-flight check: is the broker reachable within a timeout, does the login work, does the topic
-//! exist? librdkafka retries connections forever and reports failed logins only as events, so without this a
-//! wrong address or password would look like an empty topic. It uses a short-lived client outside any
-//! consumer group; it does not consume.
+//! The pre-flight check: is the broker reachable within a timeout, does the login work, does the
+//! topic exist? librdkafka retries connections forever and reports failed logins only as events, so
+//! without this a wrong address or password would look like an empty topic. It uses a short-lived
+//! client outside any consumer group; it does not consume.
 
 use std::time::{Duration, Instant};
 
@@ -14,7 +14,8 @@ use super::context::TracingContext;
 use super::{KafkaError, connection_failure};
 use crate::config::KafkaConnection;
 
-/// One metadata request waits at most this long, so that login failures are noticed between requests.
+/// One metadata request waits at most this long, so that login failures are noticed between
+/// requests.
 const STEP: Duration = Duration::from_millis(500);
 /// How long the client's event queue is served between metadata requests.
 const EVENTS_STEP: Duration = Duration::from_millis(100);
@@ -50,8 +51,9 @@ pub async fn check_topic(
     }
 }
 
-/// Metadata requests in short steps until one answers or the deadline passes; between steps, the client's
-/// error events are read, because that is the only place librdkafka reports a rejected login or certificate.
+/// Metadata requests in short steps until one answers or the deadline passes; between steps, the
+/// client's error events are read, because that is the only place librdkafka reports a rejected
+/// login or certificate.
 fn probe(
     config: &ClientConfig,
     bootstrap: &str,
@@ -102,7 +104,8 @@ fn serve_events(
     Ok(())
 }
 
-/// A rejected login or certificate ends the check; anything else (refused, timed out) may still recover.
+/// A rejected login or certificate ends the check; anything else (refused, timed out) may still
+/// recover.
 fn fail_on_connection_error(err: &RdKafkaError, bootstrap: &str) -> Result<(), KafkaError> {
     if let Some(failure) = err
         .rdkafka_error_code()

@@ -1,6 +1,6 @@
-//! The test broker: addresses from the environment that `scripts/kafka-test-broker.sh start` prints,
-//! connections built through the project's own `config` module, fresh 6-partition topics and a producer of
-//! keyed records that reports where each record landed.
+//! The test broker: addresses from the environment that `scripts/kafka-test-broker.sh start`
+//! prints, connections built through the project's own `config` module, fresh 6-partition topics
+//! and a producer of keyed records that reports where each record landed.
 
 use std::time::Duration;
 
@@ -65,7 +65,8 @@ pub fn sasl_ssl() -> SaslSsl {
     }
 }
 
-/// A PLAINTEXT connection; the process environment is ignored so that a developer's settings cannot leak in.
+/// A PLAINTEXT connection; the process environment is ignored so that a developer's settings cannot
+/// leak in.
 pub fn plaintext_connection() -> KafkaConnection {
     let flags = KafkaConnectionConfig {
         bootstrap_servers: Some(bootstrap()),

@@ -1,6 +1,7 @@
-//! Helpers shared by the integration tests: the test broker's addresses (set by `scripts/test`), fresh
-//! topics, keyed records and unique names. A missing broker address fails the test with instructions;
-//! nothing is ever skipped. Each test binary uses all of it, so there is no dead code to allow.
+//! Helpers shared by the integration tests: the test broker's addresses (set by `scripts/test`),
+//! fresh topics, keyed records and unique names. A missing broker address fails the test with
+//! instructions; nothing is ever skipped. Each test binary uses all of it, so there is no dead code
+//! to allow.
 
 pub mod kafka;
 
