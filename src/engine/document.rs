@@ -3,7 +3,7 @@
 //! and `env`).
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use jmespath::{Rcvar, Variable};
 use minijinja::Value as JinjaValue;
@@ -12,28 +12,22 @@ use crate::actions::RenderContext;
 use crate::event::Event;
 use crate::rulebook::{Rule, Ruleset};
 
+/// `events` outside multi-event conditions: shared, since the document is built for every event.
+static NO_EVENTS: LazyLock<Rcvar> = LazyLock::new(|| Arc::new(Variable::Object(BTreeMap::new())));
+
 /// The condition document for one event in one ruleset.
 pub struct Document {
     base: Rcvar,
 }
 
 impl Document {
-    pub fn new(
-        event: &Event,
-        vars: &Rcvar,
-        facts: &serde_json::Map<String, serde_json::Value>,
-    ) -> Document {
-        let facts =
-            Variable::try_from(serde_json::Value::Object(facts.clone())).unwrap_or(Variable::Null);
+    pub fn new(event: &Event, vars: &Rcvar, facts: &Rcvar) -> Document {
         let mut root = BTreeMap::new();
         root.insert("event".to_owned(), event.payload.clone());
-        root.insert(
-            "events".to_owned(),
-            Arc::new(Variable::Object(BTreeMap::new())),
-        );
+        root.insert("events".to_owned(), NO_EVENTS.clone());
         root.insert("meta".to_owned(), event.meta.clone());
         root.insert("vars".to_owned(), vars.clone());
-        root.insert("facts".to_owned(), Arc::new(facts));
+        root.insert("facts".to_owned(), facts.clone());
         Document {
             base: Arc::new(Variable::Object(root)),
         }

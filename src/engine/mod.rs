@@ -4,6 +4,7 @@
 //! nothing is sent; the caller dispatches the firings and logs the errors.
 
 mod document;
+mod facts;
 mod multi;
 mod throttle;
 
@@ -17,7 +18,8 @@ use crate::condition::{self, Expr};
 use crate::event::Event;
 use crate::rulebook::{RuleCondition, Rulebook, Throttle};
 pub use document::Document;
-use multi::{AllState, NotAllState};
+use facts::Facts;
+pub use multi::{AllState, NotAllState};
 use throttle::{ThrottleState, Verdict};
 
 /// Events a single input may cause through `post_event` before the engine calls it a loop.
@@ -70,7 +72,7 @@ enum RuleState {
 }
 
 struct RulesetState {
-    facts: serde_json::Map<String, serde_json::Value>,
+    facts: Facts,
     rules: Vec<RuleState>,
 }
 
@@ -90,7 +92,7 @@ impl Engine {
             .rulesets
             .iter()
             .map(|ruleset| RulesetState {
-                facts: serde_json::Map::new(),
+                facts: Facts::default(),
                 rules: ruleset
                     .rules
                     .iter()
@@ -204,7 +206,7 @@ impl Engine {
     ) {
         let book = Arc::clone(&self.rulebook);
         let ruleset = &book.rulesets[r];
-        let doc = Document::new(event, &ruleset.vars, &self.state[r].facts);
+        let doc = Document::new(event, &ruleset.vars, self.state[r].facts.variable());
         for (i, rule) in ruleset.rules.iter().enumerate() {
             if !rule.enabled {
                 continue;
@@ -296,8 +298,14 @@ impl Engine {
         let ruleset = &book.rulesets[r];
         let rule = &ruleset.rules[i];
         let env = Arc::clone(&self.env);
-        let context =
-            document::render_context(ruleset, rule, &events, meta, &self.state[r].facts, &env);
+        let context = document::render_context(
+            ruleset,
+            rule,
+            &events,
+            meta,
+            self.state[r].facts.map(),
+            &env,
+        );
         let mut actions = Vec::with_capacity(rule.actions.len());
         for action in &rule.actions {
             let rendered = action.render(&book.templates, &context);
@@ -337,16 +345,12 @@ impl Engine {
         match action.kind {
             ActionKind::SetFact => {
                 if let Some(serde_json::Value::Object(fact)) = action.args.get("fact") {
-                    facts.extend(fact.clone());
+                    facts.set(fact);
                 }
             }
             ActionKind::RetractFact => {
                 if let Some(serde_json::Value::Object(fact)) = action.args.get("fact") {
-                    if partial {
-                        fact.keys().for_each(|key| drop(facts.remove(key)));
-                    } else {
-                        facts.clear();
-                    }
+                    facts.retract(fact, partial);
                 }
             }
             ActionKind::PostEvent => {
