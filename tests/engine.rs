@@ -194,3 +194,45 @@ fn now_is_the_event_time() {
             .is_empty()
     );
 }
+
+#[test]
+fn sources_route_topics_and_split_batches_with_the_siblings_in_meta() {
+    let mut e = engine("
+- name: clients
+  sources:
+    - kafka: {topic: meraki.clients, split_on: payload}
+  rules:
+    - name: windows client
+      condition: \"regex_search(event.os, 'Windows')\"
+      action: {debug: {msg: '{{ event.mac }} on {{ meta.batch.networkName }} {{ idempotency_key }}'}}
+");
+    let batch = json!({
+        "network": "N_1",
+        "networkName": "Branch",
+        "payload": [{"mac": "aa", "os": "Windows 11"}, {"mac": "bb", "os": "iOS"}, {"mac": "cc", "os": "Windows 10"}],
+    });
+    let meta = json!({"topic": "meraki.clients", "partition": 3, "offset": 42});
+    let outcome = e.process(Event::from_json(batch.clone(), meta), 0);
+    let messages: Vec<_> = outcome
+        .firings
+        .iter()
+        .map(|f| f.actions[0].as_ref().unwrap().args["msg"].clone())
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            json!("aa on Branch meraki.clients/3/42#0/windows client"),
+            json!("cc on Branch meraki.clients/3/42#2/windows client")
+        ]
+    );
+    assert_eq!(
+        outcome.firings[1].idempotency_key,
+        "meraki.clients/3/42#2/windows client"
+    );
+    let other_topic = json!({"topic": "meraki.uplinks", "partition": 0, "offset": 1});
+    assert!(
+        e.process(Event::from_json(batch, other_topic), 0)
+            .firings
+            .is_empty()
+    );
+}

@@ -53,6 +53,23 @@ impl Document {
     }
 }
 
+/// `topic/partition/offset/rule` for records (`#N` marks the N-th element of a split batch); events
+/// without a source position (offline, posted) use the ruleset, rule and time instead.
+pub fn idempotency_key(meta: &Rcvar, ruleset: &str, rule: &str, time_ms: i64) -> String {
+    let field = |name: &str| meta.as_object().and_then(|m| m.get(name)).cloned();
+    let topic = field("topic").and_then(|t| t.as_string().cloned());
+    let number = |name: &str| field(name).and_then(|v| v.as_number()).map(|n| n as i64);
+    match (topic, number("partition"), number("offset")) {
+        (Some(topic), Some(partition), Some(offset)) => {
+            let element = number("batch_index")
+                .map(|i| format!("#{i}"))
+                .unwrap_or_default();
+            format!("{topic}/{partition}/{offset}{element}/{rule}")
+        }
+        _ => format!("{ruleset}/{rule}@{time_ms}"),
+    }
+}
+
 /// The template context of one firing. `event` is the last matching event; `events` holds all of them
 /// as `m_0`, `m_1`, ... like ansible-rulebook.
 pub fn render_context<'a>(
@@ -61,6 +78,7 @@ pub fn render_context<'a>(
     events: &[Rcvar],
     meta: &Rcvar,
     facts: &serde_json::Map<String, serde_json::Value>,
+    idempotency_key: &str,
     env: &'a BTreeMap<String, String>,
 ) -> RenderContext<'a> {
     let named: BTreeMap<String, JinjaValue> = events
@@ -81,6 +99,7 @@ pub fn render_context<'a>(
             facts => JinjaValue::from_serialize(facts),
             rule => rule.name.as_str(),
             ruleset => ruleset.name.as_str(),
+            idempotency_key => idempotency_key,
             env => JinjaValue::from_serialize(env),
         },
         env,

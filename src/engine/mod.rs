@@ -6,6 +6,7 @@
 mod document;
 mod facts;
 mod multi;
+mod routing;
 mod throttle;
 
 use std::collections::{BTreeMap, VecDeque};
@@ -34,6 +35,9 @@ pub struct Firing {
     pub events: Vec<Rcvar>,
     pub meta: Rcvar,
     pub time_ms: i64,
+    /// `topic/partition/offset/rule` (with `#N` for the N-th element of a split batch): the same for
+    /// every replay of this firing, so receivers can drop duplicates.
+    pub idempotency_key: String,
     pub actions: Vec<Result<RenderedAction, RenderError>>,
 }
 
@@ -130,13 +134,32 @@ impl Engine {
                 });
                 break;
             }
-            for index in 0..self.rulebook.rulesets.len() {
-                if target.is_none_or(|t| t == index) {
-                    condition::with_clock(time_ms as f64 / 1000.0, || {
-                        self.evaluate_ruleset(index, &event, time_ms, &mut outcome, &mut queue);
-                    });
+            let book = Arc::clone(&self.rulebook);
+            condition::with_clock(time_ms as f64 / 1000.0, || {
+                for (index, ruleset) in book.rulesets.iter().enumerate() {
+                    // Posted events go straight to their ruleset; inputs follow the sources.
+                    let route = match target {
+                        Some(t) if t == index => routing::Route::Whole,
+                        Some(_) => routing::Route::Skip,
+                        None => routing::route(ruleset, &event),
+                    };
+                    match route {
+                        routing::Route::Skip => {}
+                        routing::Route::Whole => {
+                            self.evaluate_ruleset(index, &event, time_ms, &mut outcome, &mut queue);
+                        }
+                        routing::Route::Split(events) => events.iter().for_each(|element| {
+                            self.evaluate_ruleset(
+                                index,
+                                element,
+                                time_ms,
+                                &mut outcome,
+                                &mut queue,
+                            );
+                        }),
+                    }
                 }
-            }
+            });
         }
         outcome
     }
@@ -298,12 +321,14 @@ impl Engine {
         let ruleset = &book.rulesets[r];
         let rule = &ruleset.rules[i];
         let env = Arc::clone(&self.env);
+        let idempotency_key = document::idempotency_key(meta, &ruleset.name, &rule.name, now);
         let context = document::render_context(
             ruleset,
             rule,
             &events,
             meta,
             self.state[r].facts.map(),
+            &idempotency_key,
             &env,
         );
         let mut actions = Vec::with_capacity(rule.actions.len());
@@ -328,6 +353,7 @@ impl Engine {
             events,
             meta: meta.clone(),
             time_ms: now,
+            idempotency_key,
             actions,
         });
     }

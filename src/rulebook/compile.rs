@@ -140,6 +140,7 @@ impl Compiler<'_> {
         Some(KafkaSource {
             topics,
             group_id: spec.group_id.clone(),
+            split_on: spec.split_on.clone(),
             offset: match spec.offset {
                 Some(OffsetSpec::Latest) => Offset::Latest,
                 Some(OffsetSpec::Earliest) | None => Offset::Earliest,

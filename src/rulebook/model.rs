@@ -47,6 +47,9 @@ pub struct KafkaSource {
     pub topics: Vec<String>,
     pub group_id: Option<String>,
     pub offset: Offset,
+    /// A top-level list field whose elements become one event each; the record's other fields go to
+    /// `meta.batch`.
+    pub split_on: Option<String>,
 }
 
 #[derive(Debug)]

@@ -64,6 +64,9 @@ pub struct KafkaSourceSpec {
     pub group_id: Option<String>,
     #[serde(default)]
     pub offset: Option<OffsetSpec>,
+    /// Split a batched record: each element of this top-level list becomes one event.
+    #[serde(default)]
+    pub split_on: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -1,0 +1,78 @@
+//! Which events a ruleset sees for one input: only records of the topics its sources name (a ruleset
+//! without sources sees everything, as in `rules test`), and, for a source with `split_on`, one event
+//! per element of a batched record, with the record's other fields in `meta.batch` and the element's
+//! position in `meta.batch_index`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use jmespath::Variable;
+
+use crate::event::Event;
+use crate::rulebook::Ruleset;
+
+pub enum Route {
+    Skip,
+    Whole,
+    Split(Vec<Event>),
+}
+
+pub fn route(ruleset: &Ruleset, event: &Event) -> Route {
+    if ruleset.sources.is_empty() {
+        return Route::Whole;
+    }
+    let topic = event
+        .meta
+        .as_object()
+        .and_then(|m| m.get("topic"))
+        .and_then(|t| t.as_string().cloned());
+    let source = match &topic {
+        Some(topic) => ruleset
+            .sources
+            .iter()
+            .find(|s| s.topics.iter().any(|t| t == topic)),
+        // Offline events without a topic go through the first source's handling.
+        None => ruleset.sources.first(),
+    };
+    match source {
+        None => Route::Skip,
+        Some(source) => match &source.split_on {
+            None => Route::Whole,
+            Some(field) => split(event, field),
+        },
+    }
+}
+
+/// A record whose `field` is not a list is passed through whole, so nothing is dropped silently.
+fn split(event: &Event, field: &str) -> Route {
+    let Some(object) = event.payload.as_object() else {
+        return Route::Whole;
+    };
+    let Some(elements) = object.get(field).and_then(|v| v.as_array()) else {
+        return Route::Whole;
+    };
+    let siblings: BTreeMap<String, jmespath::Rcvar> = object
+        .iter()
+        .filter(|(key, _)| key.as_str() != field)
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect();
+    let siblings = Arc::new(Variable::Object(siblings));
+    let events = elements
+        .iter()
+        .enumerate()
+        .map(|(index, element)| {
+            let mut meta = event.meta.as_object().cloned().unwrap_or_default();
+            meta.insert("batch".to_owned(), siblings.clone());
+            meta.insert(
+                "batch_index".to_owned(),
+                Arc::new(Variable::Number((index as u64).into())),
+            );
+            Event {
+                payload: element.clone(),
+                meta: Arc::new(Variable::Object(meta)),
+                time_ms: event.time_ms,
+            }
+        })
+        .collect();
+    Route::Split(events)
+}
