@@ -14,6 +14,8 @@
 //! - [`condition`]: compiled JMESPath conditions plus the custom functions (regex, CIDR, fuzzy, time).
 //! - [`actions`]: compiled action templates and their rendering; sending lives with the dispatcher.
 //! - [`engine`]: `process(event, now) -> firings`; throttles, multi-event matches and facts. No I/O.
+//! - [`pipeline`]: the event path of `rules run`: consume, decode, evaluate, dispatch, dead-letter, and
+//!   commit an offset only when all work for it and the records before it has finished.
 //! - [`shutdown`]: signal handling and cancellation.
 //!
 //! The decision core (`rulebook`, `condition`, `engine`) is pure: it takes time as a parameter and does no I/O.
@@ -26,6 +28,7 @@ pub mod engine;
 pub mod event;
 pub mod kafka;
 pub mod meraki;
+pub mod pipeline;
 pub mod rulebook;
 pub mod shutdown;
 pub mod telemetry;

@@ -14,6 +14,7 @@ use std::time::Duration;
 use rdkafka::error::{KafkaError as RdKafkaError, RDKafkaErrorCode};
 
 pub use consumer::{Consumer, Record};
+pub use context::TracingContext;
 pub use probe::{TopicInfo, check_topic};
 
 use crate::config::ConfigError;

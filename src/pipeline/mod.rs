@@ -1,0 +1,334 @@
+//! The event path of `rules run`: consume → decode → engine → dispatch → commit. A record's offset is
+//! stored for commit only when every firing it caused has finished or was dead-lettered, and every
+//! earlier record of its partition too ([`offsets`]). Records are evaluated in order; their actions
+//! run concurrently up to a bound, past which intake pauses. On shutdown intake stops, in-flight work
+//! drains up to a deadline, and finished offsets are committed. Sending actions is the dispatcher's
+//! job, reached through [`Dispatch`].
+
+mod dead_letter;
+pub mod offsets;
+mod source;
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::task::JoinSet;
+
+use crate::config::{ConfigError, KafkaConnection, OffsetReset};
+use crate::engine::{Engine, Firing, Outcome};
+use crate::event::{Event, Meta};
+use crate::rulebook::Rulebook;
+use crate::shutdown::ShutdownSignal;
+pub use dead_letter::{DeadLetters, Reason};
+use offsets::{OffsetTracker, Partition};
+pub use source::{Source, SourceRecord};
+
+/// An action of a firing that failed after its retries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionFailure {
+    pub action: String,
+    pub reason: String,
+}
+
+pub type DispatchFuture = Pin<Box<dyn Future<Output = Result<(), ActionFailure>> + Send>>;
+
+/// What the pipeline needs from the action dispatcher: run one firing's actions to the end.
+pub trait Dispatch: Send + Sync + 'static {
+    fn dispatch(&self, firing: Firing) -> DispatchFuture;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Preflight(#[from] crate::kafka::KafkaError),
+    #[error("Kafka failed while {what}: {source}")]
+    Kafka {
+        what: &'static str,
+        source: rdkafka::error::KafkaError,
+    },
+    #[error("{what} did not finish in time")]
+    Timeout { what: &'static str },
+    #[error("the rulebook names no Kafka topic: add a `kafka` source or pass --topic")]
+    NoTopics,
+}
+
+/// How `rules run` consumes and how much it keeps in flight.
+#[derive(Debug, Clone)]
+pub struct RunSettings {
+    pub group_id: String,
+    pub topics: Vec<String>,
+    pub offset: OffsetReset,
+    /// One dead-letter topic for everything, or `None` for `<topic>.dlq`.
+    pub dead_letter_topic: Option<String>,
+    /// Firings in flight before intake pauses.
+    pub max_in_flight: usize,
+    pub drain_timeout: Duration,
+    /// How long the broker and topics may take to answer at start.
+    pub connect_timeout: Duration,
+    /// Render and log actions instead of sending them.
+    pub dry_run: bool,
+}
+
+/// Counters reported when the run ends.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct RunSummary {
+    pub records: u64,
+    pub undecodable: u64,
+    pub tombstones: u64,
+    pub firings: u64,
+    pub failed_firings: u64,
+    pub evaluation_errors: u64,
+    pub throttled: u64,
+    /// Firings still running when the drain deadline passed; their records will be read again.
+    pub abandoned: u64,
+}
+
+/// A finished piece of work: the record it belongs to (none for timer firings).
+type Completion = Option<(Partition, i64)>;
+
+const POLL: Duration = Duration::from_millis(100);
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Runs until shutdown is requested (or a fatal Kafka error).
+pub async fn run(
+    book: Arc<Rulebook>,
+    env: BTreeMap<String, String>,
+    connection: &KafkaConnection,
+    settings: &RunSettings,
+    dispatch: Arc<dyn Dispatch>,
+    shutdown: ShutdownSignal,
+) -> Result<RunSummary, PipelineError> {
+    if settings.topics.is_empty() {
+        return Err(PipelineError::NoTopics);
+    }
+    for topic in &settings.topics {
+        crate::kafka::check_topic(connection, topic, settings.connect_timeout).await?;
+    }
+    let source = Source::subscribe(connection, &settings.group_id, settings.offset, &settings.topics)?;
+    let dead_letters = DeadLetters::new(connection, settings.dead_letter_topic.clone())?;
+    tracing::info!(group = settings.group_id, topics = ?settings.topics, dry_run = settings.dry_run, "rules run started");
+    let mut run = Run {
+        engine: Engine::new(book, env),
+        source,
+        dead_letters,
+        dispatch,
+        tracker: OffsetTracker::default(),
+        tasks: JoinSet::new(),
+        summary: RunSummary::default(),
+        paused: false,
+        settings: settings.clone(),
+        shutdown,
+    };
+    let loop_result = run.intake().await;
+    run.drain().await;
+    let Run { source, summary, .. } = run;
+    let closed = source.close(CLOSE_TIMEOUT).await;
+    loop_result?;
+    closed?;
+    Ok(summary)
+}
+
+struct Run {
+    engine: Engine,
+    source: Source,
+    dead_letters: DeadLetters,
+    dispatch: Arc<dyn Dispatch>,
+    tracker: OffsetTracker,
+    tasks: JoinSet<Completion>,
+    summary: RunSummary,
+    paused: bool,
+    settings: RunSettings,
+    shutdown: ShutdownSignal,
+}
+
+impl Run {
+    async fn intake(&mut self) -> Result<(), PipelineError> {
+        let mut stop = self.shutdown.clone();
+        loop {
+            self.forget_revoked();
+            self.flow_control()?;
+            let timer = self.timer();
+            tokio::select! {
+                biased;
+                _ = stop.requested() => return Ok(()),
+                Some(done) = self.tasks.join_next(), if !self.tasks.is_empty() => self.finished(done),
+                _ = tokio::time::sleep(timer) => {
+                    let outcome = self.engine.advance(wall_clock_ms());
+                    self.handle_outcome(outcome, None);
+                }
+                record = self.source.recv(POLL) => {
+                    if let Some(record) = record? {
+                        self.handle_record(record);
+                    }
+                }
+            }
+            self.source.store(&self.tracker.take_committable());
+        }
+    }
+
+    /// Waits for in-flight work up to the drain deadline, storing offsets as it finishes.
+    async fn drain(&mut self) {
+        let deadline = tokio::time::Instant::now() + self.settings.drain_timeout;
+        while !self.tasks.is_empty() {
+            match tokio::time::timeout_at(deadline, self.tasks.join_next()).await {
+                Ok(Some(done)) => self.finished(done),
+                Ok(None) => break,
+                Err(_) => {
+                    self.summary.abandoned = self.tasks.len() as u64;
+                    tracing::warn!(abandoned = self.tasks.len(), "drain deadline passed; unfinished records will be read again");
+                    self.tasks.abort_all();
+                    break;
+                }
+            }
+        }
+        self.source.store(&self.tracker.take_committable());
+    }
+
+    fn forget_revoked(&mut self) {
+        for partition in self.source.take_revoked() {
+            self.tracker.forget(&partition);
+        }
+    }
+
+    /// Pauses fetching while too much is in flight; resumes at half. Polling continues throughout,
+    /// so a slow action never gets this member evicted from its group.
+    fn flow_control(&mut self) -> Result<(), PipelineError> {
+        let in_flight = self.tasks.len();
+        if !self.paused && in_flight >= self.settings.max_in_flight {
+            self.source.set_paused(true)?;
+            self.paused = true;
+            tracing::debug!(in_flight, "intake paused");
+        } else if self.paused && in_flight <= self.settings.max_in_flight / 2 {
+            self.source.set_paused(false)?;
+            self.paused = false;
+            tracing::debug!(in_flight, "intake resumed");
+        }
+        Ok(())
+    }
+
+    /// How long until the engine's next window or timeout ends (at most a second).
+    fn timer(&self) -> Duration {
+        let wait_ms = self
+            .engine
+            .next_deadline_ms()
+            .map_or(1_000, |deadline| (deadline - wall_clock_ms()).clamp(0, 1_000));
+        Duration::from_millis(wait_ms.unsigned_abs())
+    }
+
+    fn finished(&mut self, done: Result<Completion, tokio::task::JoinError>) {
+        match done {
+            Ok(Some((partition, offset))) => self.tracker.complete(&partition, offset),
+            Ok(None) => {}
+            // A panicking or aborted task leaves its record pending: it is read again after a restart.
+            Err(err) => tracing::error!(%err, "an action task ended abnormally"),
+        }
+    }
+
+    fn handle_record(&mut self, record: SourceRecord) {
+        self.summary.records += 1;
+        let partition = (record.topic.clone(), record.partition);
+        let Some(value) = &record.value else {
+            self.summary.tombstones += 1;
+            self.tracker.track(&partition, record.offset, 0);
+            return;
+        };
+        let meta = meta_of(&record);
+        let event = match Event::decode(value, &meta) {
+            Ok(event) => event,
+            Err(err) => {
+                self.summary.undecodable += 1;
+                self.tracker.track(&partition, record.offset, 1);
+                self.spawn_dead_letter(Arc::new(record), Reason::Undecodable(err.to_string()));
+                return;
+            }
+        };
+        let outcome = self.engine.process(event, wall_clock_ms());
+        let record = Arc::new(record);
+        self.tracker.track(&partition, record.offset, outcome.firings.len());
+        self.handle_outcome(outcome, Some(record));
+    }
+
+    fn handle_outcome(&mut self, outcome: Outcome, record: Option<Arc<SourceRecord>>) {
+        self.summary.evaluation_errors += outcome.errors.len() as u64;
+        self.summary.throttled += outcome.throttled;
+        for error in &outcome.errors {
+            tracing::warn!(ruleset = error.ruleset, rule = error.rule, error = error.message, "condition could not be evaluated; counted as no match");
+        }
+        for firing in outcome.firings {
+            self.summary.firings += 1;
+            self.spawn_firing(firing, record.clone());
+        }
+    }
+
+    fn spawn_firing(&mut self, firing: Firing, record: Option<Arc<SourceRecord>>) {
+        let position = record.as_ref().map(|r| ((r.topic.clone(), r.partition), r.offset));
+        if self.settings.dry_run {
+            log_dry_run(&firing);
+            self.tasks.spawn(async move { position });
+            return;
+        }
+        let dispatch = Arc::clone(&self.dispatch);
+        let dead_letters = self.dead_letters.clone();
+        let shutdown = self.shutdown.clone();
+        self.tasks.spawn(async move {
+            let rule = format!("{}/{}", firing.ruleset, firing.rule);
+            let key = firing.idempotency_key.clone();
+            let Err(failure) = dispatch.dispatch(firing).await else {
+                return position;
+            };
+            tracing::error!(rule, idempotency_key = key, action = failure.action, reason = failure.reason, "action failed after its retries");
+            let Some(record) = record else {
+                return None;
+            };
+            let reason = Reason::ActionFailed {
+                rule,
+                action: failure.action,
+                error: failure.reason,
+            };
+            // Not acknowledged (shutdown first): leave the record pending so it is read again.
+            dead_letters.send(&record, &reason, shutdown).await.then_some(position).flatten()
+        });
+    }
+
+    fn spawn_dead_letter(&mut self, record: Arc<SourceRecord>, reason: Reason) {
+        let dead_letters = self.dead_letters.clone();
+        let shutdown = self.shutdown.clone();
+        let position = ((record.topic.clone(), record.partition), record.offset);
+        self.tasks.spawn(async move { dead_letters.send(&record, &reason, shutdown).await.then_some(position) });
+    }
+}
+
+fn meta_of(record: &SourceRecord) -> Meta {
+    Meta {
+        topic: record.topic.clone(),
+        partition: record.partition,
+        offset: record.offset,
+        key: record.key.as_ref().map(|k| String::from_utf8_lossy(k).into_owned()),
+        timestamp: record.timestamp,
+        headers: record
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), String::from_utf8_lossy(v).into_owned()))
+            .collect(),
+    }
+}
+
+fn log_dry_run(firing: &Firing) {
+    for action in &firing.actions {
+        match action {
+            Ok(rendered) => tracing::info!(ruleset = firing.ruleset, rule = firing.rule, idempotency_key = firing.idempotency_key, action = rendered.kind.name(), args = %rendered.args, "dry run: not sent"),
+            Err(err) => tracing::warn!(ruleset = firing.ruleset, rule = firing.rule, %err, "dry run: action could not be rendered"),
+        }
+    }
+}
+
+fn wall_clock_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}

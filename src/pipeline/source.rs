@@ -1,0 +1,226 @@
+//! The consumer of `rules run`: a group member that hands out records with their timestamp and
+//! headers, stores exactly the offsets the caller says are committable, pauses intake when too much
+//! work is in flight (while still being polled, so the group never evicts it), and on a revocation
+//! commits the finished work and reports which partitions to forget. Decoding and deciding what is
+//! finished are not its business.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rdkafka::client::ClientContext;
+use rdkafka::config::RDKafkaLogLevel;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer};
+use rdkafka::error::{KafkaError as RdKafkaError, RDKafkaErrorCode};
+use rdkafka::message::{BorrowedMessage, Headers, Message};
+use rdkafka::{Offset, TopicPartitionList};
+
+use super::PipelineError;
+use super::offsets::Partition;
+use crate::config::{KafkaConnection, OffsetReset};
+use crate::kafka::TracingContext;
+
+/// One record, copied out of librdkafka's buffers.
+#[derive(Debug, Clone)]
+pub struct SourceRecord {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    pub key: Option<Vec<u8>>,
+    pub value: Option<Vec<u8>>,
+    /// Milliseconds since the epoch (create or log-append time).
+    pub timestamp: Option<i64>,
+    pub headers: Vec<(String, Vec<u8>)>,
+}
+
+/// Logs like every other client and, on revocation, commits what is finished and remembers the
+/// partitions so the pipeline can drop their in-flight bookkeeping.
+struct RebalanceContext {
+    revoked: Arc<Mutex<Vec<Partition>>>,
+}
+
+impl ClientContext for RebalanceContext {
+    fn log(&self, level: RDKafkaLogLevel, facility: &str, message: &str) {
+        TracingContext.log(level, facility, message);
+    }
+
+    fn error(&self, error: RdKafkaError, reason: &str) {
+        TracingContext.error(error, reason);
+    }
+}
+
+impl ConsumerContext for RebalanceContext {
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        let Rebalance::Revoke(partitions) = rebalance else {
+            return;
+        };
+        // Offsets of finished work are stored already; commit them before the partitions move.
+        match consumer.commit_consumer_state(CommitMode::Sync) {
+            Ok(()) | Err(RdKafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => {}
+            Err(err) => tracing::warn!(%err, "commit on revocation failed; the new owner replays from the last commit"),
+        }
+        let lost: Vec<Partition> = partitions
+            .elements()
+            .iter()
+            .map(|e| (e.topic().to_owned(), e.partition()))
+            .collect();
+        tracing::info!(partitions = ?lost, "partitions revoked");
+        if let Ok(mut revoked) = self.revoked.lock() {
+            revoked.extend(lost);
+        }
+    }
+
+    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Assign(partitions) = rebalance {
+            tracing::info!(count = partitions.count(), "partitions assigned");
+        }
+    }
+}
+
+pub struct Source {
+    consumer: Arc<StreamConsumer<RebalanceContext>>,
+    revoked: Arc<Mutex<Vec<Partition>>>,
+    group: String,
+}
+
+impl Source {
+    pub fn subscribe(
+        connection: &KafkaConnection,
+        group: &str,
+        offset_reset: OffsetReset,
+        topics: &[String],
+    ) -> Result<Source, PipelineError> {
+        let revoked = Arc::new(Mutex::new(Vec::new()));
+        let context = RebalanceContext {
+            revoked: Arc::clone(&revoked),
+        };
+        let consumer: StreamConsumer<RebalanceContext> = connection
+            .consumer_config(group, offset_reset)?
+            .create_with_context(context)
+            .map_err(|source| PipelineError::Kafka {
+                what: "creating the consumer",
+                source,
+            })?;
+        let names: Vec<&str> = topics.iter().map(String::as_str).collect();
+        consumer.subscribe(&names).map_err(|source| PipelineError::Kafka {
+            what: "subscribing",
+            source,
+        })?;
+        Ok(Source {
+            consumer: Arc::new(consumer),
+            revoked,
+            group: group.to_owned(),
+        })
+    }
+
+    /// The next record, or `None` after `timeout`. Transient errors are logged: librdkafka
+    /// reconnects by itself, and a broker that comes back resumes the stream.
+    pub async fn recv(&self, timeout: Duration) -> Result<Option<SourceRecord>, PipelineError> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            match tokio::time::timeout_at(deadline, self.consumer.recv()).await {
+                Err(_elapsed) => return Ok(None),
+                Ok(Ok(message)) => return Ok(Some(copy(&message))),
+                Ok(Err(err)) if is_fatal(&err) => {
+                    return Err(PipelineError::Kafka {
+                        what: "consuming",
+                        source: err,
+                    });
+                }
+                Ok(Err(err)) => tracing::warn!(group = self.group, %err, "Kafka consumer error; retrying"),
+            }
+        }
+    }
+
+    /// Stores "next offset to read" per partition, committed in the background and on close. A
+    /// partition revoked meanwhile is skipped: its new owner replays from the last commit.
+    pub fn store(&self, offsets: &[(Partition, i64)]) {
+        for ((topic, partition), next) in offsets {
+            let mut list = TopicPartitionList::new();
+            if list.add_partition_offset(topic, *partition, Offset::Offset(*next)).is_err() {
+                continue;
+            }
+            if let Err(err) = self.consumer.store_offsets(&list) {
+                tracing::debug!(topic, partition, %err, "offset not stored (partition moved?)");
+            }
+        }
+    }
+
+    /// Partitions revoked since the last call.
+    pub fn take_revoked(&self) -> Vec<Partition> {
+        self.revoked.lock().map(|mut r| std::mem::take(&mut *r)).unwrap_or_default()
+    }
+
+    /// Stops (`true`) or restarts fetching on every assigned partition; polling goes on either way.
+    pub fn set_paused(&self, paused: bool) -> Result<(), PipelineError> {
+        let assignment = self.consumer.assignment().map_err(|source| PipelineError::Kafka {
+            what: "reading the assignment",
+            source,
+        })?;
+        let result = if paused {
+            self.consumer.pause(&assignment)
+        } else {
+            self.consumer.resume(&assignment)
+        };
+        result.map_err(|source| PipelineError::Kafka {
+            what: if paused { "pausing" } else { "resuming" },
+            source,
+        })
+    }
+
+    /// Commits the stored offsets and leaves the group, each step bounded by `timeout`.
+    pub async fn close(self, timeout: Duration) -> Result<(), PipelineError> {
+        let consumer = self.consumer;
+        let commit = tokio::task::spawn_blocking({
+            let consumer = Arc::clone(&consumer);
+            move || consumer.commit_consumer_state(CommitMode::Sync)
+        });
+        let committed = match tokio::time::timeout(timeout, commit).await {
+            Ok(Ok(Ok(()) | Err(RdKafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)))) => Ok(()),
+            Ok(Ok(Err(source))) => Err(PipelineError::Kafka {
+                what: "committing offsets",
+                source,
+            }),
+            Ok(Err(_)) | Err(_) => Err(PipelineError::Timeout { what: "committing offsets" }),
+        };
+        // Dropping the last handle leaves the group (blocking), so do it off the runtime threads.
+        let leave = tokio::task::spawn_blocking(move || drop(consumer));
+        if tokio::time::timeout(timeout, leave).await.is_err() {
+            tracing::warn!("leaving the consumer group took longer than {timeout:?}");
+        }
+        committed
+    }
+}
+
+fn is_fatal(err: &RdKafkaError) -> bool {
+    matches!(err, RdKafkaError::MessageConsumptionFatal(_))
+        || matches!(
+            err.rdkafka_error_code(),
+            Some(
+                RDKafkaErrorCode::Authentication
+                    | RDKafkaErrorCode::SaslAuthenticationFailed
+                    | RDKafkaErrorCode::TopicAuthorizationFailed
+                    | RDKafkaErrorCode::GroupAuthorizationFailed
+            )
+        )
+}
+
+fn copy(message: &BorrowedMessage<'_>) -> SourceRecord {
+    let headers = message
+        .headers()
+        .map(|headers| {
+            headers
+                .iter()
+                .map(|h| (h.key.to_owned(), h.value.map(<[u8]>::to_vec).unwrap_or_default()))
+                .collect()
+        })
+        .unwrap_or_default();
+    SourceRecord {
+        topic: message.topic().to_owned(),
+        partition: message.partition(),
+        offset: message.offset(),
+        key: message.key().map(<[u8]>::to_vec),
+        value: message.payload().map(<[u8]>::to_vec),
+        timestamp: message.timestamp().to_millis(),
+        headers,
+    }
+}
