@@ -1,6 +1,7 @@
 //! The rdkafka client context of every client this crate creates: librdkafka's log lines, global
 //! errors and rebalances go to `tracing` (target `librdkafka`) instead of the `log` crate, which
-//! nothing here listens to. It holds no state and makes no decisions.
+//! nothing here listens to. Contexts with more duties delegate their logging to it. It holds no
+//! state and makes no decisions.
 
 use rdkafka::client::ClientContext;
 use rdkafka::config::RDKafkaLogLevel;
