@@ -2,8 +2,23 @@
 //! templates ([`Action`]) and renders them for one firing ([`RenderedAction`]). It does not send,
 //! run or publish anything; the dispatcher does, and `rules test` only prints the rendered form.
 
+pub mod ansible;
+pub mod args;
+pub mod command;
+pub mod context;
+pub mod controller;
+pub mod dispatch;
+pub mod http;
+pub mod local;
+pub mod locks;
+pub mod presets;
+pub mod preview;
+pub mod process;
+pub mod publish;
+pub mod retry;
 pub mod spec;
 pub mod template;
+pub mod webhook;
 
 use serde_json::Value;
 

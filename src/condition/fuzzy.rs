@@ -24,7 +24,7 @@ pub(super) const MAX_CHARS: usize = 2047;
 const _: () = assert!(2 * MAX_CHARS * MAX_CHARS / 8 < 1 << 20);
 
 /// fuzzywuzzy `fuzz.ratio(a, b)`.
-pub(super) fn ratio(a: &str, b: &str) -> u8 {
+pub(crate) fn ratio(a: &str, b: &str) -> u8 {
     if a == b {
         return 100;
     }
@@ -36,7 +36,7 @@ pub(super) fn ratio(a: &str, b: &str) -> u8 {
 }
 
 /// fuzzywuzzy `fuzz.partial_ratio(a, b)`.
-pub(super) fn partial_ratio(a: &str, b: &str) -> u8 {
+pub(crate) fn partial_ratio(a: &str, b: &str) -> u8 {
     if a == b {
         return 100;
     }

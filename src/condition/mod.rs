@@ -5,7 +5,7 @@
 mod explain;
 mod expr;
 pub mod functions;
-mod fuzzy;
+pub(crate) mod fuzzy;
 mod time;
 
 pub use explain::{explain, text as expression_text};

@@ -5,7 +5,7 @@
 mod compile;
 pub mod de;
 mod diagnostic;
-mod duration;
+pub(crate) mod duration;
 pub mod model;
 mod position;
 pub mod spec;

@@ -1,0 +1,254 @@
+//! Retry policy of actions: a number of attempts with exponential backoff, jitter and a cap
+//! ([`RetryPolicy`]), read from an action's `retry: {attempts, backoff, max_backoff}` or from
+//! ansible-rulebook's `retry`/`retries`/`delay`, and [`with_retry`], which runs an attempt until it
+//! succeeds, fails permanently, or the attempts are used up. Whether a failure is worth another
+//! attempt is the failing module's call ([`Retryable`]); a server's `Retry-After` wins over the
+//! computed backoff, within the cap.
+
+use std::fmt;
+use std::future::Future;
+use std::time::Duration;
+
+use backon::{ExponentialBuilder, Retryable as _};
+
+use super::args::{Args, ArgsError};
+
+/// How often and how patiently an action is tried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in total, at least 1.
+    pub attempts: u32,
+    /// Pause before the second attempt; it doubles for each further one, plus up to as much again
+    /// of random jitter so that many failing firings do not retry in lockstep.
+    pub backoff: Duration,
+    /// Upper bound of any pause, including one asked for by `Retry-After`.
+    pub max_backoff: Duration,
+}
+
+/// A failure that knows whether another attempt could succeed.
+pub trait Retryable {
+    fn is_transient(&self) -> bool;
+    /// How long the other side asked us to wait (HTTP `Retry-After`).
+    fn retry_after(&self) -> Option<Duration> {
+        None
+    }
+}
+
+/// The last failure of an action, with the number of attempts it took.
+#[derive(Debug)]
+pub struct Exhausted<E> {
+    pub error: E,
+    pub attempts: u32,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            attempts: 3,
+            backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(30),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// A single attempt: ansible-rulebook's default for playbooks and controller jobs.
+    pub fn once(self) -> RetryPolicy {
+        RetryPolicy {
+            attempts: 1,
+            ..self
+        }
+    }
+
+    /// Applies `retry: {attempts, backoff, max_backoff}` over `self`.
+    pub fn from_args(self, args: &Args<'_>) -> Result<RetryPolicy, ArgsError> {
+        let Some(retry) = args.get("retry") else {
+            return Ok(self);
+        };
+        let nested = Args::new(args.action(), retry).map_err(|_| {
+            args.invalid(
+                "retry",
+                "expected a mapping {attempts, backoff, max_backoff}",
+            )
+        })?;
+        let attempts = match nested.count("attempts")? {
+            Some(0) => return Err(args.invalid("retry.attempts", "must be at least 1")),
+            Some(n) => u32::try_from(n).map_err(|_| args.invalid("retry.attempts", "too large"))?,
+            None => self.attempts,
+        };
+        let policy = RetryPolicy {
+            attempts,
+            backoff: nested.duration("backoff")?.unwrap_or(self.backoff),
+            max_backoff: nested.duration("max_backoff")?.unwrap_or(self.max_backoff),
+        };
+        Ok(policy.capped())
+    }
+
+    /// ansible-rulebook's keys for playbooks and jobs, over a single attempt: `retries: N` (N more
+    /// attempts), `retry: true` (one more), `delay` (the backoff); `retry` may also be the
+    /// `{attempts, backoff, max_backoff}` mapping.
+    pub fn from_ansible_args(self, args: &Args<'_>) -> Result<RetryPolicy, ArgsError> {
+        let mut policy = self.once();
+        if matches!(args.get("retry"), Some(serde_json::Value::Object(_))) {
+            policy = policy.from_args(args)?;
+        } else if args.flag("retry")? == Some(true) {
+            policy.attempts = 2;
+        }
+        if let Some(retries) = args.count("retries")? {
+            let retries =
+                u32::try_from(retries).map_err(|_| args.invalid("retries", "too large"))?;
+            policy.attempts = retries.saturating_add(1);
+        }
+        if let Some(delay) = args.duration("delay")? {
+            policy.backoff = delay;
+        }
+        Ok(policy.capped())
+    }
+
+    /// A backoff above the cap would be cut to the cap anyway; keep the two consistent.
+    fn capped(self) -> RetryPolicy {
+        RetryPolicy {
+            max_backoff: self.max_backoff.max(self.backoff),
+            ..self
+        }
+    }
+
+    fn backoff_builder(&self) -> ExponentialBuilder {
+        let retries = usize::try_from(self.attempts.saturating_sub(1)).unwrap_or(usize::MAX);
+        ExponentialBuilder::new()
+            .with_min_delay(self.backoff)
+            .with_max_delay(self.max_backoff)
+            .with_max_times(retries)
+            .with_jitter()
+    }
+}
+
+/// Runs `attempt` under `policy`; `what` names the action in the retry log lines.
+pub async fn with_retry<T, E, F, Fut>(
+    policy: &RetryPolicy,
+    what: &str,
+    mut attempt: F,
+) -> Result<T, Exhausted<E>>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+    E: Retryable + fmt::Display,
+{
+    let mut attempts = 0_u32;
+    let max_backoff = policy.max_backoff;
+    let counted = || {
+        attempts += 1;
+        attempt()
+    };
+    let result = counted
+        .retry(policy.backoff_builder())
+        .sleep(tokio::time::sleep)
+        .when(Retryable::is_transient)
+        .adjust(|error, next| next.map(|pause| error.retry_after().unwrap_or(pause).min(max_backoff)))
+        .notify(|error, pause| {
+            tracing::warn!(action = what, %error, retry_in_ms = pause.as_millis(), "attempt failed; retrying");
+        })
+        .await;
+    result.map_err(|error| Exhausted { error, attempts })
+}
+
+impl<E: fmt::Display> fmt::Display for Exhausted<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.attempts {
+            0 | 1 => write!(f, "{}", self.error),
+            n => write!(f, "{} (gave up after {n} attempts)", self.error),
+        }
+    }
+}
+
+impl<E: std::error::Error + 'static> std::error::Error for Exhausted<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[derive(Debug)]
+    struct Failure {
+        transient: bool,
+    }
+
+    impl fmt::Display for Failure {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("boom")
+        }
+    }
+
+    impl Retryable for Failure {
+        fn is_transient(&self) -> bool {
+            self.transient
+        }
+    }
+
+    fn fast(attempts: u32) -> RetryPolicy {
+        RetryPolicy {
+            attempts,
+            backoff: Duration::from_millis(1),
+            max_backoff: Duration::from_millis(5),
+        }
+    }
+
+    #[tokio::test]
+    async fn transient_failures_use_every_attempt_and_say_so() {
+        let mut calls = 0;
+        let result: Result<(), _> = with_retry(&fast(3), "test", || {
+            calls += 1;
+            async { Err(Failure { transient: true }) }
+        })
+        .await;
+        let err = result.unwrap_err();
+        assert_eq!((calls, err.attempts), (3, 3));
+        assert_eq!(err.to_string(), "boom (gave up after 3 attempts)");
+    }
+
+    #[tokio::test]
+    async fn a_permanent_failure_stops_at_once() {
+        let mut calls = 0;
+        let result: Result<(), _> = with_retry(&fast(5), "test", || {
+            calls += 1;
+            async { Err(Failure { transient: false }) }
+        })
+        .await;
+        assert_eq!(calls, 1);
+        assert_eq!(result.unwrap_err().to_string(), "boom");
+    }
+
+    #[test]
+    fn retry_mapping_overrides_the_defaults() {
+        let value = json!({"retry": {"attempts": 5, "backoff": "200 ms"}});
+        let args = Args::new("webhook", &value).unwrap();
+        let policy = RetryPolicy::default().from_args(&args).unwrap();
+        assert_eq!(policy.attempts, 5);
+        assert_eq!(policy.backoff, Duration::from_millis(200));
+        assert_eq!(policy.max_backoff, Duration::from_secs(30));
+        let zero = json!({"retry": {"attempts": 0}});
+        assert!(
+            RetryPolicy::default()
+                .from_args(&Args::new("webhook", &zero).unwrap())
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn ansible_keys_count_retries_after_the_first_attempt() {
+        let policy = |value: serde_json::Value| {
+            let args = Args::new("run_playbook", &value).unwrap();
+            RetryPolicy::default().from_ansible_args(&args).unwrap()
+        };
+        assert_eq!(policy(json!({})).attempts, 1);
+        assert_eq!(policy(json!({"retry": true})).attempts, 2);
+        let explicit = policy(json!({"retries": 3, "delay": 10}));
+        assert_eq!(explicit.attempts, 4);
+        assert_eq!(explicit.backoff, Duration::from_secs(10));
+        assert_eq!(explicit.max_backoff, Duration::from_secs(30));
+    }
+}
