@@ -1,6 +1,8 @@
 //! `semaphore rules check` and `semaphore rules test`: compile rulebooks and report every error with
 //! its place; run events offline through the engine and print what would fire.
 
+mod dispatch;
+mod run;
 mod test;
 
 use std::path::PathBuf;
@@ -19,6 +21,9 @@ pub enum RulesCommand {
     /// Run events from a JSON-lines file through a rulebook offline and print one JSON line per firing,
     /// with every action rendered but not sent.
     Test(test::TestArgs),
+    /// Consume the rulebook's Kafka topics, evaluate every event and send the actions. Offsets are
+    /// committed only after an event's actions finished or were dead-lettered.
+    Run(run::RunArgs),
 }
 
 #[derive(Debug, Args)]
@@ -36,6 +41,7 @@ impl RulesCommand {
         match self {
             RulesCommand::Check(args) => args.verbose,
             RulesCommand::Test(args) => args.verbose,
+            RulesCommand::Run(args) => args.verbose,
         }
     }
 }
@@ -44,6 +50,7 @@ pub fn run(command: RulesCommand) -> anyhow::Result<ExitCode> {
     match command {
         RulesCommand::Check(args) => Ok(check(&args)),
         RulesCommand::Test(args) => test::run(&args),
+        RulesCommand::Run(args) => run::run(&args),
     }
 }
 
