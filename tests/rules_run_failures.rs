@@ -53,8 +53,15 @@ async fn malformed_records_are_dead_lettered_and_good_ones_processed_in_order() 
     produce_json(&bootstrap(), &topic, &records).await;
     let good = 1_000;
     let book = rulebook(&webhook_rulebook(&topic, &group, "          timeout: 5 s"));
-    let run = RulesRun::start(book.path(), &bootstrap(), &[], &[("RECEIVER_URL", &receiver.url)]);
-    receiver.wait_for("every good record", WAIT, |d| d.len() >= good).await;
+    let run = RulesRun::start(
+        book.path(),
+        &bootstrap(),
+        &[],
+        &[("RECEIVER_URL", &receiver.url)],
+    );
+    receiver
+        .wait_for("every good record", WAIT, |d| d.len() >= good)
+        .await;
 
     let letters = dead_letters(&format!("{topic}.dlq"), 200);
     let (status, log) = run.stop();
@@ -66,7 +73,10 @@ async fn malformed_records_are_dead_lettered_and_good_ones_processed_in_order() 
         let key = delivery.body["key"].as_str().expect("key").to_owned();
         let seq = delivery.body["seq"].as_i64().expect("seq");
         let previous = last.insert(key.clone(), seq);
-        assert!(previous.is_none_or(|p| p < seq), "{key}: {seq} after {previous:?}");
+        assert!(
+            previous.is_none_or(|p| p < seq),
+            "{key}: {seq} after {previous:?}"
+        );
     }
     assert_eq!(receiver.counts().len(), good);
 
@@ -74,11 +84,21 @@ async fn malformed_records_are_dead_lettered_and_good_ones_processed_in_order() 
     for letter in &letters {
         assert_eq!(letter.headers["semaphore.error.kind"], "decode");
         assert_eq!(letter.headers["semaphore.source.topic"], topic);
-        assert!(letter.headers["semaphore.error"].starts_with("payload is not valid"), "{:?}", letter.headers);
-        assert!(letter.headers["semaphore.source.offset"].parse::<i64>().is_ok());
+        assert!(
+            letter.headers["semaphore.error"].starts_with("payload is not valid"),
+            "{:?}",
+            letter.headers
+        );
+        assert!(
+            letter.headers["semaphore.source.offset"]
+                .parse::<i64>()
+                .is_ok()
+        );
     }
     let original: Vec<&[u8]> = letters.iter().map(|l| l.value.as_slice()).collect();
-    assert!(original.contains(&&b"{\"seq\": oops"[..]) && original.contains(&&[0xff, 0xfe, b'{'][..]));
+    assert!(
+        original.contains(&&b"{\"seq\": oops"[..]) && original.contains(&&[0xff, 0xfe, b'{'][..])
+    );
     assert_eq!(lag(&bootstrap(), &group, &topic), 0);
 }
 
@@ -89,15 +109,27 @@ async fn an_action_that_keeps_failing_is_dead_lettered_and_the_offset_advances()
     let receiver = Receiver::start().await;
     receiver.fail_with(500);
     let records: Vec<_> = (0..10)
-        .map(|seq| (format!("k{seq}"), serde_json::json!({"seq": seq}).to_string().into_bytes()))
+        .map(|seq| {
+            (
+                format!("k{seq}"),
+                serde_json::json!({"seq": seq}).to_string().into_bytes(),
+            )
+        })
         .collect();
     produce_json(&bootstrap(), &topic, &records).await;
     let extra = "          timeout: 1 s\n          retry: {attempts: 3, backoff: 50 ms, max_backoff: 200 ms}";
     let book = rulebook(&webhook_rulebook(&topic, &group, extra));
-    let run = RulesRun::start(book.path(), &bootstrap(), &[], &[("RECEIVER_URL", &receiver.url)]);
+    let run = RulesRun::start(
+        book.path(),
+        &bootstrap(),
+        &[],
+        &[("RECEIVER_URL", &receiver.url)],
+    );
 
     // 500s for the first five records' attempts, then no answer at all: timeouts, also retried.
-    receiver.wait_for("the first failures", WAIT, |d| d.len() >= 15).await;
+    receiver
+        .wait_for("the first failures", WAIT, |d| d.len() >= 15)
+        .await;
     receiver.hang();
     let letters = dead_letters(&format!("{topic}.dlq"), 10);
     let (status, log) = run.stop();
@@ -110,8 +142,15 @@ async fn an_action_that_keeps_failing_is_dead_lettered_and_the_offset_advances()
     }
     let counts = receiver.counts();
     assert_eq!(counts.len(), 10, "every record's action was tried");
-    assert!(counts.values().all(|n| *n == 3), "three attempts each: {counts:?}");
-    assert_eq!(lag(&bootstrap(), &group, &topic), 0, "dead-lettered records count as done");
+    assert!(
+        counts.values().all(|n| *n == 3),
+        "three attempts each: {counts:?}"
+    );
+    assert_eq!(
+        lag(&bootstrap(), &group, &topic),
+        0,
+        "dead-lettered records count as done"
+    );
 }
 
 /// Runs the project's broker script for a private broker in `state`.
@@ -123,7 +162,11 @@ fn broker(command: &str, state: &Path) -> String {
         .env_remove("KAFKA_SASL_SSL")
         .output()
         .expect("broker script runs");
-    assert!(output.status.success(), "{command}: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{command}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8_lossy(&output.stdout)
         .lines()
         .find_map(|line| line.strip_prefix("export KAFKA_BOOTSTRAP="))
@@ -149,20 +192,39 @@ async fn a_broker_restart_during_a_run_loses_nothing() {
     let group = unique_name("run-restart");
     let receiver = Receiver::start().await;
     let first: Vec<_> = (0..3_000)
-        .map(|seq| (format!("k{}", seq % 30), serde_json::json!({"seq": seq}).to_string().into_bytes()))
+        .map(|seq| {
+            (
+                format!("k{}", seq % 30),
+                serde_json::json!({"seq": seq}).to_string().into_bytes(),
+            )
+        })
         .collect();
     produce_json(&address, &topic, &first).await;
     let book = rulebook(&webhook_rulebook(&topic, &group, "          timeout: 5 s"));
-    let run = RulesRun::start(book.path(), &address, &[], &[("RECEIVER_URL", &receiver.url)]);
-    receiver.wait_for("some deliveries", WAIT, |d| !d.is_empty()).await;
+    let run = RulesRun::start(
+        book.path(),
+        &address,
+        &[],
+        &[("RECEIVER_URL", &receiver.url)],
+    );
+    receiver
+        .wait_for("some deliveries", WAIT, |d| !d.is_empty())
+        .await;
 
     broker("restart", state.0.path());
     let second: Vec<_> = (3_000..4_000)
-        .map(|seq| (format!("k{}", seq % 30), serde_json::json!({"seq": seq}).to_string().into_bytes()))
+        .map(|seq| {
+            (
+                format!("k{}", seq % 30),
+                serde_json::json!({"seq": seq}).to_string().into_bytes(),
+            )
+        })
         .collect();
     produce_json(&address, &topic, &second).await;
     receiver
-        .wait_for("every record after the restart", WAIT, |_| receiver.counts().len() == 4_000)
+        .wait_for("every record after the restart", WAIT, |_| {
+            receiver.counts().len() == 4_000
+        })
         .await;
     let (status, log) = run.stop();
     assert!(status.success(), "exit {status}: {log}");
@@ -176,7 +238,10 @@ fn an_unreachable_broker_is_a_clear_error_within_the_timeout() {
     let run = RulesRun::start(book.path(), "127.0.0.1:1", &["--connect-timeout", "3"], &[]);
     let (status, log) = run.wait(Duration::from_secs(30));
     assert!(!status.success());
-    assert!(log.contains("cannot reach Kafka at 127.0.0.1:1 within 3s"), "{log}");
+    assert!(
+        log.contains("cannot reach Kafka at 127.0.0.1:1 within 3s"),
+        "{log}"
+    );
     assert!(started.elapsed() < Duration::from_secs(20));
 }
 
@@ -187,5 +252,8 @@ fn a_missing_topic_is_a_clear_error() {
     let run = RulesRun::start(book.path(), &bootstrap(), &[], &[]);
     let (status, log) = run.wait(Duration::from_secs(30));
     assert!(!status.success());
-    assert!(log.contains(&format!("topic \"{topic}\" does not exist")), "{log}");
+    assert!(
+        log.contains(&format!("topic \"{topic}\" does not exist")),
+        "{log}"
+    );
 }

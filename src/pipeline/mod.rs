@@ -248,6 +248,14 @@ impl Run {
 
     fn handle_record(&mut self, record: SourceRecord) {
         self.summary.records += 1;
+        if self.summary.records == 1 {
+            tracing::info!(
+                topic = record.topic,
+                partition = record.partition,
+                offset = record.offset,
+                "first record received"
+            );
+        }
         let partition = (record.topic.clone(), record.partition);
         let Some(value) = &record.value else {
             self.summary.tombstones += 1;

@@ -23,14 +23,22 @@ pub struct RulesRun {
 
 /// Writes `yaml` to a temporary rulebook file that lives as long as the returned handle.
 pub fn rulebook(yaml: &str) -> tempfile::NamedTempFile {
-    let mut file = tempfile::Builder::new().suffix(".yml").tempfile().expect("temp file");
+    let mut file = tempfile::Builder::new()
+        .suffix(".yml")
+        .tempfile()
+        .expect("temp file");
     file.write_all(yaml.as_bytes()).expect("write rulebook");
     file
 }
 
 impl RulesRun {
     /// Starts `semaphore rules run RULEBOOK --bootstrap-servers <test broker> ARGS` with `env` set.
-    pub fn start(rulebook: &Path, bootstrap: &str, args: &[&str], env: &[(&str, &str)]) -> RulesRun {
+    pub fn start(
+        rulebook: &Path,
+        bootstrap: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> RulesRun {
         let log = tempfile::NamedTempFile::new().expect("log file");
         let stderr = log.reopen().expect("log file reopens");
         let child = Command::new(env!("CARGO_BIN_EXE_semaphore"))
@@ -70,7 +78,9 @@ impl RulesRun {
     /// SIGTERM, then waits for the exit; returns the status and everything it wrote to stderr.
     pub fn stop(mut self) -> (ExitStatus, String) {
         let child = self.child.take().expect("running");
-        let sent = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+        let sent = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
         assert!(sent.is_ok_and(|s| s.success()), "SIGTERM delivered");
         let status = wait_with_timeout(child, Duration::from_secs(60));
         (status, self.log())
@@ -119,7 +129,9 @@ pub fn lag(bootstrap: &str, group: &str, topic: &str) -> i64 {
     for partition in 0..PARTITIONS as i32 {
         partitions.add_partition(topic, partition);
     }
-    let committed = consumer.committed_offsets(partitions, BROKER_TIMEOUT).expect("committed offsets");
+    let committed = consumer
+        .committed_offsets(partitions, BROKER_TIMEOUT)
+        .expect("committed offsets");
     committed
         .elements()
         .iter()
@@ -142,20 +154,34 @@ pub fn connection_to(bootstrap: &str) -> semaphore::config::KafkaConnection {
         bootstrap_servers: Some(bootstrap.to_owned()),
         ..Default::default()
     };
-    flags.resolve_with(|_| None).expect("plaintext test settings are valid")
+    flags
+        .resolve_with(|_| None)
+        .expect("plaintext test settings are valid")
 }
 
 /// Produces JSON values with keys to `topic` on `bootstrap` and returns (partition, offset) per record.
-pub async fn produce_json(bootstrap: &str, topic: &str, records: &[(String, Vec<u8>)]) -> Vec<(i32, i64)> {
+pub async fn produce_json(
+    bootstrap: &str,
+    topic: &str,
+    records: &[(String, Vec<u8>)],
+) -> Vec<(i32, i64)> {
     use rdkafka::producer::{FutureProducer, FutureRecord};
-    let producer: FutureProducer = connection_to(bootstrap).producer_config().expect("valid").create().expect("producer");
+    let producer: FutureProducer = connection_to(bootstrap)
+        .producer_config()
+        .expect("valid")
+        .create()
+        .expect("producer");
     let mut deliveries = Vec::with_capacity(records.len());
     for chunk in records.chunks(5_000) {
         let in_flight: Vec<_> = chunk
             .iter()
             .map(|(key, value)| {
                 producer
-                    .send_result(FutureRecord::to(topic).key(key.as_bytes()).payload(value.as_slice()))
+                    .send_result(
+                        FutureRecord::to(topic)
+                            .key(key.as_bytes())
+                            .payload(value.as_slice()),
+                    )
                     .map_err(|(err, _)| err)
                     .expect("queued")
             })
@@ -191,7 +217,11 @@ pub fn dead_letters(topic: &str, count: usize) -> Vec<DeadLetter> {
     let deadline = std::time::Instant::now() + BROKER_TIMEOUT;
     let mut letters = Vec::new();
     while letters.len() < count {
-        assert!(std::time::Instant::now() < deadline, "only {} of {count} dead letters arrived", letters.len());
+        assert!(
+            std::time::Instant::now() < deadline,
+            "only {} of {count} dead letters arrived",
+            letters.len()
+        );
         let Some(message) = consumer.poll(Duration::from_millis(200)) else {
             continue;
         };
@@ -200,7 +230,12 @@ pub fn dead_letters(topic: &str, count: usize) -> Vec<DeadLetter> {
             .headers()
             .map(|h| {
                 h.iter()
-                    .map(|h| (h.key.to_owned(), String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned()))
+                    .map(|h| {
+                        (
+                            h.key.to_owned(),
+                            String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned(),
+                        )
+                    })
                     .collect()
             })
             .unwrap_or_default();

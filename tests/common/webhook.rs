@@ -37,8 +37,12 @@ pub struct Receiver {
 impl Receiver {
     pub async fn start() -> Receiver {
         let shared = Arc::new(Shared::default());
-        let app = Router::new().route("/hook", post(receive)).with_state(Arc::clone(&shared));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
+        let app = Router::new()
+            .route("/hook", post(receive))
+            .with_state(Arc::clone(&shared));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0");
         let addr: SocketAddr = listener.local_addr().expect("bound address");
         tokio::spawn(async move { axum::serve(listener, app).await });
         Receiver {
@@ -71,7 +75,12 @@ impl Receiver {
     }
 
     /// Waits until `done` holds for the deliveries so far, or panics after `timeout`.
-    pub async fn wait_for(&self, what: &str, timeout: Duration, done: impl Fn(&[Delivery]) -> bool) {
+    pub async fn wait_for(
+        &self,
+        what: &str,
+        timeout: Duration,
+        done: impl Fn(&[Delivery]) -> bool,
+    ) {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             if done(&self.deliveries()) {
@@ -87,14 +96,22 @@ impl Receiver {
     }
 }
 
-async fn receive(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: String) -> StatusCode {
+async fn receive(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: String,
+) -> StatusCode {
     let key = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
     let body = serde_json::from_str(&body).unwrap_or(serde_json::Value::String(body));
-    shared.deliveries.lock().expect("not poisoned").push(Delivery { key, body });
+    shared
+        .deliveries
+        .lock()
+        .expect("not poisoned")
+        .push(Delivery { key, body });
     match shared.status.load(Ordering::SeqCst) {
         0 => StatusCode::OK,
         1 => {
