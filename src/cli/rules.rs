@@ -10,7 +10,9 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 
-use crate::rulebook::{self, LoadError};
+use std::sync::Arc;
+
+use crate::rulebook::{self, LoadError, Rulebook};
 
 #[derive(Debug, Subcommand)]
 pub enum RulesCommand {
@@ -51,6 +53,19 @@ pub fn run(command: RulesCommand) -> anyhow::Result<ExitCode> {
         RulesCommand::Check(args) => Ok(check(&args)),
         RulesCommand::Test(args) => test::run(&args),
         RulesCommand::Run(args) => run::run(&args),
+    }
+}
+
+/// Loads a rulebook for `test` and `run`; an invalid one is reported on stderr and gives `None`.
+#[allow(clippy::print_stderr)] // the diagnostics are the command's output
+fn load_or_report(path: &std::path::Path) -> anyhow::Result<Option<Arc<Rulebook>>> {
+    match rulebook::load(path) {
+        Ok(book) => Ok(Some(Arc::new(book))),
+        Err(LoadError::Invalid(diagnostics)) => {
+            eprint!("{diagnostics}");
+            Ok(None)
+        }
+        Err(err) => Err(err.into()),
     }
 }
 

@@ -4,7 +4,6 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -12,8 +11,8 @@ use clap::Args;
 
 use crate::config::{KafkaConnectionConfig, OffsetReset};
 use crate::pipeline::{self, RunSettings};
+use crate::rulebook::Rulebook;
 use crate::rulebook::model::Offset;
-use crate::rulebook::{self, LoadError, Rulebook};
 use crate::shutdown::Shutdown;
 
 #[derive(Debug, Args)]
@@ -53,13 +52,8 @@ pub struct RunArgs {
 
 #[allow(clippy::print_stderr)] // the final summary line
 pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
-    let book = match rulebook::load(&args.rulebook) {
-        Ok(book) => Arc::new(book),
-        Err(LoadError::Invalid(diagnostics)) => {
-            eprint!("{diagnostics}");
-            return Ok(ExitCode::FAILURE);
-        }
-        Err(err) => return Err(err.into()),
+    let Some(book) = super::load_or_report(&args.rulebook)? else {
+        return Ok(ExitCode::FAILURE);
     };
     let connection = args.kafka.resolve()?;
     let settings = settings(args, &book)?;
