@@ -14,6 +14,7 @@
 #                                           KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD,
 #                                           KAFKA_SSL_CA_LOCATION (PEM file of the test CA)
 #   scripts/kafka-test-broker.sh stop     stop it; succeeds when nothing is running
+#   scripts/kafka-test-broker.sh restart  stop and start again on the same ports and data (a broker outage)
 #   scripts/kafka-test-broker.sh status   exit 0 and print the export lines if it is running, else exit 1
 #
 #   eval "$(scripts/kafka-test-broker.sh start)"; cargo test ...; scripts/kafka-test-broker.sh stop
@@ -520,6 +521,33 @@ cmd_stop() {
   log "stopped"
 }
 
+# Stops the broker and starts it again on the same ports with the same data: what a broker outage
+# looks like to clients. Used by tests of reconnecting consumers and producers.
+cmd_restart() {
+  [[ -f $ENV_FILE && -f $CONFIG ]] || die "no running broker state in $STATE_DIR to restart"
+  local saved_env port
+  saved_env=$(cat "$ENV_FILE")
+  port=$(sed -n 's/^export KAFKA_BOOTSTRAP=127\.0\.0\.1://p' "$ENV_FILE")
+  cmd_stop
+  require_java
+  resolve_jars
+  java_cmds
+  # The old log says "started" already; only the new run's lines may count.
+  : > "$LOG_DIR/server.log"
+  nohup "${BROKER_CMD[@]}" kafka.Kafka "$CONFIG" > "$LOG_DIR/stdout.log" 2>&1 < /dev/null 8>&- &
+  local pid=$!
+  echo "$pid" > "$PID_FILE"
+  local deadline=$(( SECONDS + START_TIMEOUT ))
+  until port_open "$port" && grep -q 'Kafka Server started' "$LOG_DIR/server.log" 2>/dev/null; do
+    kill -0 "$pid" 2>/dev/null || die "the broker JVM exited during restart; see $LOG_DIR/server.log"
+    (( SECONDS < deadline )) || die "broker not ready ${START_TIMEOUT}s after restart"
+    sleep 0.2
+  done
+  printf '%s\n' "$saved_env" > "$ENV_FILE"
+  log "restarted (pid $pid)"
+  print_env
+}
+
 cmd_status() {
   local pid
   if running_and_ready; then
@@ -548,6 +576,7 @@ case ${1:-} in
   fetch)  cmd_fetch ;;
   start)  with_state_lock cmd_start ;;
   stop)   if [[ -d $STATE_DIR ]]; then with_state_lock cmd_stop; else log "not running"; fi ;;
+  restart) with_state_lock cmd_restart ;;
   status) cmd_status ;;
-  *) echo "usage: $0 fetch|start|stop|status" >&2; exit 2 ;;
+  *) echo "usage: $0 fetch|start|stop|restart|status" >&2; exit 2 ;;
 esac

@@ -1,6 +1,8 @@
 //! `semaphore rules check` and `semaphore rules test`: compile rulebooks and report every error with
 //! its place; run events offline through the engine and print what would fire.
 
+mod dispatch;
+mod run;
 mod test;
 
 use std::path::PathBuf;
@@ -8,7 +10,9 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 
-use crate::rulebook::{self, LoadError};
+use std::sync::Arc;
+
+use crate::rulebook::{self, LoadError, Rulebook};
 
 #[derive(Debug, Subcommand)]
 pub enum RulesCommand {
@@ -19,6 +23,9 @@ pub enum RulesCommand {
     /// Run events from a JSON-lines file through a rulebook offline and print one JSON line per firing,
     /// with every action rendered but not sent.
     Test(test::TestArgs),
+    /// Consume the rulebook's Kafka topics, evaluate every event and send the actions. Offsets are
+    /// committed only after an event's actions finished or were dead-lettered.
+    Run(run::RunArgs),
 }
 
 #[derive(Debug, Args)]
@@ -36,6 +43,7 @@ impl RulesCommand {
         match self {
             RulesCommand::Check(args) => args.verbose,
             RulesCommand::Test(args) => args.verbose,
+            RulesCommand::Run(args) => args.verbose,
         }
     }
 }
@@ -44,6 +52,20 @@ pub fn run(command: RulesCommand) -> anyhow::Result<ExitCode> {
     match command {
         RulesCommand::Check(args) => Ok(check(&args)),
         RulesCommand::Test(args) => test::run(&args),
+        RulesCommand::Run(args) => run::run(&args),
+    }
+}
+
+/// Loads a rulebook for `test` and `run`; an invalid one is reported on stderr and gives `None`.
+#[allow(clippy::print_stderr)] // the diagnostics are the command's output
+fn load_or_report(path: &std::path::Path) -> anyhow::Result<Option<Arc<Rulebook>>> {
+    match rulebook::load(path) {
+        Ok(book) => Ok(Some(Arc::new(book))),
+        Err(LoadError::Invalid(diagnostics)) => {
+            eprint!("{diagnostics}");
+            Ok(None)
+        }
+        Err(err) => Err(err.into()),
     }
 }
 

@@ -19,7 +19,11 @@ pub enum Reason {
     /// The value is not UTF-8 JSON.
     Undecodable(String),
     /// An action of a rule failed after its retries.
-    ActionFailed { rule: String, action: String, error: String },
+    ActionFailed {
+        rule: String,
+        action: String,
+        error: String,
+    },
 }
 
 impl Reason {
@@ -48,24 +52,35 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
 impl DeadLetters {
-    pub fn new(connection: &KafkaConnection, topic: Option<String>) -> Result<DeadLetters, PipelineError> {
-        let producer = connection
-            .producer_config()?
-            .create()
-            .map_err(|source| PipelineError::Kafka {
-                what: "creating the dead-letter producer",
-                source,
-            })?;
+    pub fn new(
+        connection: &KafkaConnection,
+        topic: Option<String>,
+    ) -> Result<DeadLetters, PipelineError> {
+        let producer =
+            connection
+                .producer_config()?
+                .create()
+                .map_err(|source| PipelineError::Kafka {
+                    what: "creating the dead-letter producer",
+                    source,
+                })?;
         Ok(DeadLetters { producer, topic })
     }
 
     pub fn topic_for(&self, source_topic: &str) -> String {
-        self.topic.clone().unwrap_or_else(|| format!("{source_topic}.dlq"))
+        self.topic
+            .clone()
+            .unwrap_or_else(|| format!("{source_topic}.dlq"))
     }
 
     /// Publishes until acknowledged. `false` when shutdown came first: the record stays uncommitted
     /// and will be read again.
-    pub async fn send(&self, record: &SourceRecord, reason: &Reason, mut shutdown: ShutdownSignal) -> bool {
+    pub async fn send(
+        &self,
+        record: &SourceRecord,
+        reason: &Reason,
+        mut shutdown: ShutdownSignal,
+    ) -> bool {
         let topic = self.topic_for(&record.topic);
         let mut backoff = Duration::from_millis(200);
         loop {
@@ -79,10 +94,20 @@ impl DeadLetters {
             }
             match self.producer.send(message, SEND_TIMEOUT).await {
                 Ok(_) => {
-                    tracing::warn!(topic, source = record.topic, partition = record.partition, offset = record.offset, kind = reason.kind(), error = reason.error(), "record dead-lettered");
+                    tracing::warn!(
+                        topic,
+                        source = record.topic,
+                        partition = record.partition,
+                        offset = record.offset,
+                        kind = reason.kind(),
+                        error = reason.error(),
+                        "record dead-lettered"
+                    );
                     return true;
                 }
-                Err((err, _)) => tracing::error!(topic, %err, "cannot publish a dead letter; retrying"),
+                Err((err, _)) => {
+                    tracing::error!(topic, %err, "cannot publish a dead letter; retrying")
+                }
             }
             tokio::select! {
                 _ = tokio::time::sleep(backoff) => {}
@@ -97,7 +122,10 @@ impl DeadLetters {
 fn headers(record: &SourceRecord, reason: &Reason) -> OwnedHeaders {
     let mut headers = OwnedHeaders::new();
     for (key, value) in &record.headers {
-        headers = headers.insert(Header { key, value: Some(value.as_slice()) });
+        headers = headers.insert(Header {
+            key,
+            value: Some(value.as_slice()),
+        });
     }
     let mut ours: Vec<(&str, String)> = vec![
         ("semaphore.error", reason.error().to_owned()),
@@ -111,7 +139,10 @@ fn headers(record: &SourceRecord, reason: &Reason) -> OwnedHeaders {
         ours.push(("semaphore.action", action.clone()));
     }
     for (key, value) in &ours {
-        headers = headers.insert(Header { key, value: Some(value.as_bytes()) });
+        headers = headers.insert(Header {
+            key,
+            value: Some(value.as_bytes()),
+        });
     }
     headers
 }

@@ -88,8 +88,12 @@ pub struct RunSummary {
     pub abandoned: u64,
 }
 
-/// A finished piece of work: the record it belongs to (none for timer firings).
-type Completion = Option<(Partition, i64)>;
+/// A finished piece of work: the record it belongs to (none for timer firings), and whether an action
+/// failed (and the record was dead-lettered).
+struct Completion {
+    position: Option<(Partition, i64)>,
+    failed: bool,
+}
 
 const POLL: Duration = Duration::from_millis(100);
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -109,7 +113,12 @@ pub async fn run(
     for topic in &settings.topics {
         crate::kafka::check_topic(connection, topic, settings.connect_timeout).await?;
     }
-    let source = Source::subscribe(connection, &settings.group_id, settings.offset, &settings.topics)?;
+    let source = Source::subscribe(
+        connection,
+        &settings.group_id,
+        settings.offset,
+        &settings.topics,
+    )?;
     let dead_letters = DeadLetters::new(connection, settings.dead_letter_topic.clone())?;
     tracing::info!(group = settings.group_id, topics = ?settings.topics, dry_run = settings.dry_run, "rules run started");
     let mut run = Run {
@@ -126,7 +135,9 @@ pub async fn run(
     };
     let loop_result = run.intake().await;
     run.drain().await;
-    let Run { source, summary, .. } = run;
+    let Run {
+        source, summary, ..
+    } = run;
     let closed = source.close(CLOSE_TIMEOUT).await;
     loop_result?;
     closed?;
@@ -180,7 +191,10 @@ impl Run {
                 Ok(None) => break,
                 Err(_) => {
                     self.summary.abandoned = self.tasks.len() as u64;
-                    tracing::warn!(abandoned = self.tasks.len(), "drain deadline passed; unfinished records will be read again");
+                    tracing::warn!(
+                        abandoned = self.tasks.len(),
+                        "drain deadline passed; unfinished records will be read again"
+                    );
                     self.tasks.abort_all();
                     break;
                 }
@@ -213,17 +227,20 @@ impl Run {
 
     /// How long until the engine's next window or timeout ends (at most a second).
     fn timer(&self) -> Duration {
-        let wait_ms = self
-            .engine
-            .next_deadline_ms()
-            .map_or(1_000, |deadline| (deadline - wall_clock_ms()).clamp(0, 1_000));
+        let wait_ms = self.engine.next_deadline_ms().map_or(1_000, |deadline| {
+            (deadline - wall_clock_ms()).clamp(0, 1_000)
+        });
         Duration::from_millis(wait_ms.unsigned_abs())
     }
 
     fn finished(&mut self, done: Result<Completion, tokio::task::JoinError>) {
         match done {
-            Ok(Some((partition, offset))) => self.tracker.complete(&partition, offset),
-            Ok(None) => {}
+            Ok(completion) => {
+                self.summary.failed_firings += u64::from(completion.failed);
+                if let Some((partition, offset)) = completion.position {
+                    self.tracker.complete(&partition, offset);
+                }
+            }
             // A panicking or aborted task leaves its record pending: it is read again after a restart.
             Err(err) => tracing::error!(%err, "an action task ended abnormally"),
         }
@@ -231,6 +248,14 @@ impl Run {
 
     fn handle_record(&mut self, record: SourceRecord) {
         self.summary.records += 1;
+        if self.summary.records == 1 {
+            tracing::info!(
+                topic = record.topic,
+                partition = record.partition,
+                offset = record.offset,
+                "first record received"
+            );
+        }
         let partition = (record.topic.clone(), record.partition);
         let Some(value) = &record.value else {
             self.summary.tombstones += 1;
@@ -249,7 +274,8 @@ impl Run {
         };
         let outcome = self.engine.process(event, wall_clock_ms());
         let record = Arc::new(record);
-        self.tracker.track(&partition, record.offset, outcome.firings.len());
+        self.tracker
+            .track(&partition, record.offset, outcome.firings.len());
         self.handle_outcome(outcome, Some(record));
     }
 
@@ -257,7 +283,12 @@ impl Run {
         self.summary.evaluation_errors += outcome.errors.len() as u64;
         self.summary.throttled += outcome.throttled;
         for error in &outcome.errors {
-            tracing::warn!(ruleset = error.ruleset, rule = error.rule, error = error.message, "condition could not be evaluated; counted as no match");
+            tracing::warn!(
+                ruleset = error.ruleset,
+                rule = error.rule,
+                error = error.message,
+                "condition could not be evaluated; counted as no match"
+            );
         }
         for firing in outcome.firings {
             self.summary.firings += 1;
@@ -266,10 +297,17 @@ impl Run {
     }
 
     fn spawn_firing(&mut self, firing: Firing, record: Option<Arc<SourceRecord>>) {
-        let position = record.as_ref().map(|r| ((r.topic.clone(), r.partition), r.offset));
+        let position = record
+            .as_ref()
+            .map(|r| ((r.topic.clone(), r.partition), r.offset));
         if self.settings.dry_run {
             log_dry_run(&firing);
-            self.tasks.spawn(async move { position });
+            self.tasks.spawn(async move {
+                Completion {
+                    position,
+                    failed: false,
+                }
+            });
             return;
         }
         let dispatch = Arc::clone(&self.dispatch);
@@ -279,11 +317,23 @@ impl Run {
             let rule = format!("{}/{}", firing.ruleset, firing.rule);
             let key = firing.idempotency_key.clone();
             let Err(failure) = dispatch.dispatch(firing).await else {
-                return position;
+                return Completion {
+                    position,
+                    failed: false,
+                };
             };
-            tracing::error!(rule, idempotency_key = key, action = failure.action, reason = failure.reason, "action failed after its retries");
+            tracing::error!(
+                rule,
+                idempotency_key = key,
+                action = failure.action,
+                reason = failure.reason,
+                "action failed after its retries"
+            );
             let Some(record) = record else {
-                return None;
+                return Completion {
+                    position: None,
+                    failed: true,
+                };
             };
             let reason = Reason::ActionFailed {
                 rule,
@@ -291,7 +341,11 @@ impl Run {
                 error: failure.reason,
             };
             // Not acknowledged (shutdown first): leave the record pending so it is read again.
-            dead_letters.send(&record, &reason, shutdown).await.then_some(position).flatten()
+            let sent = dead_letters.send(&record, &reason, shutdown).await;
+            Completion {
+                position: position.filter(|_| sent),
+                failed: true,
+            }
         });
     }
 
@@ -299,7 +353,13 @@ impl Run {
         let dead_letters = self.dead_letters.clone();
         let shutdown = self.shutdown.clone();
         let position = ((record.topic.clone(), record.partition), record.offset);
-        self.tasks.spawn(async move { dead_letters.send(&record, &reason, shutdown).await.then_some(position) });
+        self.tasks.spawn(async move {
+            let sent = dead_letters.send(&record, &reason, shutdown).await;
+            Completion {
+                position: sent.then_some(position),
+                failed: false,
+            }
+        });
     }
 }
 
@@ -308,7 +368,10 @@ fn meta_of(record: &SourceRecord) -> Meta {
         topic: record.topic.clone(),
         partition: record.partition,
         offset: record.offset,
-        key: record.key.as_ref().map(|k| String::from_utf8_lossy(k).into_owned()),
+        key: record
+            .key
+            .as_ref()
+            .map(|k| String::from_utf8_lossy(k).into_owned()),
         timestamp: record.timestamp,
         headers: record
             .headers
@@ -321,8 +384,12 @@ fn meta_of(record: &SourceRecord) -> Meta {
 fn log_dry_run(firing: &Firing) {
     for action in &firing.actions {
         match action {
-            Ok(rendered) => tracing::info!(ruleset = firing.ruleset, rule = firing.rule, idempotency_key = firing.idempotency_key, action = rendered.kind.name(), args = %rendered.args, "dry run: not sent"),
-            Err(err) => tracing::warn!(ruleset = firing.ruleset, rule = firing.rule, %err, "dry run: action could not be rendered"),
+            Ok(rendered) => {
+                tracing::info!(ruleset = firing.ruleset, rule = firing.rule, idempotency_key = firing.idempotency_key, action = rendered.kind.name(), args = %rendered.args, "dry run: not sent")
+            }
+            Err(err) => {
+                tracing::warn!(ruleset = firing.ruleset, rule = firing.rule, %err, "dry run: action could not be rendered")
+            }
         }
     }
 }

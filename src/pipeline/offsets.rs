@@ -79,7 +79,10 @@ impl OffsetTracker {
 
     /// Pieces of work still outstanding, over all partitions.
     pub fn outstanding(&self) -> usize {
-        self.partitions.values().flat_map(|s| s.pending.values()).sum()
+        self.partitions
+            .values()
+            .flat_map(|s| s.pending.values())
+            .sum()
     }
 }
 

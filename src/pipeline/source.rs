@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use rdkafka::client::ClientContext;
 use rdkafka::config::RDKafkaLogLevel;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer};
+use rdkafka::consumer::{
+    BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
+};
 use rdkafka::error::{KafkaError as RdKafkaError, RDKafkaErrorCode};
 use rdkafka::message::{BorrowedMessage, Headers, Message};
 use rdkafka::{Offset, TopicPartitionList};
@@ -56,7 +58,9 @@ impl ConsumerContext for RebalanceContext {
         // Offsets of finished work are stored already; commit them before the partitions move.
         match consumer.commit_consumer_state(CommitMode::Sync) {
             Ok(()) | Err(RdKafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => {}
-            Err(err) => tracing::warn!(%err, "commit on revocation failed; the new owner replays from the last commit"),
+            Err(err) => {
+                tracing::warn!(%err, "commit on revocation failed; the new owner replays from the last commit")
+            }
         }
         let lost: Vec<Partition> = partitions
             .elements()
@@ -101,10 +105,12 @@ impl Source {
                 source,
             })?;
         let names: Vec<&str> = topics.iter().map(String::as_str).collect();
-        consumer.subscribe(&names).map_err(|source| PipelineError::Kafka {
-            what: "subscribing",
-            source,
-        })?;
+        consumer
+            .subscribe(&names)
+            .map_err(|source| PipelineError::Kafka {
+                what: "subscribing",
+                source,
+            })?;
         Ok(Source {
             consumer: Arc::new(consumer),
             revoked,
@@ -126,7 +132,9 @@ impl Source {
                         source: err,
                     });
                 }
-                Ok(Err(err)) => tracing::warn!(group = self.group, %err, "Kafka consumer error; retrying"),
+                Ok(Err(err)) => {
+                    tracing::warn!(group = self.group, %err, "Kafka consumer error; retrying")
+                }
             }
         }
     }
@@ -136,7 +144,10 @@ impl Source {
     pub fn store(&self, offsets: &[(Partition, i64)]) {
         for ((topic, partition), next) in offsets {
             let mut list = TopicPartitionList::new();
-            if list.add_partition_offset(topic, *partition, Offset::Offset(*next)).is_err() {
+            if list
+                .add_partition_offset(topic, *partition, Offset::Offset(*next))
+                .is_err()
+            {
                 continue;
             }
             if let Err(err) = self.consumer.store_offsets(&list) {
@@ -147,15 +158,21 @@ impl Source {
 
     /// Partitions revoked since the last call.
     pub fn take_revoked(&self) -> Vec<Partition> {
-        self.revoked.lock().map(|mut r| std::mem::take(&mut *r)).unwrap_or_default()
+        self.revoked
+            .lock()
+            .map(|mut r| std::mem::take(&mut *r))
+            .unwrap_or_default()
     }
 
     /// Stops (`true`) or restarts fetching on every assigned partition; polling goes on either way.
     pub fn set_paused(&self, paused: bool) -> Result<(), PipelineError> {
-        let assignment = self.consumer.assignment().map_err(|source| PipelineError::Kafka {
-            what: "reading the assignment",
-            source,
-        })?;
+        let assignment = self
+            .consumer
+            .assignment()
+            .map_err(|source| PipelineError::Kafka {
+                what: "reading the assignment",
+                source,
+            })?;
         let result = if paused {
             self.consumer.pause(&assignment)
         } else {
@@ -175,12 +192,16 @@ impl Source {
             move || consumer.commit_consumer_state(CommitMode::Sync)
         });
         let committed = match tokio::time::timeout(timeout, commit).await {
-            Ok(Ok(Ok(()) | Err(RdKafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)))) => Ok(()),
+            Ok(Ok(Ok(()) | Err(RdKafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)))) => {
+                Ok(())
+            }
             Ok(Ok(Err(source))) => Err(PipelineError::Kafka {
                 what: "committing offsets",
                 source,
             }),
-            Ok(Err(_)) | Err(_) => Err(PipelineError::Timeout { what: "committing offsets" }),
+            Ok(Err(_)) | Err(_) => Err(PipelineError::Timeout {
+                what: "committing offsets",
+            }),
         };
         // Dropping the last handle leaves the group (blocking), so do it off the runtime threads.
         let leave = tokio::task::spawn_blocking(move || drop(consumer));
@@ -210,7 +231,12 @@ fn copy(message: &BorrowedMessage<'_>) -> SourceRecord {
         .map(|headers| {
             headers
                 .iter()
-                .map(|h| (h.key.to_owned(), h.value.map(<[u8]>::to_vec).unwrap_or_default()))
+                .map(|h| {
+                    (
+                        h.key.to_owned(),
+                        h.value.map(<[u8]>::to_vec).unwrap_or_default(),
+                    )
+                })
                 .collect()
         })
         .unwrap_or_default();

@@ -48,29 +48,11 @@ impl de::Error for DeError {
     }
 
     fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
-        let mut message = format!("unknown key `{field}`");
-        match closest(field, expected) {
-            Some(best) => message.push_str(&format!(", did you mean `{best}`?")),
-            None => message.push_str(&format!("; expected one of: {}", expected.join(", "))),
-        }
-        DeError {
-            pos: None,
-            width: field.chars().count().max(1),
-            message,
-        }
+        DeError::unknown("unknown key", field, expected)
     }
 
     fn unknown_variant(variant: &str, expected: &'static [&'static str]) -> Self {
-        let mut message = format!("unknown `{variant}`");
-        match closest(variant, expected) {
-            Some(best) => message.push_str(&format!(", did you mean `{best}`?")),
-            None => message.push_str(&format!("; expected one of: {}", expected.join(", "))),
-        }
-        DeError {
-            pos: None,
-            width: variant.chars().count().max(1),
-            message,
-        }
+        DeError::unknown("unknown", variant, expected)
     }
 
     fn missing_field(field: &'static str) -> Self {
@@ -79,6 +61,19 @@ impl de::Error for DeError {
 }
 
 impl DeError {
+    /// "unknown key `condtion`, did you mean `condition`?", or the valid names when none is close.
+    fn unknown(what: &str, name: &str, expected: &[&str]) -> Self {
+        let hint = match closest(name, expected) {
+            Some(best) => format!(", did you mean `{best}`?"),
+            None => format!("; expected one of: {}", expected.join(", ")),
+        };
+        DeError {
+            pos: None,
+            width: name.chars().count().max(1),
+            message: format!("{what} `{name}`{hint}"),
+        }
+    }
+
     fn at(mut self, pos: Pos) -> Self {
         self.pos.get_or_insert(pos);
         self

@@ -1,6 +1,8 @@
 //! Logging setup: human-readable lines on a terminal or JSON lines, on stderr, filtered by `-v` or
 //! `RUST_LOG`. Owns no metrics yet; it does not decide what is logged, only where and how.
 
+use std::io::IsTerminal;
+
 use clap::{Args, ValueEnum};
 use tracing_subscriber::EnvFilter;
 
@@ -47,8 +49,10 @@ pub fn init(config: &LogConfig, verbose: u8) -> Result<(), TelemetryError> {
         .filter(|spec| !spec.is_empty());
     let spec = config.log_level.clone().or(from_env);
     let filter = EnvFilter::try_new(spec.as_deref().unwrap_or(default_level))?;
+    // Colours only on a terminal: piped logs stay plain text for files and log collectors.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     let installed = match config.log_format {
         LogFormat::Text => builder.try_init(),

@@ -15,7 +15,6 @@ use serde_json::{Value, json};
 
 use crate::engine::{Engine, Firing, Outcome};
 use crate::event::Event;
-use crate::rulebook::{self, LoadError};
 
 #[derive(Debug, Args)]
 pub struct TestArgs {
@@ -48,13 +47,8 @@ struct Summary {
 
 #[allow(clippy::print_stderr)] // the command's own diagnostics
 pub fn run(args: &TestArgs) -> anyhow::Result<ExitCode> {
-    let book = match rulebook::load(&args.rulebook) {
-        Ok(book) => Arc::new(book),
-        Err(LoadError::Invalid(diagnostics)) => {
-            eprint!("{diagnostics}");
-            return Ok(ExitCode::FAILURE);
-        }
-        Err(err) => return Err(err.into()),
+    let Some(book) = super::load_or_report(&args.rulebook)? else {
+        return Ok(ExitCode::FAILURE);
     };
     let env: BTreeMap<String, String> = std::env::vars().collect();
     let secrets = secret_values(book.templates.env_names(), &env);

@@ -1,0 +1,137 @@
+//! `semaphore rules run RULEBOOK`: consume the rulebook's Kafka topics, evaluate every event and send
+//! the actions, committing offsets only after the actions finished. This file owns the flags and the
+//! wiring (runtime, signals, dispatcher); the event path itself is `pipeline`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::Args;
+
+use crate::config::{KafkaConnectionConfig, OffsetReset};
+use crate::pipeline::{self, RunSettings};
+use crate::rulebook::Rulebook;
+use crate::rulebook::model::Offset;
+use crate::shutdown::Shutdown;
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The rulebook to run.
+    pub rulebook: PathBuf,
+    /// Consumer group; overrides the rulebook's `group_id`. Run more processes in one group to scale out.
+    #[arg(long, env = "SEMAPHORE_GROUP_ID")]
+    pub group_id: Option<String>,
+    /// Topic to consume, repeatable; overrides the rulebook's sources.
+    #[arg(long = "topic", env = "SEMAPHORE_TOPICS", value_delimiter = ',')]
+    pub topics: Vec<String>,
+    /// Where a new consumer group starts; overrides the rulebook's `offset`.
+    #[arg(long, value_enum, env = "SEMAPHORE_OFFSET")]
+    pub offset: Option<OffsetReset>,
+    /// Topic for records that cannot be decoded or whose actions failed [default: <topic>.dlq].
+    #[arg(long, env = "SEMAPHORE_DEAD_LETTER_TOPIC")]
+    pub dead_letter_topic: Option<String>,
+    /// Render and log the actions without sending them.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Firings in flight before intake pauses (backpressure).
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_in_flight: u32,
+    /// Seconds that in-flight actions may take to finish after SIGINT/SIGTERM.
+    #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
+    pub drain_timeout: f64,
+    /// Seconds the broker and topics may take to answer at start.
+    #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
+    pub connect_timeout: f64,
+    /// More log detail (-v, -vv).
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(flatten)]
+    pub kafka: Box<KafkaConnectionConfig>,
+}
+
+#[allow(clippy::print_stderr)] // the final summary line
+pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
+    let Some(book) = super::load_or_report(&args.rulebook)? else {
+        return Ok(ExitCode::FAILURE);
+    };
+    let connection = args.kafka.resolve()?;
+    let settings = settings(args, &book)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let summary = runtime.block_on(async {
+        let shutdown = Shutdown::listen()?;
+        let dispatch = super::dispatch::for_rulebook(&book, &connection, &shutdown)?;
+        let env = std::env::vars().collect();
+        let summary = pipeline::run(
+            book,
+            env,
+            &connection,
+            &settings,
+            dispatch,
+            shutdown.signal(),
+        )
+        .await?;
+        anyhow::Ok(summary)
+    })?;
+    runtime.shutdown_timeout(Duration::from_secs(2));
+    eprintln!(
+        "records: {}, firings: {} ({} failed, dead-lettered), undecodable: {}, evaluation errors: {}, throttled: {}, abandoned at shutdown: {}",
+        summary.records,
+        summary.firings,
+        summary.failed_firings,
+        summary.undecodable,
+        summary.evaluation_errors,
+        summary.throttled,
+        summary.abandoned
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Flags win over the rulebook; the rulebook's first source decides what flags leave open.
+fn settings(args: &RunArgs, book: &Rulebook) -> anyhow::Result<RunSettings> {
+    let sources: Vec<_> = book.rulesets.iter().flat_map(|r| &r.sources).collect();
+    let mut topics = args.topics.clone();
+    if topics.is_empty() {
+        for topic in sources.iter().flat_map(|s| &s.topics) {
+            if !topics.contains(topic) {
+                topics.push(topic.clone());
+            }
+        }
+    }
+    let groups: Vec<&String> = sources.iter().filter_map(|s| s.group_id.as_ref()).collect();
+    if groups.windows(2).any(|pair| pair[0] != pair[1]) && args.group_id.is_none() {
+        tracing::warn!(
+            ?groups,
+            "the rulesets name different group_ids; one process uses one group, the first"
+        );
+    }
+    let group_id = args
+        .group_id
+        .clone()
+        .or_else(|| groups.first().map(|g| (*g).clone()))
+        .unwrap_or_else(|| "semaphore".to_owned());
+    let offset = args
+        .offset
+        .unwrap_or(match sources.first().map(|s| s.offset) {
+            Some(Offset::Latest) => OffsetReset::Latest,
+            Some(Offset::Earliest) | None => OffsetReset::Earliest,
+        });
+    Ok(RunSettings {
+        group_id,
+        topics,
+        offset,
+        dead_letter_topic: args.dead_letter_topic.clone(),
+        max_in_flight: args.max_in_flight as usize,
+        drain_timeout: seconds(args.drain_timeout, "--drain-timeout")?,
+        connect_timeout: seconds(args.connect_timeout, "--connect-timeout")?,
+        dry_run: args.dry_run,
+    })
+}
+
+fn seconds(value: f64, flag: &str) -> anyhow::Result<Duration> {
+    Duration::try_from_secs_f64(value)
+        .with_context(|| format!("{flag} must be a non-negative number of seconds"))
+}
