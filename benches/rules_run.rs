@@ -149,7 +149,7 @@ fn record(seq: usize) -> Vec<u8> {
         "organizationId": "2930418", "organizationName": "Example Org",
         "networkId": format!("N_{}", seq % 5000), "networkName": format!("Branch office {}", seq % 5000),
         "serial": format!("Q2XX-{:04}-{:04}", (seq / 6) % 1000, seq % 1000), "model": "MX68",
-        "uplink": if seq % 2 == 0 { "wan1" } else { "wan2" }, "ip": "8.8.8.8",
+        "uplink": if seq.is_multiple_of(2) { "wan1" } else { "wan2" }, "ip": "8.8.8.8",
         "timestamp": "2026-01-15T09:55:00Z", "lossPercent": loss, "latencyMs": 20.0 + (seq % 800) as f64 / 10.0,
         "dynamicDns": {"enabled": true, "url": format!("branch-{}-abcdefgh.dynamic-m.com", seq % 5000)},
         "publicIp": "203.0.113.10", "status": "active", "seq": seq,

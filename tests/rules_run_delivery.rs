@@ -60,7 +60,7 @@ fn expected_keys(
             let seq = serde_json::from_slice::<serde_json::Value>(value).expect("json")["seq"]
                 .as_u64()
                 .expect("seq");
-            seq as usize % every == 0
+            (seq as usize).is_multiple_of(every)
         })
         .map(|(_, (partition, offset))| format!("{topic}/{partition}/{offset}/matching"))
         .collect()

@@ -1,16 +1,18 @@
 //! Process settings: what the command line and the environment say about how to run, validated into
 //! typed values. This module owns the Kafka connection flags shared by every command that talks to
-//! Kafka ([`KafkaConnectionConfig`]) and is the only place where librdkafka configuration keys are
+//! Kafka ([`KafkaConnectionConfig`]), the flags for sending actions ([`ActionConfig`]) and is the only place where librdkafka configuration keys are
 //! written ([`KafkaConnection::client_config`], [`KafkaConnection::consumer_config`]). It opens no
 //! connections (that is `kafka`) and prints nothing (that is `cli`); secrets it reads are wrapped
 //! in [`Secret`] so that they cannot reach a log line or `--help` by accident.
 
+mod actions;
 mod kafka;
 mod librdkafka;
 mod secret;
 
 use std::path::PathBuf;
 
+pub use actions::ActionConfig;
 pub use kafka::{
     KafkaConnection, KafkaConnectionConfig, OffsetReset, SaslMechanism, SecurityProtocol,
 };
@@ -70,4 +72,8 @@ pub enum ConfigError {
     MalformedOverride { position: usize },
     #[error("librdkafka rejected the setting {key:?}: {reason}")]
     Rejected { key: String, reason: String },
+    #[error(
+        "--controller-url needs either --controller-token (SEMAPHORE_CONTROLLER_TOKEN) or both --controller-username and --controller-password (SEMAPHORE_CONTROLLER_USERNAME / _PASSWORD)"
+    )]
+    ControllerCredentials,
 }

@@ -7,6 +7,7 @@
 
 mod dead_letter;
 pub mod offsets;
+mod order;
 mod source;
 
 use std::collections::BTreeMap;
@@ -21,9 +22,11 @@ use crate::config::{ConfigError, KafkaConnection, OffsetReset};
 use crate::engine::{Engine, Firing, Outcome};
 use crate::event::{Event, Meta};
 use crate::rulebook::Rulebook;
+use crate::rulebook::model::ExecutionStrategy;
 use crate::shutdown::ShutdownSignal;
 pub use dead_letter::{DeadLetters, Reason};
 use offsets::{OffsetTracker, Partition};
+use order::FiringOrder;
 pub use source::{Source, SourceRecord};
 
 /// An action of a firing that failed after its retries.
@@ -121,7 +124,14 @@ pub async fn run(
     )?;
     let dead_letters = DeadLetters::new(connection, settings.dead_letter_topic.clone())?;
     tracing::info!(group = settings.group_id, topics = ?settings.topics, dry_run = settings.dry_run, "rules run started");
+    let sequential = book
+        .rulesets
+        .iter()
+        .filter(|r| r.execution_strategy == ExecutionStrategy::Sequential)
+        .map(|r| r.name.clone())
+        .collect();
     let mut run = Run {
+        order: FiringOrder::new(sequential),
         engine: Engine::new(book, env),
         source,
         dead_letters,
@@ -145,6 +155,7 @@ pub async fn run(
 }
 
 struct Run {
+    order: FiringOrder,
     engine: Engine,
     source: Source,
     dead_letters: DeadLetters,
@@ -313,10 +324,14 @@ impl Run {
         let dispatch = Arc::clone(&self.dispatch);
         let dead_letters = self.dead_letters.clone();
         let shutdown = self.shutdown.clone();
+        let (turn, done) = self.order.next(&firing.ruleset);
         self.tasks.spawn(async move {
             let rule = format!("{}/{}", firing.ruleset, firing.rule);
             let key = firing.idempotency_key.clone();
-            let Err(failure) = dispatch.dispatch(firing).await else {
+            turn.wait().await;
+            let dispatched = dispatch.dispatch(firing).await;
+            drop(done);
+            let Err(failure) = dispatched else {
                 return Completion {
                     position,
                     failed: false,

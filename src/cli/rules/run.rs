@@ -4,12 +4,13 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Args;
 
-use crate::config::{KafkaConnectionConfig, OffsetReset};
+use crate::config::{ActionConfig, KafkaConnectionConfig, OffsetReset};
 use crate::pipeline::{self, RunSettings};
 use crate::rulebook::Rulebook;
 use crate::rulebook::model::Offset;
@@ -48,6 +49,8 @@ pub struct RunArgs {
     pub verbose: u8,
     #[command(flatten)]
     pub kafka: Box<KafkaConnectionConfig>,
+    #[command(flatten)]
+    pub actions: Box<ActionConfig>,
 }
 
 #[allow(clippy::print_stderr)] // the final summary line
@@ -62,8 +65,8 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         .build()
         .context("cannot start the async runtime")?;
     let summary = runtime.block_on(async {
-        let shutdown = Shutdown::listen()?;
-        let dispatch = super::dispatch::for_rulebook(&book, &connection, &shutdown)?;
+        let shutdown = Arc::new(Shutdown::listen()?);
+        let dispatch = super::dispatch::for_rulebook(&book, &connection, &args.actions, &shutdown)?;
         let env = std::env::vars().collect();
         let summary = pipeline::run(
             book,
