@@ -40,6 +40,10 @@ impl KafkaConnection {
             ("enable.auto.offset.store", "false"),
             ("enable.auto.commit", "true"),
             ("auto.commit.interval.ms", "1000"),
+            // A member that died without leaving (kill -9, a lost host) holds its partitions until
+            // this expires; librdkafka's 45 s default leaves them unread that long.
+            ("session.timeout.ms", "10000"),
+            ("heartbeat.interval.ms", "3000"),
         ])
     }
 
