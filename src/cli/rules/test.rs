@@ -13,6 +13,9 @@ use anyhow::Context as _;
 use clap::Args;
 use serde_json::{Value, json};
 
+use crate::actions::context::{DispatchSettings, FiringInfo};
+use crate::actions::preview::preview;
+use crate::config::ActionConfig;
 use crate::engine::{Engine, Firing, Outcome};
 use crate::event::Event;
 
@@ -33,6 +36,9 @@ pub struct TestArgs {
     /// More log detail (-v, -vv).
     #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Settings that shape what actions would send (controller, inventory), as for `rules run`.
+    #[command(flatten)]
+    pub actions: Box<ActionConfig>,
 }
 
 /// Counters for the summary line.
@@ -52,6 +58,7 @@ pub fn run(args: &TestArgs) -> anyhow::Result<ExitCode> {
     };
     let env: BTreeMap<String, String> = std::env::vars().collect();
     let secrets = secret_values(book.templates.env_names(), &env);
+    let dispatch = args.actions.dispatch_settings(&book)?;
     let mut engine = Engine::new(Arc::clone(&book), env);
     engine.set_tracing(args.explain);
     let mut clock = chrono::DateTime::parse_from_rfc3339(&args.start_time)
@@ -78,7 +85,13 @@ pub fn run(args: &TestArgs) -> anyhow::Result<ExitCode> {
         clock = event.time_ms.unwrap_or(clock);
         summary.events += 1;
         let outcome = engine.process(event, clock);
-        report(&mut out, index, &outcome, &secrets, &mut summary, args)?;
+        let context = ReportContext {
+            index,
+            secrets: &secrets,
+            dispatch: &dispatch,
+            args,
+        };
+        report(&mut out, &context, &outcome, &mut summary)?;
     }
     out.flush()?;
     eprintln!("{}", summary_line(&summary));
@@ -118,15 +131,22 @@ fn parse_line(line: &str) -> Result<Event, String> {
     Ok(Event::from_json(event, meta))
 }
 
+/// What every report line of one event needs besides the outcome.
+struct ReportContext<'a> {
+    index: usize,
+    secrets: &'a BTreeSet<String>,
+    dispatch: &'a DispatchSettings,
+    args: &'a TestArgs,
+}
+
 #[allow(clippy::print_stderr)]
 fn report(
     out: &mut impl Write,
-    index: usize,
+    context: &ReportContext<'_>,
     outcome: &Outcome,
-    secrets: &BTreeSet<String>,
     summary: &mut Summary,
-    args: &TestArgs,
 ) -> anyhow::Result<()> {
+    let index = context.index;
     for trace in &outcome.trace {
         let line = json!({
             "event_index": index,
@@ -142,15 +162,15 @@ fn report(
             .firings
             .entry(format!("{}/{}", firing.ruleset, firing.rule))
             .or_default() += 1;
-        let mut line = firing_json(index, firing);
-        mask(&mut line, secrets);
+        let mut line = firing_json(index, firing, context.dispatch);
+        mask(&mut line, context.secrets);
         writeln!(out, "{line}")?;
     }
     for error in &outcome.errors {
         summary.errors += 1;
         eprintln!(
             "{}:{}: rule {}/{}: {}",
-            args.events.display(),
+            context.args.events.display(),
             index + 1,
             error.ruleset,
             error.rule,
@@ -161,12 +181,29 @@ fn report(
     Ok(())
 }
 
-fn firing_json(index: usize, firing: &Firing) -> Value {
+/// A firing with each action's rendered arguments and, under `send`, exactly what `rules run` would
+/// send (request, argv, record), with credentials masked.
+fn firing_json(index: usize, firing: &Firing, dispatch: &DispatchSettings) -> Value {
+    let events: Vec<Value> = firing
+        .events
+        .iter()
+        .map(|e| serde_json::to_value(&**e).unwrap_or_default())
+        .collect();
+    let info = FiringInfo {
+        ruleset: &firing.ruleset,
+        rule: &firing.rule,
+        idempotency_key: &firing.idempotency_key,
+        events: &events,
+    };
     let actions: Vec<Value> = firing
         .actions
         .iter()
         .map(|action| match action {
-            Ok(rendered) => json!({"type": rendered.kind.name(), "args": rendered.args}),
+            Ok(rendered) => {
+                let send = preview(rendered, &info, dispatch)
+                    .unwrap_or_else(|err| json!({"error": err.to_string()}));
+                json!({"type": rendered.kind.name(), "args": rendered.args, "send": send})
+            }
             Err(err) => json!({"error": err.to_string()}),
         })
         .collect();
@@ -175,6 +212,7 @@ fn firing_json(index: usize, firing: &Firing) -> Value {
         "rule": firing.rule,
         "event_index": index,
         "time": chrono::DateTime::from_timestamp_millis(firing.time_ms).map(|t| t.to_rfc3339()),
+        "idempotency_key": firing.idempotency_key,
         "events": firing.events.len(),
         "actions": actions,
     })
