@@ -12,7 +12,8 @@
 //! - [`rulebook`]: YAML text to raw `*Spec` structs to a validated, compiled [`rulebook::Rulebook`], with
 //!   located [`rulebook::Diagnostic`]s for every error.
 //! - [`condition`]: compiled JMESPath conditions plus the custom functions (regex, CIDR, fuzzy, time).
-//! - [`actions`]: compiled action templates and their rendering; sending lives with the dispatcher.
+//! - [`actions`]: compiled action templates, their rendering, and the dispatcher that sends them
+//!   (webhook with chat/ITSM presets, command, publish, run_playbook, controller job templates).
 //! - [`engine`]: `process(event, now) -> firings`; throttles, multi-event matches and facts. No I/O.
 //! - [`pipeline`]: the event path of `rules run`: consume, decode, evaluate, dispatch, dead-letter, and
 //!   commit an offset only when all work for it and the records before it has finished.

@@ -1,6 +1,9 @@
 //! Actions: what a rule does when it fires. This module compiles each action's arguments into
-//! templates ([`Action`]) and renders them for one firing ([`RenderedAction`]). It does not send,
-//! run or publish anything; the dispatcher does, and `rules test` only prints the rendered form.
+//! templates ([`Action`]), renders them for one firing ([`RenderedAction`]), and sends them: the
+//! [`dispatch::Dispatcher`] runs a firing's actions in order with bounded concurrency, timeouts and
+//! retries, one file per action kind. [`preview`] shows what would be sent without sending. It does
+//! not decide when a rule fires (the engine) or what happens to a record whose action failed (the
+//! pipeline dead-letters it).
 
 pub mod ansible;
 pub mod args;
