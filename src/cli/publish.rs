@@ -1,15 +1,306 @@
-//! `semaphore publish`: placeholder until the Meraki publisher lands.
+//! `semaphore publish loss-latency|clients`: poll the Meraki Dashboard API and publish records to
+//! Kafka, syslog or stdout, once or every `--interval` (the replacement for the original
+//! `latency_loss_logging.py`, `publish_clients.py` and `start_publishing.sh`). This file owns the
+//! command flags, the summary line per cycle, the progress line on a terminal and the exit code;
+//! polling, sinks and scheduling are `meraki`'s.
 
+pub(super) mod args;
+
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
 
-use clap::Subcommand;
+use anyhow::Context;
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::{Args, Subcommand};
+
+use crate::meraki::clients::{ClientsOptions, ClientsPoller};
+use crate::meraki::filter::ClientFilter;
+use crate::meraki::loss_latency::{LossLatencyOptions, LossLatencyPoller};
+use crate::meraki::schedule::{OrgPoller, Publisher};
+use crate::meraki::sinks::{Sink, SinkSettings};
+use crate::meraki::{Client, CycleSummary, Progress};
+use crate::shutdown::Shutdown;
+use args::CommonArgs;
+
+/// How often the progress line is redrawn on a terminal.
+const PROGRESS_EVERY: Duration = Duration::from_millis(500);
+/// Blocking Kafka calls that outlived their own timeout must not keep the process alive past this.
+const RUNTIME_SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
 #[derive(Debug, Subcommand)]
 pub enum PublishCommand {
-    /// Uplink loss and latency of every appliance (not built yet).
-    LossLatency,
+    /// Uplink loss and latency of every appliance (MX, Z), one record per device, uplink,
+    /// destination and minute, keyed by serial.
+    LossLatency(LossLatencyArgs),
+    /// The clients of every network, one record per network ({"payload": [...], "network",
+    /// "networkName"}, keyed by network id) or per client (keyed by MAC).
+    Clients(ClientsArgs),
 }
 
-pub fn run(_command: PublishCommand) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`semaphore publish` is not built yet")
+#[derive(Debug, Args)]
+pub struct LossLatencyArgs {
+    /// Read each appliance's lossAndLatencyHistory (one call per appliance, like the original)
+    /// instead of one org-wide uplinksLossAndLatency call per organization.
+    #[arg(long, env = "SEMAPHORE_PER_DEVICE")]
+    per_device: bool,
+    /// Probe destination: per device, the one measured [default: 8.8.8.8]; org-wide, only this one
+    /// [default: every destination].
+    #[arg(long, env = "SEMAPHORE_MERAKI_IP", value_name = "IP")]
+    ip: Option<String>,
+    /// Uplink: per device, the one measured [default: wan1]; org-wide, only this one [default: all].
+    #[arg(long, env = "SEMAPHORE_MERAKI_UPLINK", value_parser = ["wan1", "wan2", "wan3", "wan4", "cellular"])]
+    uplink: Option<String>,
+    /// Seconds of data per poll [default: 300 org-wide, its maximum; 119 per device, as the original].
+    #[arg(long, env = "SEMAPHORE_MERAKI_TIMESPAN", value_name = "SECONDS")]
+    timespan: Option<f64>,
+    /// Per device: seconds per data point.
+    #[arg(long, env = "SEMAPHORE_MERAKI_RESOLUTION", default_value_t = 60,
+          value_parser = PossibleValuesParser::new(["60", "600", "3600", "86400"]).map(|s| s.parse::<u32>().unwrap_or(60)))]
+    resolution: u32,
+    /// Do not fetch the appliances' dynamic DNS hostnames (saves one call per appliance per hour).
+    #[arg(long, env = "SEMAPHORE_NO_DDNS")]
+    no_ddns: bool,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ClientsArgs {
+    /// Clients seen in the last SECONDS (at most 31 days).
+    #[arg(
+        long,
+        env = "SEMAPHORE_MERAKI_TIMESPAN",
+        default_value_t = 86_400.0,
+        value_name = "SECONDS"
+    )]
+    timespan: f64,
+    /// Clients per API page (3 to 5000; fewer pages, fewer calls).
+    #[arg(long, env = "SEMAPHORE_MERAKI_PER_PAGE", default_value_t = 5000, value_parser = clap::value_parser!(u32).range(3..=5000))]
+    per_page: u32,
+    /// One record per client, keyed by MAC, instead of one per network.
+    #[arg(long, env = "SEMAPHORE_PER_CLIENT")]
+    per_client: bool,
+    /// The original filter file (JSON, or YAML for .yml/.yaml): {"match": "any"|"all",
+    /// "conditions": [{"key", "value"}], "fuzzy": {"key", "value"}}.
+    #[arg(
+        short = 'f',
+        long,
+        env = "SEMAPHORE_CLIENT_FILTER",
+        value_name = "FILE"
+    )]
+    filter: Option<PathBuf>,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+pub fn run(command: PublishCommand) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let outcome = runtime.block_on(async {
+        match command {
+            PublishCommand::LossLatency(args) => loss_latency(args).await,
+            PublishCommand::Clients(args) => clients(args).await,
+        }
+    });
+    runtime.shutdown_timeout(RUNTIME_SHUTDOWN_GRACE);
+    outcome
+}
+
+async fn loss_latency(args: LossLatencyArgs) -> anyhow::Result<ExitCode> {
+    let timespan = args
+        .timespan
+        .unwrap_or(if args.per_device { 119.0 } else { 300.0 });
+    if !args.per_device && (timespan <= 0.0 || timespan > 300.0 || timespan.is_nan()) {
+        anyhow::bail!(
+            "--timespan must be between 0 and 300 seconds for the org-wide call (use --per-device for longer)"
+        );
+    }
+    let options = LossLatencyOptions {
+        per_device: args.per_device,
+        timespan,
+        ip: args.ip,
+        uplink: args.uplink,
+        resolution: args.resolution,
+        ddns: !args.no_ddns,
+        concurrency: usize::from(args.common.meraki.concurrency),
+    };
+    let poller = LossLatencyPoller::new(options);
+    publish(
+        &args.common,
+        poller,
+        "meraki.uplinks.loss-latency",
+        "loss-latency",
+    )
+    .await
+}
+
+async fn clients(args: ClientsArgs) -> anyhow::Result<ExitCode> {
+    if !(args.timespan > 0.0 && args.timespan <= 2_678_400.0) {
+        anyhow::bail!("--timespan must be between 0 and 2678400 seconds (31 days)");
+    }
+    let filter = args.filter.as_deref().map(ClientFilter::load).transpose()?;
+    let options = ClientsOptions {
+        timespan: args.timespan,
+        per_page: args.per_page,
+        per_client: args.per_client,
+        filter,
+        concurrency: usize::from(args.common.meraki.concurrency),
+    };
+    publish(
+        &args.common,
+        ClientsPoller::new(options),
+        "meraki.clients",
+        "clients",
+    )
+    .await
+}
+
+/// Opens the client and the sink, then runs the cycles.
+async fn publish<P: OrgPoller>(
+    common: &CommonArgs,
+    poller: P,
+    default_topic: &str,
+    msgid: &'static str,
+) -> anyhow::Result<ExitCode> {
+    let shutdown = Shutdown::listen()?;
+    let client = Client::new(common.meraki.client_config())?;
+    let schedule = common.output.schedule()?;
+    let kind = common.output.sink;
+    let kafka = if kind.uses_kafka() {
+        Some(common.kafka.resolve()?)
+    } else {
+        None
+    };
+    let output: Option<Box<dyn Write + Send>> = Some(Box::new(BufWriter::new(io::stdout())));
+    let settings = SinkSettings {
+        kind,
+        topic: common.output.topic(default_topic),
+        kafka,
+        syslog: common.output.syslog()?,
+        msgid,
+        output,
+    };
+    let sink = Sink::open(settings).await?;
+    let progress = Arc::new(Progress::default());
+    let publisher = Publisher {
+        client: client.clone(),
+        poller: Arc::new(poller),
+        orgs: common.meraki.orgs.clone(),
+        org_concurrency: usize::from(common.meraki.org_concurrency),
+        progress: Arc::clone(&progress),
+    };
+    let terminal = io::stderr().is_terminal();
+    let ticker = terminal.then(|| tokio::spawn(show_progress(Arc::clone(&progress), client)));
+    let outcome = publisher
+        .run(sink, schedule, shutdown.signal(), |summary| {
+            report(summary, terminal)
+        })
+        .await;
+    if let Some(ticker) = ticker {
+        ticker.abort();
+    }
+    let all_ok = outcome?;
+    // A repeating publisher stopped by a signal has done its job; a single run reports failures.
+    Ok(if all_ok || schedule.interval.is_some() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// The summary line of one cycle, on stderr (stdout may carry records); on a terminal it replaces
+/// the progress line.
+fn report(summary: &CycleSummary, terminal: bool) {
+    let clear = if terminal { "\r\x1b[2K" } else { "" };
+    // A lost summary line is no reason to stop publishing.
+    let _ = writeln!(io::stderr().lock(), "{clear}{}", summary_line(summary));
+}
+
+fn summary_line(s: &CycleSummary) -> String {
+    let mut line = format!(
+        "cycle {}: {} orgs, {} networks, {} devices, {} records, {} API calls ({} rate-limited, {} retried), {:.1}s",
+        s.cycle,
+        s.orgs,
+        s.networks,
+        s.devices,
+        s.records,
+        s.api_calls,
+        s.rate_limited,
+        s.retries,
+        s.duration.as_secs_f64()
+    );
+    if s.skipped_networks > 0 {
+        line.push_str(&format!(
+            "; {} networks without clients",
+            s.skipped_networks
+        ));
+    }
+    for (count, what) in [
+        (s.failed_orgs, "orgs failed"),
+        (s.failed_items, "networks/devices failed"),
+        (s.failed_deliveries, "deliveries failed"),
+    ] {
+        if count > 0 {
+            line.push_str(&format!("; {count} {what}"));
+        }
+    }
+    if let Some(failure) = &s.first_failure {
+        line.push_str(&format!(" (first: {failure})"));
+    }
+    if s.interrupted {
+        line.push_str("; interrupted");
+    }
+    line
+}
+
+/// Redraws one status line on the terminal until aborted.
+async fn show_progress(progress: Arc<Progress>, client: Client) {
+    let mut tick = tokio::time::interval(PROGRESS_EVERY);
+    loop {
+        tick.tick().await;
+        let load = |counter: &std::sync::atomic::AtomicU64| counter.load(Ordering::Relaxed);
+        let line = format!(
+            "\r\x1b[2K… {} orgs, {} networks, {} records, {} API calls",
+            load(&progress.orgs),
+            load(&progress.networks),
+            load(&progress.records),
+            load(&client.stats().calls)
+        );
+        let _ = io::stderr().lock().write_all(line.as_bytes());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_summary_names_every_count_and_the_first_failure() {
+        let summary = CycleSummary {
+            cycle: 2,
+            orgs: 3,
+            networks: 10,
+            devices: 12,
+            records: 420,
+            api_calls: 57,
+            rate_limited: 4,
+            retries: 5,
+            failed_deliveries: 1,
+            first_failure: Some("Kafka delivery to t failed".into()),
+            duration: Duration::from_millis(4200),
+            ..CycleSummary::default()
+        };
+        assert_eq!(
+            summary_line(&summary),
+            "cycle 2: 3 orgs, 10 networks, 12 devices, 420 records, 57 API calls (4 rate-limited, 5 retried), 4.2s; \
+             1 deliveries failed (first: Kafka delivery to t failed)"
+        );
+    }
 }

@@ -1,0 +1,220 @@
+//! The flags every `semaphore publish` command shares: reaching the Meraki API, where records go,
+//! how often to poll, and the Kafka connection. Every flag a deployment sets reads an environment
+//! variable too; the original scripts' names (`MERAKI_DASHBOARD_API_KEY`, `TOPIC`,
+//! `LOGGING_SERVER`, `PUBLISHER_TIMER`) are read when the `SEMAPHORE_*` one is not set. Secrets
+//! never show in `--help`.
+
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+
+use crate::config::{KafkaConnectionConfig, Secret};
+use crate::meraki::client::{ClientConfig, DEFAULT_BASE_URL, MAX_REQUESTS_PER_SECOND, RetryPolicy};
+use crate::meraki::schedule::Schedule;
+use crate::meraki::sinks::{SinkKind, SyslogProtocol, SyslogTarget};
+
+/// Flags shared by `publish loss-latency` and `publish clients`.
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    #[command(flatten)]
+    pub meraki: MerakiArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Boxed to keep the command enum small; read once.
+    #[command(flatten)]
+    pub kafka: Box<KafkaConnectionConfig>,
+}
+
+/// Reaching the Dashboard API.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Meraki Dashboard API")]
+pub struct MerakiArgs {
+    /// Dashboard API key. Prefer the environment: a value on the command line shows in the process list.
+    #[arg(long, env = "MERAKI_DASHBOARD_API_KEY", hide_env_values = true, value_name = "KEY", value_parser = Secret::from_arg)]
+    pub meraki_api_key: Option<Secret>,
+    /// API base URL (regional: https://api.meraki.ca/api/v1, .cn, .in, https://api.gov-meraki.com/api/v1).
+    #[arg(long, env = "SEMAPHORE_MERAKI_BASE_URL", default_value = DEFAULT_BASE_URL, value_name = "URL")]
+    pub base_url: String,
+    /// Only these organization ids (repeat, or comma-separated) [default: every organization the key sees].
+    #[arg(
+        long = "org",
+        env = "SEMAPHORE_MERAKI_ORGS",
+        value_delimiter = ',',
+        value_name = "ID"
+    )]
+    pub orgs: Vec<String>,
+    /// Requests per second per organization, at most 10 (Meraki's budget, shared with every other application).
+    #[arg(long, env = "SEMAPHORE_MERAKI_RATE_LIMIT", default_value_t = NonZeroU32::new(MAX_REQUESTS_PER_SECOND).expect("10 is not zero"),
+          value_parser = parse_rate, value_name = "N")]
+    pub rate_limit: NonZeroU32,
+    /// Requests in flight per organization (networks or devices read at once).
+    #[arg(long, env = "SEMAPHORE_MERAKI_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64), value_name = "N")]
+    pub concurrency: u16,
+    /// Organizations read at once (Meraki also limits each source IP to 100 requests/s).
+    #[arg(long, env = "SEMAPHORE_MERAKI_ORG_CONCURRENCY", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=1000), value_name = "N")]
+    pub org_concurrency: u16,
+    /// Timeout of one request, body included.
+    #[arg(long, env = "SEMAPHORE_MERAKI_TIMEOUT", default_value = "30s", value_parser = parse_duration, value_name = "DURATION")]
+    pub request_timeout: Duration,
+    /// Attempts per request for 5xx answers, transport errors and 429s without Retry-After.
+    #[arg(long, env = "SEMAPHORE_MERAKI_MAX_ATTEMPTS", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=20), value_name = "N")]
+    pub max_attempts: u32,
+    /// First retry delay; it doubles per attempt (plus jitter) up to 60 s.
+    #[arg(long, env = "SEMAPHORE_MERAKI_BACKOFF", default_value = "1s", value_parser = parse_duration, value_name = "DURATION")]
+    pub backoff: Duration,
+    /// Longest Retry-After honoured; longer ones are cut to this.
+    #[arg(long, env = "SEMAPHORE_MERAKI_MAX_RETRY_AFTER", default_value = "60s", value_parser = parse_duration, value_name = "DURATION")]
+    pub max_retry_after: Duration,
+    /// A host besides Meraki's that redirects and page links may lead to, with the API key (repeatable).
+    #[arg(
+        long = "allow-host",
+        env = "SEMAPHORE_MERAKI_ALLOW_HOSTS",
+        value_delimiter = ',',
+        value_name = "HOST"
+    )]
+    pub allow_hosts: Vec<String>,
+}
+
+/// Where records go and how often.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Output and schedule")]
+pub struct OutputArgs {
+    /// Where records go; `-a` is the original publisher's spelling.
+    #[arg(long, short = 'a', visible_alias = "action", env = "SEMAPHORE_SINK", value_enum, default_value_t = SinkKind::Kafka)]
+    pub sink: SinkKind,
+    /// Kafka topic. TOPIC is read too. [default: meraki.uplinks.loss-latency or meraki.clients]
+    #[arg(long, env = "SEMAPHORE_TOPIC", value_name = "TOPIC")]
+    pub topic: Option<String>,
+    /// Syslog server HOST[:PORT] (port 514 by default). LOGGING_SERVER is read too.
+    #[arg(long, env = "SEMAPHORE_SYSLOG_SERVER", value_name = "HOST[:PORT]")]
+    pub syslog_server: Option<String>,
+    /// Syslog transport.
+    #[arg(long, env = "SEMAPHORE_SYSLOG_PROTOCOL", value_enum, default_value_t = SyslogProtocol::Udp)]
+    pub syslog_protocol: SyslogProtocol,
+    /// Poll again every DURATION (e.g. 60s, 5m) until stopped; once without it. PUBLISHER_TIMER (seconds) is read too.
+    #[arg(long, env = "SEMAPHORE_INTERVAL", value_parser = parse_duration, value_name = "DURATION")]
+    pub interval: Option<Duration>,
+    /// Random delay added to each interval [default: a tenth of --interval].
+    #[arg(long, env = "SEMAPHORE_JITTER", value_parser = parse_duration, value_name = "DURATION")]
+    pub jitter: Option<Duration>,
+}
+
+impl MerakiArgs {
+    pub fn client_config(&self) -> ClientConfig {
+        ClientConfig {
+            base_url: self.base_url.clone(),
+            api_key: self.meraki_api_key.clone(),
+            requests_per_second: self.rate_limit,
+            request_timeout: self.request_timeout,
+            retry: RetryPolicy {
+                max_attempts: self.max_attempts,
+                max_retry_after: self.max_retry_after,
+                min_backoff: self.backoff,
+                ..RetryPolicy::default()
+            },
+            extra_hosts: self.allow_hosts.clone(),
+        }
+    }
+}
+
+impl OutputArgs {
+    pub fn topic(&self, default: &str) -> String {
+        self.topic
+            .clone()
+            .or_else(|| seed_env("TOPIC"))
+            .unwrap_or_else(|| default.to_owned())
+    }
+
+    pub fn syslog(&self) -> anyhow::Result<Option<SyslogTarget>> {
+        let Some(text) = self
+            .syslog_server
+            .clone()
+            .or_else(|| seed_env("LOGGING_SERVER"))
+        else {
+            return Ok(None);
+        };
+        let mut target: SyslogTarget = text.parse()?;
+        target.protocol = self.syslog_protocol;
+        Ok(Some(target))
+    }
+
+    pub fn schedule(&self) -> anyhow::Result<Schedule> {
+        let interval = match (self.interval, seed_env("PUBLISHER_TIMER")) {
+            (Some(interval), _) => Some(interval),
+            (None, Some(seconds)) => Some(
+                parse_duration(&seconds)
+                    .map_err(anyhow::Error::msg)
+                    .context("PUBLISHER_TIMER")?,
+            ),
+            (None, None) => None,
+        };
+        let jitter = self
+            .jitter
+            .unwrap_or_else(|| interval.unwrap_or_default() / 10);
+        Ok(Schedule { interval, jitter })
+    }
+}
+
+fn seed_env(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .filter(|value| !value.trim().is_empty())
+}
+
+fn parse_rate(text: &str) -> Result<NonZeroU32, String> {
+    match text.parse::<u32>() {
+        Ok(rate @ 1..=MAX_REQUESTS_PER_SECOND) => {
+            NonZeroU32::new(rate).ok_or_else(|| "must be at least 1".to_owned())
+        }
+        _ => Err(format!(
+            "expected 1 to {MAX_REQUESTS_PER_SECOND} requests per second"
+        )),
+    }
+}
+
+/// `90`, `90s`, `1.5m`, `2h`, `500ms`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let amount: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration like 60s, 5m or 1h"))?;
+    let seconds = match unit.trim() {
+        "" | "s" => amount,
+        "ms" => amount / 1000.0,
+        "m" => amount * 60.0,
+        "h" => amount * 3600.0,
+        other => {
+            return Err(format!(
+                "unknown unit {other:?} in {text:?}; use ms, s, m or h"
+            ));
+        }
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|err| format!("{text:?}: {err}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_take_the_usual_units() {
+        assert_eq!(parse_duration("60"), Ok(Duration::from_secs(60)));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("5 weeks").is_err());
+    }
+
+    #[test]
+    fn the_rate_limit_cannot_exceed_merakis_budget() {
+        assert!(parse_rate("10").is_ok());
+        assert!(parse_rate("11").is_err());
+        assert!(parse_rate("0").is_err());
+    }
+}
