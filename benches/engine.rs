@@ -12,6 +12,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use semaphore::engine::Engine;
+
+/// The binary's allocator, so that the numbers are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use semaphore::event::{Event, Meta};
 
 fn main() {

@@ -71,13 +71,14 @@ pub enum DecodeError {
 impl Event {
     /// Decodes a JSON payload; `meta` comes from the transport.
     pub fn decode(payload: &[u8], meta: &Meta) -> Result<Event, DecodeError> {
-        if let Err(err) = std::str::from_utf8(payload) {
-            return Err(DecodeError::NotUtf8 {
-                valid_up_to: err.valid_up_to(),
-            });
-        }
+        // serde_json checks UTF-8 as it parses; the separate check only names the failure.
         let payload: Variable =
-            serde_json::from_slice(payload).map_err(|err| DecodeError::NotJson(err.to_string()))?;
+            serde_json::from_slice(payload).map_err(|err| match std::str::from_utf8(payload) {
+                Err(utf8) => DecodeError::NotUtf8 {
+                    valid_up_to: utf8.valid_up_to(),
+                },
+                Ok(_) => DecodeError::NotJson(err.to_string()),
+            })?;
         Ok(Event {
             payload: Arc::new(payload),
             meta: Arc::new(meta.to_variable()),

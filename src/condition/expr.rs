@@ -6,6 +6,7 @@ use std::sync::LazyLock;
 use jmespath::ast::Ast;
 use jmespath::{Context, Rcvar, Runtime, Variable};
 
+use super::fast::Fast;
 use super::functions::{self, CUSTOM_FUNCTIONS};
 use super::suggest_function;
 
@@ -65,6 +66,8 @@ pub struct EvalError {
 pub struct Expr {
     source: String,
     ast: Ast,
+    /// The allocation-free form, for conditions simple enough to have one.
+    fast: Option<Fast>,
 }
 
 impl Expr {
@@ -74,6 +77,7 @@ impl Expr {
         check_roots(&ast)?;
         Ok(Expr {
             source: source.to_owned(),
+            fast: Fast::compile(&ast),
             ast,
         })
     }
@@ -93,7 +97,10 @@ impl Expr {
 
     /// JMESPath truthiness of the value: false, null, "", [] and {} are false.
     pub fn is_true(&self, doc: &Rcvar) -> Result<bool, EvalError> {
-        self.search(doc).map(|value| value.is_truthy())
+        match &self.fast {
+            Some(fast) => Ok(fast.is_true(doc)),
+            None => self.search(doc).map(|value| value.is_truthy()),
+        }
     }
 
     pub(super) fn search_node(&self, node: &Ast, doc: &Rcvar) -> Result<Rcvar, EvalError> {

@@ -4,6 +4,7 @@
 
 mod explain;
 mod expr;
+mod fast;
 pub mod functions;
 pub(crate) mod fuzzy;
 mod time;
