@@ -8,6 +8,7 @@ mod facts;
 mod multi;
 mod routing;
 mod throttle;
+mod trace;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
@@ -22,6 +23,7 @@ pub use document::Document;
 use facts::Facts;
 pub use multi::{AllState, NotAllState};
 use throttle::{ThrottleState, Verdict};
+pub use trace::RuleTrace;
 
 /// Events a single input may cause through `post_event` before the engine calls it a loop.
 const MAX_POSTED_PER_EVENT: usize = 1_000;
@@ -47,15 +49,6 @@ pub struct RuleError {
     pub ruleset: String,
     pub rule: String,
     pub message: String,
-}
-
-/// What happened to one rule for one event, recorded when tracing is on (`rules test --explain`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct RuleTrace {
-    pub ruleset: String,
-    pub rule: String,
-    pub matched: bool,
-    pub reason: String,
 }
 
 /// Everything one call produced.
@@ -289,7 +282,7 @@ impl Engine {
                 _ => (false, None),
             };
             if self.tracing {
-                outcome.trace.push(trace(
+                outcome.trace.push(trace::trace(
                     ruleset.name.as_str(),
                     rule,
                     &doc,
@@ -429,43 +422,6 @@ fn throttled(
             outcome.throttled += 1;
             None
         }
-    }
-}
-
-fn trace(
-    ruleset: &str,
-    rule: &crate::rulebook::Rule,
-    doc: &Document,
-    matched: bool,
-    fired: bool,
-) -> RuleTrace {
-    let reason = match &rule.condition {
-        RuleCondition::Single(expr) => condition::explain(expr, doc.base()),
-        RuleCondition::Any(exprs)
-        | RuleCondition::All {
-            conditions: exprs, ..
-        }
-        | RuleCondition::NotAll {
-            conditions: exprs, ..
-        } => exprs
-            .iter()
-            .enumerate()
-            .map(|(n, expr)| format!("[{n}] {}", condition::explain(expr, doc.base())))
-            .collect::<Vec<_>>()
-            .join("; "),
-    };
-    let reason = match (matched, fired, &rule.condition) {
-        (true, false, RuleCondition::Single(_)) => format!("{reason} (held back by throttle)"),
-        (false, _, RuleCondition::All { .. }) => {
-            format!("waiting for all sub-conditions: {reason}")
-        }
-        _ => reason,
-    };
-    RuleTrace {
-        ruleset: ruleset.to_owned(),
-        rule: rule.name.clone(),
-        matched,
-        reason,
     }
 }
 
