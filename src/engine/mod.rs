@@ -35,6 +35,7 @@ pub struct Firing {
     pub rule: String,
     /// The matching events: one for a simple rule, several for `all:` and throttled rules.
     pub events: Vec<Rcvar>,
+    /// The meta of the event that completed the match; null when a window closed on a timer.
     pub meta: Rcvar,
     pub time_ms: i64,
     /// `topic/partition/offset/rule` (with `#N` for the N-th element of a split batch): the same for

@@ -285,8 +285,12 @@ impl Run {
         };
         let outcome = self.engine.process(event, wall_clock_ms());
         let record = Arc::new(record);
-        self.tracker
-            .track(&partition, record.offset, outcome.firings.len());
+        let caused = outcome
+            .firings
+            .iter()
+            .filter(|f| caused_by_a_record(f))
+            .count();
+        self.tracker.track(&partition, record.offset, caused);
         self.handle_outcome(outcome, Some(record));
     }
 
@@ -303,7 +307,8 @@ impl Run {
         }
         for firing in outcome.firings {
             self.summary.firings += 1;
-            self.spawn_firing(firing, record.clone());
+            let record = record.clone().filter(|_| caused_by_a_record(&firing));
+            self.spawn_firing(firing, record);
         }
     }
 
@@ -376,6 +381,12 @@ impl Run {
             }
         });
     }
+}
+
+/// Windows that close on a timer (`once_after`, `not_all`) fire while some record is being handled,
+/// but not because of it: such firings carry no meta, and neither hold back nor dead-letter the record.
+fn caused_by_a_record(firing: &Firing) -> bool {
+    !firing.meta.is_null()
 }
 
 fn meta_of(record: &SourceRecord) -> Meta {
