@@ -17,7 +17,7 @@ use common::kafka::{
 };
 use common::unique_name;
 use semaphore::config::{KafkaConnection, KafkaConnectionConfig, OffsetReset, Secret};
-use semaphore::kafka::{Consumer, KafkaError, Record, check_topic};
+use semaphore::kafka::{Consumer, KafkaError, Record, check_topic, create_topic};
 
 /// How long "no more records" is waited for after the expected ones arrived.
 const QUIET: Duration = Duration::from_secs(2);
@@ -331,4 +331,32 @@ async fn unreachable_broker_is_reported_within_the_timeout() {
         elapsed >= Duration::from_secs(2) && elapsed < Duration::from_secs(5),
         "{elapsed:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_topic_makes_a_missing_topic_and_leaves_an_existing_one() {
+    let connection = plaintext_connection();
+    let topic = unique_name("created");
+    let missing = check_topic(&connection, &topic, Duration::from_secs(5)).await;
+    assert!(
+        matches!(missing, Err(KafkaError::TopicNotFound { .. })),
+        "{missing:?}"
+    );
+    create_topic(&connection, &topic, 6, Duration::from_secs(30))
+        .await
+        .expect("created");
+    create_topic(&connection, &topic, 6, Duration::from_secs(30))
+        .await
+        .expect("an existing topic is fine");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let info = loop {
+        match check_topic(&connection, &topic, Duration::from_secs(5)).await {
+            Ok(info) => break info,
+            Err(_) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await
+            }
+            Err(err) => panic!("{err}"),
+        }
+    };
+    assert_eq!(info.partitions, 6);
 }

@@ -182,6 +182,7 @@ async fn publish<P: OrgPoller>(
     let settings = SinkSettings {
         kind,
         topic: common.output.topic(default_topic),
+        create_topic: common.output.create_topic,
         kafka,
         syslog: common.output.syslog()?,
         msgid,

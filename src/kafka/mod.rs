@@ -5,6 +5,7 @@
 //! blocking thread under a timeout. Settings come from `config` (the only place librdkafka keys are
 //! set); this module prints nothing and decides no product logic.
 
+mod admin;
 mod consumer;
 mod context;
 mod probe;
@@ -13,6 +14,7 @@ use std::time::Duration;
 
 use rdkafka::error::{KafkaError as RdKafkaError, RDKafkaErrorCode};
 
+pub use admin::create_topic;
 pub use consumer::{Consumer, Record};
 pub use context::TracingContext;
 pub use probe::{TopicInfo, check_topic};
@@ -43,6 +45,12 @@ pub enum KafkaError {
         "TLS handshake with Kafka at {bootstrap} failed: the broker's certificate is not trusted or does not match its host name (a private CA needs its CA file)"
     )]
     Tls { bootstrap: String },
+    #[error("cannot create topic {topic:?} on Kafka at {bootstrap}: {reason}")]
+    CreateTopic {
+        topic: String,
+        bootstrap: String,
+        reason: String,
+    },
     #[error("topic {topic:?} does not exist on Kafka at {bootstrap}")]
     TopicNotFound { topic: String, bootstrap: String },
     #[error("cannot read topic {topic:?} on Kafka at {bootstrap}: {code}")]

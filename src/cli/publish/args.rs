@@ -87,6 +87,9 @@ pub struct OutputArgs {
     /// Kafka topic. TOPIC is read too. [default: meraki.uplinks.loss-latency or meraki.clients]
     #[arg(long, env = "SEMAPHORE_TOPIC", value_name = "TOPIC")]
     pub topic: Option<String>,
+    /// Create the topic (6 partitions) if it does not exist; needs the right to create topics.
+    #[arg(long, env = "SEMAPHORE_CREATE_TOPIC")]
+    pub create_topic: bool,
     /// Syslog server HOST[:PORT] (port 514 by default). LOGGING_SERVER is read too.
     #[arg(long, env = "SEMAPHORE_SYSLOG_SERVER", value_name = "HOST[:PORT]")]
     pub syslog_server: Option<String>,

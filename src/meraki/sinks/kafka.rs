@@ -14,6 +14,8 @@ use crate::config::KafkaConnection;
 
 /// Deliveries awaited at most at once; bounds memory when the broker is slow.
 const MAX_IN_FLIGHT: usize = 10_000;
+/// Partitions of a topic made by `--create-topic`: room for six consumers in one group.
+const NEW_TOPIC_PARTITIONS: i32 = 6;
 /// The pre-flight topic check.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(15);
 /// librdkafka gives up on a message after `message.timeout.ms` (30 s); this is the backstop.
@@ -31,7 +33,12 @@ impl KafkaSink {
     pub(super) async fn open(
         connection: &KafkaConnection,
         topic: String,
+        create: bool,
     ) -> Result<Self, SinkError> {
+        if create {
+            crate::kafka::create_topic(connection, &topic, NEW_TOPIC_PARTITIONS, CHECK_TIMEOUT)
+                .await?;
+        }
         crate::kafka::check_topic(connection, &topic, CHECK_TIMEOUT).await?;
         let producer =
             connection

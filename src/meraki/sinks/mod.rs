@@ -76,6 +76,8 @@ pub enum SinkError {
 pub struct SinkSettings {
     pub kind: SinkKind,
     pub topic: String,
+    /// Create the Kafka topic when it does not exist.
+    pub create_topic: bool,
     pub kafka: Option<KafkaConnection>,
     pub syslog: Option<SyslogTarget>,
     /// The syslog MSGID: which command the records come from.
@@ -117,7 +119,9 @@ impl Sink {
     pub async fn open(settings: SinkSettings) -> Result<Self, SinkError> {
         let kind = settings.kind;
         let kafka = match (kind.uses_kafka(), settings.kafka) {
-            (true, Some(connection)) => Some(KafkaSink::open(&connection, settings.topic).await?),
+            (true, Some(connection)) => {
+                Some(KafkaSink::open(&connection, settings.topic, settings.create_topic).await?)
+            }
             (true, None) => return Err(missing(kind, "Kafka bootstrap servers")),
             (false, _) => None,
         };
@@ -222,6 +226,7 @@ mod tests {
         let settings = SinkSettings {
             kind: SinkKind::Syslog,
             topic: "t".into(),
+            create_topic: false,
             kafka: None,
             syslog: None,
             msgid: "test",
