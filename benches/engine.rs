@@ -30,6 +30,8 @@ fn main() {
         bytes / count
     );
 
+    // A first pass warms the allocator and caches, so the baseline is not charged for it.
+    measure("warm-up (not counted)", &records, None);
     let baseline = measure("decode only (baseline)", &records, None);
     for rules in [1, 20] {
         let book = semaphore::rulebook::compile("bench.yml", &rulebook(rules))
