@@ -66,6 +66,16 @@ fn expected_keys(
         .collect()
 }
 
+/// Every expected idempotency key has arrived at least once.
+fn all_arrived(receiver: &Receiver, expected: &HashSet<String>) -> bool {
+    receiver
+        .counts()
+        .keys()
+        .filter(|k| expected.contains(*k))
+        .count()
+        == expected.len()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_kill_9_in_the_middle_loses_no_matching_record() {
     let topic = fresh_topic("run-kill").await;
@@ -92,12 +102,7 @@ async fn a_kill_9_in_the_middle_loses_no_matching_record() {
     let second = RulesRun::start(book.path(), &bootstrap(), &[], &env);
     receiver
         .wait_for("every matching record", WAIT, |_| {
-            receiver
-                .counts()
-                .keys()
-                .filter(|k| expected.contains(*k))
-                .count()
-                == expected.len()
+            all_arrived(&receiver, &expected)
         })
         .await;
     let (status, log) = second.stop();
@@ -174,12 +179,7 @@ async fn two_processes_share_the_partitions_and_one_takes_over_from_the_other() 
     expected.extend(expected_keys(&topic, &second, &second_delivered, 2));
     receiver
         .wait_for("every record after the takeover", WAIT, |_| {
-            receiver
-                .counts()
-                .keys()
-                .filter(|k| expected.contains(*k))
-                .count()
-                == expected.len()
+            all_arrived(&receiver, &expected)
         })
         .await;
     assert_eq!(

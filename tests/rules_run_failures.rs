@@ -153,6 +153,17 @@ async fn an_action_that_keeps_failing_is_dead_lettered_and_the_offset_advances()
     );
 }
 
+/// `{"seq": N}` records keyed over 30 keys.
+fn numbered(seqs: std::ops::Range<u32>) -> Vec<(String, Vec<u8>)> {
+    seqs.map(|seq| {
+        (
+            format!("k{}", seq % 30),
+            serde_json::json!({"seq": seq}).to_string().into_bytes(),
+        )
+    })
+    .collect()
+}
+
 /// Runs the project's broker script for a private broker in `state`.
 fn broker(command: &str, state: &Path) -> String {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/kafka-test-broker.sh");
@@ -191,14 +202,7 @@ async fn a_broker_restart_during_a_run_loses_nothing() {
     let topic = unique_name("run-restart");
     let group = unique_name("run-restart");
     let receiver = Receiver::start().await;
-    let first: Vec<_> = (0..3_000)
-        .map(|seq| {
-            (
-                format!("k{}", seq % 30),
-                serde_json::json!({"seq": seq}).to_string().into_bytes(),
-            )
-        })
-        .collect();
+    let first = numbered(0..3_000);
     produce_json(&address, &topic, &first).await;
     let book = rulebook(&webhook_rulebook(&topic, &group, "          timeout: 5 s"));
     let run = RulesRun::start(
@@ -212,14 +216,7 @@ async fn a_broker_restart_during_a_run_loses_nothing() {
         .await;
 
     broker("restart", state.0.path());
-    let second: Vec<_> = (3_000..4_000)
-        .map(|seq| {
-            (
-                format!("k{}", seq % 30),
-                serde_json::json!({"seq": seq}).to_string().into_bytes(),
-            )
-        })
-        .collect();
+    let second = numbered(3_000..4_000);
     produce_json(&address, &topic, &second).await;
     receiver
         .wait_for("every record after the restart", WAIT, |_| {
