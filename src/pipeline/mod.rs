@@ -101,7 +101,22 @@ struct Completion {
 const POLL: Duration = Duration::from_millis(100);
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Runs until shutdown is requested (or a fatal Kafka error).
+/// Checks, within the connect timeout, that the broker answers, the login works and every topic
+/// exists: a clear error at start instead of a consumer waiting forever. Call before [`run`].
+pub async fn preflight(
+    connection: &KafkaConnection,
+    settings: &RunSettings,
+) -> Result<(), PipelineError> {
+    if settings.topics.is_empty() {
+        return Err(PipelineError::NoTopics);
+    }
+    for topic in &settings.topics {
+        crate::kafka::check_topic(connection, topic, settings.connect_timeout).await?;
+    }
+    Ok(())
+}
+
+/// Runs until shutdown is requested (or a fatal Kafka error); [`preflight`] first.
 pub async fn run(
     book: Arc<Rulebook>,
     env: BTreeMap<String, String>,
@@ -110,12 +125,6 @@ pub async fn run(
     dispatch: Arc<dyn Dispatch>,
     shutdown: ShutdownSignal,
 ) -> Result<RunSummary, PipelineError> {
-    if settings.topics.is_empty() {
-        return Err(PipelineError::NoTopics);
-    }
-    for topic in &settings.topics {
-        crate::kafka::check_topic(connection, topic, settings.connect_timeout).await?;
-    }
     let source = Source::subscribe(
         connection,
         &settings.group_id,

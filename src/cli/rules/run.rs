@@ -66,6 +66,8 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         .context("cannot start the async runtime")?;
     let summary = runtime.block_on(async {
         let shutdown = Arc::new(Shutdown::listen()?);
+        // Before any producer exists, so that a bad address or topic is the only message.
+        pipeline::preflight(&connection, &settings).await?;
         let dispatch = super::dispatch::for_rulebook(&book, &connection, &args.actions, &shutdown)?;
         let env = std::env::vars().collect();
         let summary = pipeline::run(
