@@ -128,6 +128,14 @@ fn requests(server: &Recorder) -> Vec<String> {
         .collect()
 }
 
+/// How many times a template was launched.
+fn launches(server: &Recorder) -> usize {
+    requests(server)
+        .iter()
+        .filter(|r| r.ends_with("/launch/"))
+        .count()
+}
+
 fn restart_uplink() -> Value {
     json!({
         "name": "Restart uplink",
@@ -206,11 +214,7 @@ async fn retries_relaunch_a_failed_job() {
     args["delay"] = json!("10 ms");
     let outcome = run(settings(&server, token()), ActionKind::RunJobTemplate, args).await;
     assert_eq!(outcome, FiringOutcome::Done);
-    let launches = requests(&server)
-        .iter()
-        .filter(|r| r.ends_with("/launch/"))
-        .count();
-    assert_eq!(launches, 2);
+    assert_eq!(launches(&server), 2);
 }
 
 #[tokio::test]
@@ -273,11 +277,7 @@ async fn an_unavailable_controller_is_retried_per_request() {
     )
     .await;
     assert_eq!(outcome, FiringOutcome::Done);
-    let launches = requests(&server)
-        .iter()
-        .filter(|r| r.ends_with("/launch/"))
-        .count();
-    assert_eq!(launches, 2);
+    assert_eq!(launches(&server), 2);
 }
 
 #[tokio::test]
