@@ -51,7 +51,7 @@ impl Compiler<'_> {
                 .map(|r| (&r.name, items_pos(items, &r.name))),
             "ruleset",
         );
-        self.check_targets(&rulesets, items);
+        self.check_targets(&rulesets);
         rulesets
     }
 
@@ -377,7 +377,7 @@ impl Compiler<'_> {
     }
 
     /// `set_fact`, `retract_fact` and `post_event` may name another ruleset: it must exist.
-    fn check_targets(&mut self, rulesets: &[Ruleset], items: &[Node]) {
+    fn check_targets(&mut self, rulesets: &[Ruleset]) {
         let names: Vec<&str> = rulesets.iter().map(|r| r.name.as_str()).collect();
         for action in rulesets
             .iter()
@@ -400,7 +400,6 @@ impl Compiler<'_> {
                 ));
             }
         }
-        let _ = items;
     }
 }
 
