@@ -6,6 +6,7 @@
 mod document;
 mod facts;
 mod multi;
+mod reload;
 mod routing;
 mod throttle;
 mod trace;
@@ -22,6 +23,7 @@ use crate::rulebook::{RuleCondition, Rulebook, Throttle};
 pub use document::Document;
 use facts::Facts;
 pub use multi::{AllState, NotAllState};
+pub use reload::ReloadReport;
 use throttle::{ThrottleState, Verdict};
 pub use trace::RuleTrace;
 

@@ -14,7 +14,7 @@ use super::spec::{
     ThrottleSpec,
 };
 use super::yaml::{Node, NodeKind, Pos};
-use super::{duration, position};
+use super::{duration, fingerprint, position};
 use crate::actions::{Action, ActionKind, TemplateSet};
 use crate::condition::Expr;
 
@@ -62,12 +62,13 @@ impl Compiler<'_> {
                 self.push_de(node, err);
                 // Still check the rules, so one bad ruleset key does not hide their errors.
                 if let Some(NodeKind::Seq(rules)) = node.get("rules").map(|n| &n.kind) {
-                    rules.iter().for_each(|rule| drop(self.rule(rule, "?")));
+                    rules.iter().for_each(|rule| drop(self.rule(rule, "?", 0)));
                 }
                 return None;
             }
         };
         let name = spec.name.value.clone();
+        let context = fingerprint::ruleset_context(node);
         let vars_json = self.vars(spec.vars.as_ref());
         let default_events_ttl =
             self.duration_or(spec.default_events_ttl.as_ref(), DEFAULT_EVENTS_TTL);
@@ -79,7 +80,7 @@ impl Compiler<'_> {
         let rules: Vec<Rule> = spec
             .rules
             .iter()
-            .filter_map(|rule| self.rule(rule, &name))
+            .filter_map(|rule| self.rule(rule, &name, context))
             .collect();
         if spec.rules.is_empty() {
             self.errors.push(Diagnostic::new(
@@ -148,7 +149,8 @@ impl Compiler<'_> {
         })
     }
 
-    fn rule(&mut self, node: &Node, ruleset: &str) -> Option<Rule> {
+    /// `context` is the fingerprint of the ruleset settings the rule depends on.
+    fn rule(&mut self, node: &Node, ruleset: &str, context: u64) -> Option<Rule> {
         let spec: RuleSpec = match from_node(node) {
             Ok(spec) => spec,
             Err(err) => {
@@ -176,6 +178,7 @@ impl Compiler<'_> {
             condition: condition?,
             throttle,
             actions: actions?,
+            fingerprint: fingerprint::rule(context, node),
         })
     }
 

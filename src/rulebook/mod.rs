@@ -6,6 +6,7 @@ mod compile;
 pub mod de;
 mod diagnostic;
 pub(crate) mod duration;
+mod fingerprint;
 mod located;
 pub mod model;
 mod position;

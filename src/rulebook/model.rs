@@ -59,6 +59,10 @@ pub struct Rule {
     pub condition: RuleCondition,
     pub throttle: Option<Throttle>,
     pub actions: Vec<Action>,
+    /// What the rule means, positions left out: its definition and the settings of its ruleset that
+    /// it depends on (vars, sources, ...). A reload keeps the state of a rule whose fingerprint (and
+    /// name and ruleset name) did not change.
+    pub fingerprint: u64,
 }
 
 /// A rule's condition, with ansible-rulebook's multi-event forms.
