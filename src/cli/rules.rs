@@ -2,6 +2,7 @@
 //! its place; run events offline through the engine and print what would fire.
 
 mod dispatch;
+mod reload;
 mod run;
 mod test;
 

@@ -8,6 +8,7 @@
 mod dead_letter;
 pub mod offsets;
 mod order;
+mod reload;
 mod source;
 
 use std::collections::BTreeMap;
@@ -22,11 +23,11 @@ use crate::config::{ConfigError, KafkaConnection, OffsetReset};
 use crate::engine::{Engine, Firing, Outcome};
 use crate::event::{Event, Meta};
 use crate::rulebook::Rulebook;
-use crate::rulebook::model::ExecutionStrategy;
 use crate::shutdown::ShutdownSignal;
 pub use dead_letter::{DeadLetters, Reason};
 use offsets::{OffsetTracker, Partition};
 use order::FiringOrder;
+pub use reload::Reload;
 pub use source::{Source, SourceRecord};
 
 /// An action of a firing that failed after its retries.
@@ -116,7 +117,8 @@ pub async fn preflight(
     Ok(())
 }
 
-/// Runs until shutdown is requested (or a fatal Kafka error); [`preflight`] first.
+/// Runs until shutdown is requested (or a fatal Kafka error); [`preflight`] first. Rulebooks arriving
+/// on `reloads` replace the running one between two records.
 pub async fn run(
     book: Arc<Rulebook>,
     env: BTreeMap<String, String>,
@@ -124,6 +126,7 @@ pub async fn run(
     settings: &RunSettings,
     dispatch: Arc<dyn Dispatch>,
     shutdown: ShutdownSignal,
+    reloads: Option<tokio::sync::mpsc::Receiver<Reload>>,
 ) -> Result<RunSummary, PipelineError> {
     let source = Source::subscribe(
         connection,
@@ -133,14 +136,8 @@ pub async fn run(
     )?;
     let dead_letters = DeadLetters::new(connection, settings.dead_letter_topic.clone())?;
     tracing::info!(group = settings.group_id, topics = ?settings.topics, dry_run = settings.dry_run, "rules run started");
-    let sequential = book
-        .rulesets
-        .iter()
-        .filter(|r| r.execution_strategy == ExecutionStrategy::Sequential)
-        .map(|r| r.name.clone())
-        .collect();
     let mut run = Run {
-        order: FiringOrder::new(sequential),
+        order: FiringOrder::new(reload::sequential(&book)),
         engine: Engine::new(book, env),
         source,
         dead_letters,
@@ -151,6 +148,7 @@ pub async fn run(
         paused: false,
         settings: settings.clone(),
         shutdown,
+        reloads,
     };
     let loop_result = run.intake().await;
     run.drain().await;
@@ -175,6 +173,7 @@ struct Run {
     paused: bool,
     settings: RunSettings,
     shutdown: ShutdownSignal,
+    reloads: Option<tokio::sync::mpsc::Receiver<Reload>>,
 }
 
 impl Run {
@@ -187,6 +186,7 @@ impl Run {
             tokio::select! {
                 biased;
                 _ = stop.requested() => return Ok(()),
+                reload = reload::next(&mut self.reloads) => self.apply_reload(reload),
                 Some(done) = self.tasks.join_next(), if !self.tasks.is_empty() => self.finished(done),
                 _ = tokio::time::sleep(timer) => {
                     let outcome = self.engine.advance(wall_clock_ms());

@@ -36,6 +36,13 @@ impl FiringOrder {
         }
     }
 
+    /// After a reload: a ruleset that became parallel stops waiting; one that became sequential
+    /// starts its chain with its next firing.
+    pub fn set_sequential(&mut self, sequential: HashSet<String>) {
+        self.last.retain(|ruleset, _| sequential.contains(ruleset));
+        self.sequential = sequential;
+    }
+
     pub fn next(&mut self, ruleset: &str) -> (Turn, Done) {
         if !self.sequential.contains(ruleset) {
             return (Turn(None), Done(None));
@@ -82,5 +89,16 @@ mod tests {
             task.await.unwrap();
         }
         assert_eq!(*log.lock().unwrap(), vec![0, 1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn a_reload_changes_which_rulesets_wait() {
+        let mut order = FiringOrder::new(HashSet::from(["a".to_owned()]));
+        let (_, _a_done) = order.next("a");
+        order.set_sequential(HashSet::from(["b".to_owned()]));
+        assert!(order.next("a").0.0.is_none(), "a became parallel");
+        let (first_b, _b_done) = order.next("b");
+        assert!(first_b.0.is_none(), "b's chain starts with this firing");
+        assert!(order.next("b").0.0.is_some(), "the next b waits for it");
     }
 }

@@ -1,5 +1,6 @@
 //! Connects the `rules run` pipeline to the action dispatcher: a firing becomes a [`FiringJob`]
-//! with its ruleset's execution strategy, and the `shutdown` action asks the process to stop.
+//! with its ruleset's execution strategy, and the `shutdown` action asks the process to stop. After a
+//! reload, a new dispatcher is built only when the new rulebook needs one ([`differs`]).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -52,39 +53,70 @@ impl Dispatch for ActionDispatch {
     }
 }
 
-/// The dispatcher for `book`: a Kafka producer for `publish`, stdout for `print_event`/`debug`.
-pub fn for_rulebook(
-    book: &Rulebook,
-    connection: &KafkaConnection,
-    actions: &ActionConfig,
-    shutdown: &Arc<Shutdown>,
-) -> anyhow::Result<Arc<dyn Dispatch>> {
-    let producer = connection
-        .producer_config()?
-        .create()
-        .context("cannot create the Kafka producer for publish actions")?;
-    let stopper = Arc::clone(shutdown);
-    let sinks = Sinks {
-        producer: Some(producer),
-        shutdown: Some(Arc::new(move |request: ShutdownRequest| {
-            tracing::warn!(
-                ruleset = request.ruleset,
-                rule = request.rule,
-                message = request.message,
-                now = request.kind == ShutdownKind::Now,
-                "shutdown action"
-            );
-            stopper.request();
-        })),
-        ..Sinks::default()
+/// Builds dispatchers for rulebooks: the first at start, and another after a reload that needs one.
+/// Every dispatcher shares one Kafka producer and the same `shutdown` hook.
+#[derive(Clone)]
+pub struct Dispatchers {
+    sinks: Sinks,
+    actions: ActionConfig,
+}
+
+impl Dispatchers {
+    /// Creates the Kafka producer for `publish`; stdout serves `print_event`/`debug`.
+    pub fn new(
+        connection: &KafkaConnection,
+        actions: &ActionConfig,
+        shutdown: &Arc<Shutdown>,
+    ) -> anyhow::Result<Dispatchers> {
+        let producer = connection
+            .producer_config()?
+            .create()
+            .context("cannot create the Kafka producer for publish actions")?;
+        let stopper = Arc::clone(shutdown);
+        let sinks = Sinks {
+            producer: Some(producer),
+            shutdown: Some(Arc::new(move |request: ShutdownRequest| {
+                tracing::warn!(
+                    ruleset = request.ruleset,
+                    rule = request.rule,
+                    message = request.message,
+                    now = request.kind == ShutdownKind::Now,
+                    "shutdown action"
+                );
+                stopper.request();
+            })),
+            ..Sinks::default()
+        };
+        Ok(Dispatchers {
+            sinks,
+            actions: actions.clone(),
+        })
+    }
+
+    /// The dispatcher for `book`.
+    pub fn for_rulebook(&self, book: &Rulebook) -> anyhow::Result<Arc<dyn Dispatch>> {
+        Ok(Arc::new(ActionDispatch {
+            dispatcher: Dispatcher::new(self.actions.dispatch_settings(book)?, self.sinks.clone()),
+            strategies: strategies(book),
+        }))
+    }
+}
+
+/// Whether a dispatcher built for `old` would send `new`'s firings differently: it knows each
+/// ruleset's execution strategy and `hosts`, nothing else of the rulebook.
+pub fn differs(old: &Rulebook, new: &Rulebook) -> bool {
+    let hosts = |book: &Rulebook| -> Vec<(String, Vec<String>)> {
+        book.rulesets
+            .iter()
+            .map(|r| (r.name.clone(), r.hosts.clone()))
+            .collect()
     };
-    let strategies = book
-        .rulesets
+    strategies(old) != strategies(new) || hosts(old) != hosts(new)
+}
+
+fn strategies(book: &Rulebook) -> HashMap<String, ExecutionStrategy> {
+    book.rulesets
         .iter()
         .map(|ruleset| (ruleset.name.clone(), ruleset.execution_strategy))
-        .collect();
-    Ok(Arc::new(ActionDispatch {
-        dispatcher: Dispatcher::new(actions.dispatch_settings(book)?, sinks),
-        strategies,
-    }))
+        .collect()
 }

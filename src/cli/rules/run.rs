@@ -10,6 +10,8 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::Args;
 
+use super::dispatch::Dispatchers;
+use super::reload::Reloader;
 use crate::config::{ActionConfig, KafkaConnectionConfig, OffsetReset};
 use crate::pipeline::{self, RunSettings};
 use crate::rulebook::Rulebook;
@@ -44,6 +46,9 @@ pub struct RunArgs {
     /// Seconds the broker and topics may take to answer at start.
     #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
     pub connect_timeout: f64,
+    /// Reload the rulebook when its file changes (checked once a second). SIGHUP always reloads it.
+    #[arg(long)]
+    pub watch: bool,
     /// More log detail (-v, -vv).
     #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -68,7 +73,12 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         let shutdown = Arc::new(Shutdown::listen()?);
         // Before any producer exists, so that a bad address or topic is the only message.
         pipeline::preflight(&connection, &settings).await?;
-        let dispatch = super::dispatch::for_rulebook(&book, &connection, &args.actions, &shutdown)?;
+        let dispatchers = Dispatchers::new(&connection, &args.actions, &shutdown)?;
+        let dispatch = dispatchers.for_rulebook(&book)?;
+        let (reloads, reload_receiver) = tokio::sync::mpsc::channel(1);
+        let reloader = Reloader::new(args, &book, dispatchers, reloads)
+            .await
+            .spawn(shutdown.signal())?;
         let env = std::env::vars().collect();
         let summary = pipeline::run(
             book,
@@ -77,9 +87,11 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
             &settings,
             dispatch,
             shutdown.signal(),
+            Some(reload_receiver),
         )
-        .await?;
-        anyhow::Ok(summary)
+        .await;
+        reloader.stop().await;
+        anyhow::Ok(summary?)
     })?;
     runtime.shutdown_timeout(Duration::from_secs(2));
     eprintln!(
@@ -95,35 +107,74 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Flags win over the rulebook; the rulebook's first source decides what flags leave open.
-fn settings(args: &RunArgs, book: &Rulebook) -> anyhow::Result<RunSettings> {
-    let sources: Vec<_> = book.rulesets.iter().flat_map(|r| &r.sources).collect();
-    let mut topics = args.topics.clone();
-    if topics.is_empty() {
-        for topic in sources.iter().flat_map(|s| &s.topics) {
-            if !topics.contains(topic) {
-                topics.push(topic.clone());
-            }
+/// The flags that, with the rulebook's sources, decide what the process consumes.
+#[derive(Debug, Clone)]
+pub(super) struct SourceFlags {
+    topics: Vec<String>,
+    group_id: Option<String>,
+    offset: Option<OffsetReset>,
+}
+
+/// What one process consumes. It is fixed for the process's life: a reload may not change it.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Consumed {
+    pub group_id: String,
+    pub topics: Vec<String>,
+    pub offset: OffsetReset,
+}
+
+impl SourceFlags {
+    pub(super) fn of(args: &RunArgs) -> SourceFlags {
+        SourceFlags {
+            topics: args.topics.clone(),
+            group_id: args.group_id.clone(),
+            offset: args.offset,
         }
     }
-    let groups: Vec<&String> = sources.iter().filter_map(|s| s.group_id.as_ref()).collect();
-    if groups.windows(2).any(|pair| pair[0] != pair[1]) && args.group_id.is_none() {
-        tracing::warn!(
-            ?groups,
-            "the rulesets name different group_ids; one process uses one group, the first"
-        );
+
+    /// Flags win over the rulebook; the rulebook's first source decides what flags leave open.
+    pub(super) fn consumed(&self, book: &Rulebook) -> Consumed {
+        let sources: Vec<_> = book.rulesets.iter().flat_map(|r| &r.sources).collect();
+        let mut topics = self.topics.clone();
+        if topics.is_empty() {
+            for topic in sources.iter().flat_map(|s| &s.topics) {
+                if !topics.contains(topic) {
+                    topics.push(topic.clone());
+                }
+            }
+        }
+        let groups: Vec<&String> = sources.iter().filter_map(|s| s.group_id.as_ref()).collect();
+        if groups.windows(2).any(|pair| pair[0] != pair[1]) && self.group_id.is_none() {
+            tracing::warn!(
+                ?groups,
+                "the rulesets name different group_ids; one process uses one group, the first"
+            );
+        }
+        let group_id = self
+            .group_id
+            .clone()
+            .or_else(|| groups.first().map(|g| (*g).clone()))
+            .unwrap_or_else(|| "semaphore".to_owned());
+        let offset = self
+            .offset
+            .unwrap_or(match sources.first().map(|s| s.offset) {
+                Some(Offset::Latest) => OffsetReset::Latest,
+                Some(Offset::Earliest) | None => OffsetReset::Earliest,
+            });
+        Consumed {
+            group_id,
+            topics,
+            offset,
+        }
     }
-    let group_id = args
-        .group_id
-        .clone()
-        .or_else(|| groups.first().map(|g| (*g).clone()))
-        .unwrap_or_else(|| "semaphore".to_owned());
-    let offset = args
-        .offset
-        .unwrap_or(match sources.first().map(|s| s.offset) {
-            Some(Offset::Latest) => OffsetReset::Latest,
-            Some(Offset::Earliest) | None => OffsetReset::Earliest,
-        });
+}
+
+fn settings(args: &RunArgs, book: &Rulebook) -> anyhow::Result<RunSettings> {
+    let Consumed {
+        group_id,
+        topics,
+        offset,
+    } = SourceFlags::of(args).consumed(book);
     Ok(RunSettings {
         group_id,
         topics,

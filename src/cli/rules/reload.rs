@@ -1,0 +1,303 @@
+//! Hot reload for `rules run`: SIGHUP, and with `--watch` a change of the rulebook file (its content
+//! hash, read once a second: editors replace files, so inode events are not enough), loads the
+//! rulebook again and checks it fully, as `rules check` does. A valid rulebook goes to the pipeline
+//! over a bounded channel and replaces the old one between two records; an invalid one is logged with
+//! its located errors and counted, and the old one keeps running. A rulebook that would change what
+//! the process consumes (topics, group, offset) is refused: that takes a restart. Applying a reload
+//! and carrying over rule state are the pipeline's and the engine's job.
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::signal::unix::{Signal, SignalKind, signal};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::dispatch::{self, Dispatchers};
+use super::run::{Consumed, RunArgs, SourceFlags};
+use crate::pipeline::Reload;
+use crate::rulebook::{self, Diagnostics, Rulebook};
+use crate::shutdown::ShutdownSignal;
+
+/// How often `--watch` reads the file.
+const POLL: Duration = Duration::from_secs(1);
+const RELOADS: &str = "semaphore_rulebook_reloads_total";
+const SUCCESS: &str = "semaphore_rulebook_reload_success";
+
+/// Why a new rulebook was not taken.
+#[derive(Debug, thiserror::Error)]
+pub enum ReloadError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{0}{count} error{s}", count = .0.items.len(), s = if .0.items.len() == 1 { "" } else { "s" })]
+    Invalid(Diagnostics),
+    #[error(
+        "sources changed: restart to consume different topics (running: {running:?}; the new rulebook: {wanted:?})"
+    )]
+    SourcesChanged { running: Consumed, wanted: Consumed },
+    #[error("cannot build the action dispatcher for the new rulebook: {0:#}")]
+    Dispatch(anyhow::Error),
+}
+
+/// Everything a reload needs, owned by the reload task.
+pub struct Reloader {
+    path: PathBuf,
+    watch: bool,
+    /// The rulebook running now.
+    current: Arc<Rulebook>,
+    flags: SourceFlags,
+    consumed: Consumed,
+    dispatchers: Dispatchers,
+    sender: mpsc::Sender<Reload>,
+    debounce: Debounce,
+}
+
+/// The running reload task; [`ReloadTask::stop`] ends it.
+pub struct ReloadTask(JoinHandle<()>);
+
+impl Reloader {
+    /// `book` is the rulebook the process started with, loaded from `args.rulebook`.
+    pub async fn new(
+        args: &RunArgs,
+        book: &Arc<Rulebook>,
+        dispatchers: Dispatchers,
+        sender: mpsc::Sender<Reload>,
+    ) -> Reloader {
+        let flags = SourceFlags::of(args);
+        let started = fingerprint(&tokio::fs::read_to_string(&args.rulebook).await);
+        Reloader {
+            path: args.rulebook.clone(),
+            watch: args.watch,
+            current: Arc::clone(book),
+            consumed: flags.consumed(book),
+            flags,
+            dispatchers,
+            sender,
+            debounce: Debounce::new(started),
+        }
+    }
+
+    /// Starts listening for SIGHUP at once (from then on it no longer ends the process) and spawns the
+    /// task, which ends on shutdown.
+    pub fn spawn(self, shutdown: ShutdownSignal) -> anyhow::Result<ReloadTask> {
+        let hangup = signal(SignalKind::hangup())
+            .map_err(|err| anyhow::anyhow!("cannot listen for SIGHUP: {err}"))?;
+        metrics::counter!(RELOADS, "outcome" => "ok").increment(0);
+        metrics::counter!(RELOADS, "outcome" => "error").increment(0);
+        metrics::gauge!(SUCCESS).set(1.0);
+        Ok(ReloadTask(tokio::spawn(self.run(hangup, shutdown))))
+    }
+
+    async fn run(mut self, mut hangup: Signal, mut shutdown: ShutdownSignal) {
+        let mut tick = tokio::time::interval(POLL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let (content, report) = tokio::select! {
+                _ = shutdown.requested() => return,
+                Some(()) = hangup.recv() => {
+                    tracing::info!(path = %self.path.display(), "SIGHUP: reloading the rulebook");
+                    let content = self.read().await;
+                    self.debounce.settle(fingerprint(&content));
+                    (content, true)
+                }
+                _ = tick.tick(), if self.watch => {
+                    let content = self.read().await;
+                    match self.debounce.observe(fingerprint(&content)) {
+                        Attempt::Skip => continue,
+                        Attempt::Quiet => (content, false),
+                        Attempt::Report => (content, true),
+                    }
+                }
+            };
+            let hash = fingerprint(&content);
+            match self.check(content) {
+                Ok(reload) => {
+                    self.debounce.settle(hash);
+                    tokio::select! {
+                        _ = shutdown.requested() => return,
+                        sent = self.sender.send(reload) => if sent.is_err() { return },
+                    }
+                    metrics::counter!(RELOADS, "outcome" => "ok").increment(1);
+                    metrics::gauge!(SUCCESS).set(1.0);
+                }
+                Err(err) if report => {
+                    tracing::error!(
+                        "rulebook reload failed; the old rulebook keeps running:\n{err}"
+                    );
+                    metrics::counter!(RELOADS, "outcome" => "error").increment(1);
+                    metrics::gauge!(SUCCESS).set(0.0);
+                }
+                Err(err) => {
+                    tracing::debug!(%err, "the rulebook changed but is not valid (yet); trying again in a second")
+                }
+            }
+        }
+    }
+
+    async fn read(&self) -> Result<String, ReloadError> {
+        tokio::fs::read_to_string(&self.path)
+            .await
+            .map_err(|source| ReloadError::Read {
+                path: self.path.display().to_string(),
+                source,
+            })
+    }
+
+    /// The same load and compile as `rules check`, then what only a running process can check.
+    fn check(&mut self, content: Result<String, ReloadError>) -> Result<Reload, ReloadError> {
+        let source = content?;
+        let book = rulebook::compile(&self.path.display().to_string(), &source)
+            .map_err(ReloadError::Invalid)?;
+        let wanted = self.flags.consumed(&book);
+        if !same_consumption(&wanted, &self.consumed) {
+            return Err(ReloadError::SourcesChanged {
+                running: self.consumed.clone(),
+                wanted,
+            });
+        }
+        let dispatch = if dispatch::differs(&self.current, &book) {
+            Some(
+                self.dispatchers
+                    .for_rulebook(&book)
+                    .map_err(ReloadError::Dispatch)?,
+            )
+        } else {
+            None
+        };
+        let book = Arc::new(book);
+        self.current = Arc::clone(&book);
+        Ok(Reload {
+            rulebook: book,
+            dispatch,
+        })
+    }
+}
+
+impl ReloadTask {
+    /// Ends the task (it ends by itself on shutdown; this also covers a pipeline that failed).
+    pub async fn stop(self) {
+        self.0.abort();
+        if let Err(err) = self.0.await
+            && !err.is_cancelled()
+        {
+            tracing::error!(%err, "the rulebook reload task ended abnormally");
+        }
+    }
+}
+
+/// The topic order does not matter to the consumer.
+fn same_consumption(a: &Consumed, b: &Consumed) -> bool {
+    let sorted = |c: &Consumed| {
+        let mut topics = c.topics.clone();
+        topics.sort();
+        (c.group_id.clone(), topics, c.offset)
+    };
+    sorted(a) == sorted(b)
+}
+
+/// A hash of what a read returned: the text, or the error (so an unreadable file is reported once).
+fn fingerprint(content: &Result<String, impl std::fmt::Display>) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    match content {
+        Ok(text) => (0u8, text).hash(&mut hasher),
+        Err(err) => (1u8, err.to_string()).hash(&mut hasher),
+    }
+    hasher.finish()
+}
+
+/// What to do with the content read on one tick.
+#[derive(Debug, PartialEq)]
+enum Attempt {
+    /// Nothing new.
+    Skip,
+    /// New content: load it, but an error may be a half-written file, so keep quiet and look again.
+    Quiet,
+    /// The same content as on the last tick: load it and report an error.
+    Report,
+}
+
+/// The watcher's memory: the content last settled (loaded, or reported as broken) and the content
+/// seen on the last tick, so each version of the file is reported at most once.
+#[derive(Debug)]
+struct Debounce {
+    settled: u64,
+    pending: Option<u64>,
+}
+
+impl Debounce {
+    fn new(settled: u64) -> Debounce {
+        Debounce {
+            settled,
+            pending: None,
+        }
+    }
+
+    fn observe(&mut self, hash: u64) -> Attempt {
+        if hash == self.settled {
+            self.pending = None;
+            Attempt::Skip
+        } else if self.pending == Some(hash) {
+            self.settle(hash);
+            Attempt::Report
+        } else {
+            self.pending = Some(hash);
+            Attempt::Quiet
+        }
+    }
+
+    /// This content was loaded or reported: leave it alone until the file changes again.
+    fn settle(&mut self, hash: u64) {
+        self.settled = hash;
+        self.pending = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_change_is_tried_at_once_and_reported_only_when_it_stayed_the_same() {
+        let mut debounce = Debounce::new(1);
+        assert_eq!(debounce.observe(1), Attempt::Skip);
+        assert_eq!(debounce.observe(2), Attempt::Quiet, "half written, maybe");
+        assert_eq!(debounce.observe(3), Attempt::Quiet, "still being written");
+        assert_eq!(debounce.observe(3), Attempt::Report, "stable: report it");
+        assert_eq!(debounce.observe(3), Attempt::Skip, "reported once only");
+    }
+
+    #[test]
+    fn loaded_content_is_not_loaded_again() {
+        let mut debounce = Debounce::new(1);
+        assert_eq!(debounce.observe(2), Attempt::Quiet);
+        debounce.settle(2);
+        assert_eq!(debounce.observe(2), Attempt::Skip);
+        assert_eq!(debounce.observe(1), Attempt::Quiet, "changed back");
+    }
+
+    #[test]
+    fn reordered_topics_are_the_same_consumption() {
+        let consumed = |topics: &[&str], group: &str| Consumed {
+            group_id: group.to_owned(),
+            topics: topics.iter().map(|t| (*t).to_owned()).collect(),
+            offset: crate::config::OffsetReset::Earliest,
+        };
+        assert!(same_consumption(
+            &consumed(&["a", "b"], "g"),
+            &consumed(&["b", "a"], "g")
+        ));
+        assert!(!same_consumption(
+            &consumed(&["a"], "g"),
+            &consumed(&["a", "b"], "g")
+        ));
+        assert!(!same_consumption(
+            &consumed(&["a"], "g"),
+            &consumed(&["a"], "h")
+        ));
+    }
+}

@@ -1,0 +1,58 @@
+//! Rulebook reloads reaching the running pipeline: a [`Reload`] carries a rulebook that was already
+//! fully checked, and a new dispatcher when the new rulebook needs one. The intake loop applies it
+//! between two records, so every event is evaluated entirely by the old or entirely by the new
+//! rulebook. Firings in flight finish with the dispatcher they started with. Watching the file,
+//! checking the new rulebook and counting reloads are the caller's job (`cli::rules::reload`).
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+
+use super::{Dispatch, Run};
+use crate::rulebook::Rulebook;
+use crate::rulebook::model::ExecutionStrategy;
+
+/// A checked rulebook to run from the next record on.
+pub struct Reload {
+    pub rulebook: Arc<Rulebook>,
+    /// Set when the running dispatcher does not fit the new rulebook (execution strategies, hosts).
+    pub dispatch: Option<Arc<dyn Dispatch>>,
+}
+
+impl Run {
+    pub(super) fn apply_reload(&mut self, reload: Reload) {
+        self.order.set_sequential(sequential(&reload.rulebook));
+        if let Some(dispatch) = reload.dispatch {
+            self.dispatch = dispatch;
+        }
+        let report = self.engine.reload(reload.rulebook);
+        tracing::info!(
+            kept = report.kept.len(),
+            reset = ?report.reset,
+            added = ?report.added,
+            removed = ?report.removed,
+            "rulebook reloaded: {report}"
+        );
+    }
+}
+
+/// The rulesets whose firings are sent one at a time.
+pub(super) fn sequential(book: &Rulebook) -> HashSet<String> {
+    book.rulesets
+        .iter()
+        .filter(|r| r.execution_strategy == ExecutionStrategy::Sequential)
+        .map(|r| r.name.clone())
+        .collect()
+}
+
+/// The next reload; never resolves when there is no channel or its sender is gone.
+pub(super) async fn next(reloads: &mut Option<mpsc::Receiver<Reload>>) -> Reload {
+    match reloads {
+        Some(receiver) => match receiver.recv().await {
+            Some(reload) => reload,
+            None => std::future::pending().await,
+        },
+        None => std::future::pending().await,
+    }
+}
