@@ -27,13 +27,7 @@ impl Run {
             self.dispatch = dispatch;
         }
         let report = self.engine.reload(reload.rulebook);
-        tracing::info!(
-            kept = report.kept.len(),
-            reset = ?report.reset,
-            added = ?report.added,
-            removed = ?report.removed,
-            "rulebook reloaded: {report}"
-        );
+        tracing::info!("rulebook reloaded: {report}");
     }
 }
 

@@ -82,15 +82,12 @@ impl Reloader {
         }
     }
 
-    /// Starts listening for SIGHUP at once (from then on it no longer ends the process) and spawns the
-    /// task, which ends on shutdown.
-    pub fn spawn(self, shutdown: ShutdownSignal) -> anyhow::Result<ReloadTask> {
-        let hangup = signal(SignalKind::hangup())
-            .map_err(|err| anyhow::anyhow!("cannot listen for SIGHUP: {err}"))?;
+    /// Spawns the task; it ends on shutdown.
+    pub fn spawn(self, hangup: Signal, shutdown: ShutdownSignal) -> ReloadTask {
         metrics::counter!(RELOADS, "outcome" => "ok").increment(0);
         metrics::counter!(RELOADS, "outcome" => "error").increment(0);
         metrics::gauge!(SUCCESS).set(1.0);
-        Ok(ReloadTask(tokio::spawn(self.run(hangup, shutdown))))
+        ReloadTask(tokio::spawn(self.run(hangup, shutdown)))
     }
 
     async fn run(mut self, mut hangup: Signal, mut shutdown: ShutdownSignal) {
@@ -176,6 +173,12 @@ impl Reloader {
             dispatch,
         })
     }
+}
+
+/// Starts listening for SIGHUP: from then on it no longer ends the process, and one that arrives before
+/// the reload task runs is kept for it.
+pub fn listen_for_hangup() -> anyhow::Result<Signal> {
+    signal(SignalKind::hangup()).map_err(|err| anyhow::anyhow!("cannot listen for SIGHUP: {err}"))
 }
 
 impl ReloadTask {

@@ -11,7 +11,7 @@ use anyhow::Context as _;
 use clap::Args;
 
 use super::dispatch::Dispatchers;
-use super::reload::Reloader;
+use super::reload::{self, Reloader};
 use crate::config::{ActionConfig, KafkaConnectionConfig, OffsetReset};
 use crate::pipeline::{self, RunSettings};
 use crate::rulebook::Rulebook;
@@ -71,6 +71,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         .context("cannot start the async runtime")?;
     let summary = runtime.block_on(async {
         let shutdown = Arc::new(Shutdown::listen()?);
+        let hangup = reload::listen_for_hangup()?;
         // Before any producer exists, so that a bad address or topic is the only message.
         pipeline::preflight(&connection, &settings).await?;
         let dispatchers = Dispatchers::new(&connection, &args.actions, &shutdown)?;
@@ -78,7 +79,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         let (reloads, reload_receiver) = tokio::sync::mpsc::channel(1);
         let reloader = Reloader::new(args, &book, dispatchers, reloads)
             .await
-            .spawn(shutdown.signal())?;
+            .spawn(hangup, shutdown.signal());
         let env = std::env::vars().collect();
         let summary = pipeline::run(
             book,
