@@ -16,8 +16,9 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::dispatch::{self, Dispatchers};
-use super::run::{Consumed, RunArgs, SourceFlags};
-use crate::pipeline::Reload;
+use super::run::{RunArgs, settings};
+use crate::config::OffsetReset;
+use crate::pipeline::{Reload, RunSettings};
 use crate::rulebook::{self, Diagnostics, Rulebook};
 use crate::shutdown::ShutdownSignal;
 
@@ -37,9 +38,11 @@ pub enum ReloadError {
     #[error("{0}{count} error{s}", count = .0.items.len(), s = if .0.items.len() == 1 { "" } else { "s" })]
     Invalid(Diagnostics),
     #[error(
-        "sources changed: restart to consume different topics (running: {running:?}; the new rulebook: {wanted:?})"
+        "sources changed: restart to consume different topics (running: {running}; the new rulebook: {wanted})"
     )]
     SourcesChanged { running: Consumed, wanted: Consumed },
+    #[error("{0:#}")]
+    Settings(anyhow::Error),
     #[error("cannot build the action dispatcher for the new rulebook: {0:#}")]
     Dispatch(anyhow::Error),
 }
@@ -50,7 +53,8 @@ pub struct Reloader {
     watch: bool,
     /// The rulebook running now.
     current: Arc<Rulebook>,
-    flags: SourceFlags,
+    /// The flags, which decide with the rulebook what is consumed.
+    args: RunArgs,
     consumed: Consumed,
     dispatchers: Dispatchers,
     sender: mpsc::Sender<Reload>,
@@ -61,21 +65,22 @@ pub struct Reloader {
 pub struct ReloadTask(JoinHandle<()>);
 
 impl Reloader {
-    /// `book` is the rulebook the process started with, loaded from `args.rulebook`.
+    /// `book` is the rulebook the process started with, loaded from `args.rulebook`, and `running` the
+    /// settings made of both.
     pub async fn new(
         args: &RunArgs,
+        running: &RunSettings,
         book: &Arc<Rulebook>,
         dispatchers: Dispatchers,
         sender: mpsc::Sender<Reload>,
     ) -> Reloader {
-        let flags = SourceFlags::of(args);
         let started = fingerprint(&tokio::fs::read_to_string(&args.rulebook).await);
         Reloader {
             path: args.rulebook.clone(),
             watch: args.watch,
             current: Arc::clone(book),
-            consumed: flags.consumed(book),
-            flags,
+            args: args.clone(),
+            consumed: Consumed::of(running),
             dispatchers,
             sender,
             debounce: Debounce::new(started),
@@ -150,8 +155,10 @@ impl Reloader {
         let source = content?;
         let book = rulebook::compile(&self.path.display().to_string(), &source)
             .map_err(ReloadError::Invalid)?;
-        let wanted = self.flags.consumed(&book);
-        if !same_consumption(&wanted, &self.consumed) {
+        let wanted = settings(&self.args, &book)
+            .map(|s| Consumed::of(&s))
+            .map_err(ReloadError::Settings)?;
+        if wanted != self.consumed {
             return Err(ReloadError::SourcesChanged {
                 running: self.consumed.clone(),
                 wanted,
@@ -193,14 +200,37 @@ impl ReloadTask {
     }
 }
 
-/// The topic order does not matter to the consumer.
-fn same_consumption(a: &Consumed, b: &Consumed) -> bool {
-    let sorted = |c: &Consumed| {
-        let mut topics = c.topics.clone();
+/// What one process consumes: fixed for its life, so a reload may not change it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Consumed {
+    group_id: String,
+    /// Sorted: the order does not matter to the consumer.
+    topics: Vec<String>,
+    offset: OffsetReset,
+}
+
+impl std::fmt::Display for Consumed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "topics {}, group {}, offset {:?}",
+            self.topics.join(", "),
+            self.group_id,
+            self.offset
+        )
+    }
+}
+
+impl Consumed {
+    fn of(settings: &RunSettings) -> Consumed {
+        let mut topics = settings.topics.clone();
         topics.sort();
-        (c.group_id.clone(), topics, c.offset)
-    };
-    sorted(a) == sorted(b)
+        Consumed {
+            group_id: settings.group_id.clone(),
+            topics,
+            offset: settings.offset,
+        }
+    }
 }
 
 /// A hash of what a read returned: the text, or the error (so an unreadable file is reported once).
@@ -281,26 +311,5 @@ mod tests {
         debounce.settle(2);
         assert_eq!(debounce.observe(2), Attempt::Skip);
         assert_eq!(debounce.observe(1), Attempt::Quiet, "changed back");
-    }
-
-    #[test]
-    fn reordered_topics_are_the_same_consumption() {
-        let consumed = |topics: &[&str], group: &str| Consumed {
-            group_id: group.to_owned(),
-            topics: topics.iter().map(|t| (*t).to_owned()).collect(),
-            offset: crate::config::OffsetReset::Earliest,
-        };
-        assert!(same_consumption(
-            &consumed(&["a", "b"], "g"),
-            &consumed(&["b", "a"], "g")
-        ));
-        assert!(!same_consumption(
-            &consumed(&["a"], "g"),
-            &consumed(&["a", "b"], "g")
-        ));
-        assert!(!same_consumption(
-            &consumed(&["a"], "g"),
-            &consumed(&["a"], "h")
-        ));
     }
 }

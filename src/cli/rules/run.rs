@@ -18,7 +18,7 @@ use crate::rulebook::Rulebook;
 use crate::rulebook::model::Offset;
 use crate::shutdown::Shutdown;
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct RunArgs {
     /// The rulebook to run.
     pub rulebook: PathBuf,
@@ -77,7 +77,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         let dispatchers = Dispatchers::new(&connection, &args.actions, &shutdown)?;
         let dispatch = dispatchers.for_rulebook(&book)?;
         let (reloads, reload_receiver) = tokio::sync::mpsc::channel(1);
-        let reloader = Reloader::new(args, &book, dispatchers, reloads)
+        let reloader = Reloader::new(args, &settings, &book, dispatchers, reloads)
             .await
             .spawn(hangup, shutdown.signal());
         let env = std::env::vars().collect();
@@ -108,74 +108,35 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The flags that, with the rulebook's sources, decide what the process consumes.
-#[derive(Debug, Clone)]
-pub(super) struct SourceFlags {
-    topics: Vec<String>,
-    group_id: Option<String>,
-    offset: Option<OffsetReset>,
-}
-
-/// What one process consumes. It is fixed for the process's life: a reload may not change it.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) struct Consumed {
-    pub group_id: String,
-    pub topics: Vec<String>,
-    pub offset: OffsetReset,
-}
-
-impl SourceFlags {
-    pub(super) fn of(args: &RunArgs) -> SourceFlags {
-        SourceFlags {
-            topics: args.topics.clone(),
-            group_id: args.group_id.clone(),
-            offset: args.offset,
-        }
-    }
-
-    /// Flags win over the rulebook; the rulebook's first source decides what flags leave open.
-    pub(super) fn consumed(&self, book: &Rulebook) -> Consumed {
-        let sources: Vec<_> = book.rulesets.iter().flat_map(|r| &r.sources).collect();
-        let mut topics = self.topics.clone();
-        if topics.is_empty() {
-            for topic in sources.iter().flat_map(|s| &s.topics) {
-                if !topics.contains(topic) {
-                    topics.push(topic.clone());
-                }
+/// Flags win over the rulebook; the rulebook's first source decides what flags leave open.
+pub(super) fn settings(args: &RunArgs, book: &Rulebook) -> anyhow::Result<RunSettings> {
+    let sources: Vec<_> = book.rulesets.iter().flat_map(|r| &r.sources).collect();
+    let mut topics = args.topics.clone();
+    if topics.is_empty() {
+        for topic in sources.iter().flat_map(|s| &s.topics) {
+            if !topics.contains(topic) {
+                topics.push(topic.clone());
             }
         }
-        let groups: Vec<&String> = sources.iter().filter_map(|s| s.group_id.as_ref()).collect();
-        if groups.windows(2).any(|pair| pair[0] != pair[1]) && self.group_id.is_none() {
-            tracing::warn!(
-                ?groups,
-                "the rulesets name different group_ids; one process uses one group, the first"
-            );
-        }
-        let group_id = self
-            .group_id
-            .clone()
-            .or_else(|| groups.first().map(|g| (*g).clone()))
-            .unwrap_or_else(|| "semaphore".to_owned());
-        let offset = self
-            .offset
-            .unwrap_or(match sources.first().map(|s| s.offset) {
-                Some(Offset::Latest) => OffsetReset::Latest,
-                Some(Offset::Earliest) | None => OffsetReset::Earliest,
-            });
-        Consumed {
-            group_id,
-            topics,
-            offset,
-        }
     }
-}
-
-fn settings(args: &RunArgs, book: &Rulebook) -> anyhow::Result<RunSettings> {
-    let Consumed {
-        group_id,
-        topics,
-        offset,
-    } = SourceFlags::of(args).consumed(book);
+    let groups: Vec<&String> = sources.iter().filter_map(|s| s.group_id.as_ref()).collect();
+    if groups.windows(2).any(|pair| pair[0] != pair[1]) && args.group_id.is_none() {
+        tracing::warn!(
+            ?groups,
+            "the rulesets name different group_ids; one process uses one group, the first"
+        );
+    }
+    let group_id = args
+        .group_id
+        .clone()
+        .or_else(|| groups.first().map(|g| (*g).clone()))
+        .unwrap_or_else(|| "semaphore".to_owned());
+    let offset = args
+        .offset
+        .unwrap_or(match sources.first().map(|s| s.offset) {
+            Some(Offset::Latest) => OffsetReset::Latest,
+            Some(Offset::Earliest) | None => OffsetReset::Earliest,
+        });
     Ok(RunSettings {
         group_id,
         topics,
