@@ -177,6 +177,28 @@ async fn watch_keeps_the_old_rules_on_a_broken_file_and_takes_a_valid_one() {
         "the unchanged throttled rule stays quiet inside its window after the reload"
     );
 
+    // Written in two steps, as a slow editor might: the half-written file is never reported.
+    let v3 = book(&topic, &group, "3");
+    let half = &v3[..v3.len() / 2];
+    assert!(
+        semaphore::rulebook::compile("half.yml", half).is_err(),
+        "the first half alone is not a valid rulebook"
+    );
+    std::fs::write(file.path(), half).expect("write the first half");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    std::fs::write(file.path(), &v3).expect("write all of it");
+    wait_for_log(&run, "rulebook reloaded", 2).await;
+    produce(&topic, &[(5, "alert")]).await;
+    assert_eq!(
+        wait_for_delivery(&receiver, "alert", 5).await.body["version"],
+        3
+    );
+    assert_eq!(
+        run.log().matches(failure).count(),
+        1,
+        "the half-written file was not reported"
+    );
+
     let (status, log) = run.stop();
     assert!(status.success(), "exit {status}: {log}");
 }

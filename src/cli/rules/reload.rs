@@ -124,15 +124,13 @@ impl Reloader {
                         _ = shutdown.requested() => return,
                         sent = self.sender.send(reload) => if sent.is_err() { return },
                     }
-                    metrics::counter!(RELOADS, "outcome" => "ok").increment(1);
-                    metrics::gauge!(SUCCESS).set(1.0);
+                    count(true);
                 }
                 Err(err) if report => {
                     tracing::error!(
                         "rulebook reload failed; the old rulebook keeps running:\n{err}"
                     );
-                    metrics::counter!(RELOADS, "outcome" => "error").increment(1);
-                    metrics::gauge!(SUCCESS).set(0.0);
+                    count(false);
                 }
                 Err(err) => {
                     tracing::debug!(%err, "the rulebook changed but is not valid (yet); trying again in a second")
@@ -180,6 +178,13 @@ impl Reloader {
             dispatch,
         })
     }
+}
+
+/// Counts one reload, like Prometheus' own `config_last_reload_successful`.
+fn count(ok: bool) {
+    let outcome = if ok { "ok" } else { "error" };
+    metrics::counter!(RELOADS, "outcome" => outcome).increment(1);
+    metrics::gauge!(SUCCESS).set(if ok { 1.0 } else { 0.0 });
 }
 
 /// Starts listening for SIGHUP: from then on it no longer ends the process, and one that arrives before
@@ -293,6 +298,37 @@ impl Debounce {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reloads_are_counted_by_outcome_and_the_gauge_shows_the_last_one() {
+        let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+        let handle = recorder.handle();
+        metrics::with_local_recorder(&recorder, || {
+            count(false);
+            count(true);
+            count(false);
+        });
+        let text = handle.render();
+        let value = |series: &str| {
+            text.lines()
+                .find_map(|line| line.strip_prefix(series)?.trim().parse::<f64>().ok())
+        };
+        assert_eq!(
+            value("semaphore_rulebook_reloads_total{outcome=\"error\"}"),
+            Some(2.0),
+            "{text}"
+        );
+        assert_eq!(
+            value("semaphore_rulebook_reloads_total{outcome=\"ok\"}"),
+            Some(1.0),
+            "{text}"
+        );
+        assert_eq!(
+            value("semaphore_rulebook_reload_success"),
+            Some(0.0),
+            "{text}"
+        );
+    }
 
     #[test]
     fn a_change_is_tried_at_once_and_reported_only_when_it_stayed_the_same() {
