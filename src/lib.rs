@@ -17,6 +17,8 @@
 //! - [`engine`]: `process(event, now) -> firings`; throttles, multi-event matches and facts. No I/O.
 //! - [`pipeline`]: the event path of `rules run`: consume, decode, evaluate, dispatch, dead-letter, and
 //!   commit an offset only when all work for it and the records before it has finished.
+//! - [`state`]: the engine's per-key state in a compacted Kafka changelog, restored when a partition
+//!   is assigned.
 //! - [`shutdown`]: signal handling and cancellation.
 //!
 //! The decision core (`rulebook`, `condition`, `engine`) is pure: it takes time as a parameter and does no I/O.
@@ -32,4 +34,5 @@ pub mod meraki;
 pub mod pipeline;
 pub mod rulebook;
 pub mod shutdown;
+pub mod state;
 pub mod telemetry;
