@@ -112,7 +112,10 @@ async fn a_restore_returns_the_last_live_write_per_key_of_one_source_partition()
         .restore("loss", 2, TIMEOUT)
         .await
         .expect("restored");
-    assert_eq!(other, vec![entry("loss", 2, "a", Some(json!({"count": 7})))]);
+    assert_eq!(
+        other,
+        vec![entry("loss", 2, "a", Some(json!({"count": 7})))]
+    );
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use rdkafka::consumer::{BaseConsumer, Consumer as _};
 use rdkafka::error::KafkaError as RdKafkaError;
 use rdkafka::message::Message as _;
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
 use rdkafka::{Offset, TopicPartitionList};
 
 use super::{Entry, StateError};
@@ -55,14 +55,15 @@ impl Changelog {
             }
             Err(err) => return Err(err.into()),
         }
-        let producer = connection
-            .producer_config()?
-            .create()
-            .map_err(|source| StateError::Client {
-                what: "creating the producer",
-                topic: topic.to_owned(),
-                source,
-            })?;
+        let producer =
+            connection
+                .producer_config()?
+                .create()
+                .map_err(|source| StateError::Client {
+                    what: "creating the producer",
+                    topic: topic.to_owned(),
+                    source,
+                })?;
         Ok(Changelog {
             producer,
             connection: connection.clone(),
@@ -74,34 +75,51 @@ impl Changelog {
         &self.topic
     }
 
-    /// Writes every entry to the partition of its source, retrying each until acknowledged.
-    /// `false` when shutdown came first: the caller must not treat the state as saved.
-    pub async fn write(&self, entries: &[Entry], mut shutdown: ShutdownSignal) -> bool {
-        for entry in entries {
-            let key = entry.record_key();
-            let value = entry.record_value();
-            let mut backoff = Duration::from_millis(200);
-            loop {
-                let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(&self.topic)
-                    .partition(entry.partition)
-                    .key(key.as_slice());
-                if let Some(value) = &value {
-                    record = record.payload(value.as_slice());
-                }
-                match self.producer.send(record, SEND_TIMEOUT).await {
-                    Ok(_) => break,
-                    Err((err, _)) => {
-                        tracing::error!(topic = self.topic, %err, "cannot write engine state; retrying")
-                    }
-                }
-                tokio::select! {
-                    _ = tokio::time::sleep(backoff) => {}
-                    _ = shutdown.requested() => return false,
-                }
-                backoff = (backoff * 2).min(MAX_BACKOFF);
-            }
+    /// Writes every entry and waits until the broker acknowledged them all; see [`Self::send`].
+    pub async fn write(&self, entries: &[Entry], shutdown: ShutdownSignal) -> bool {
+        self.send(entries.to_vec()).acknowledged(shutdown).await
+    }
+
+    /// Queues the entries at once, in call order, so that a later state of a key lands after an
+    /// earlier one; the returned [`PendingWrite`] resolves when all are acknowledged.
+    pub fn send(&self, entries: Vec<Entry>) -> PendingWrite {
+        let queued = entries
+            .into_iter()
+            .map(|entry| {
+                let (key, value) = (entry.record_key(), entry.record_value());
+                let delivery = self
+                    .producer
+                    .send_result(record(&self.topic, &entry, &key, &value));
+                (entry, delivery.ok())
+            })
+            .collect();
+        PendingWrite {
+            changelog: self.clone(),
+            queued,
         }
-        true
+    }
+
+    /// Writes one entry, retrying with backoff until acknowledged; `false` when shutdown came first.
+    async fn write_one(&self, entry: &Entry, mut shutdown: ShutdownSignal) -> bool {
+        let (key, value) = (entry.record_key(), entry.record_value());
+        let mut backoff = Duration::from_millis(200);
+        loop {
+            let sent = self
+                .producer
+                .send(record(&self.topic, entry, &key, &value), SEND_TIMEOUT)
+                .await;
+            match sent {
+                Ok(_) => return true,
+                Err((err, _)) => {
+                    tracing::error!(topic = self.topic, %err, "cannot write engine state; retrying")
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(backoff) => {}
+                _ = shutdown.requested() => return false,
+            }
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+        }
     }
 
     /// The live entries of source partition `topic/partition`, oldest write first.
@@ -115,16 +133,15 @@ impl Changelog {
         let changelog = self.topic.clone();
         let source = (topic.to_owned(), partition);
         let task = tokio::task::spawn_blocking(move || {
-            let reader: BaseConsumer<TracingContext> =
-                config
-                    .create_with_context(TracingContext)
-                    .map_err(|err| StateError::Client {
-                        what: "creating the reader",
-                        topic: changelog.clone(),
-                        source: err,
-                    })?;
-            read_partition(&reader, &changelog, &source, Instant::now() + timeout).map_err(
-                |err| match err {
+            let reader: BaseConsumer<TracingContext> = config
+                .create_with_context(TracingContext)
+                .map_err(|err| StateError::Client {
+                what: "creating the reader",
+                topic: changelog.clone(),
+                source: err,
+            })?;
+            read_partition(&reader, &changelog, &source, Instant::now() + timeout).map_err(|err| {
+                match err {
                     Read::Late => StateError::RestoreTimeout {
                         changelog: changelog.clone(),
                         topic: source.0.clone(),
@@ -136,14 +153,51 @@ impl Changelog {
                         topic: changelog.clone(),
                         source: err,
                     },
-                },
-            )
+                }
+            })
         });
         task.await.map_err(|source| StateError::Task {
             topic: topic.to_owned(),
             partition,
             source,
         })?
+    }
+}
+
+/// Entries queued by [`Changelog::send`], not yet known to be acknowledged.
+pub struct PendingWrite {
+    changelog: Changelog,
+    queued: Vec<(Entry, Option<DeliveryFuture>)>,
+}
+
+impl PendingWrite {
+    /// `true` once every entry is acknowledged; entries that failed (or could not be queued) are
+    /// written again until they are. `false` when shutdown came first: the state is not saved.
+    pub async fn acknowledged(self, shutdown: ShutdownSignal) -> bool {
+        for (entry, delivery) in self.queued {
+            let delivered = match delivery {
+                Some(delivery) => matches!(delivery.await, Ok(Ok(_))),
+                None => false,
+            };
+            if !delivered && !self.changelog.write_one(&entry, shutdown.clone()).await {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// The changelog record of `entry`: in the partition of its source.
+fn record<'a>(
+    topic: &'a str,
+    entry: &Entry,
+    key: &'a [u8],
+    value: &'a Option<Vec<u8>>,
+) -> FutureRecord<'a, [u8], [u8]> {
+    let record = FutureRecord::to(topic).partition(entry.partition).key(key);
+    match value {
+        Some(value) => record.payload(value.as_slice()),
+        None => record,
     }
 }
 

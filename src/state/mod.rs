@@ -15,7 +15,7 @@ mod changelog;
 
 use serde_json::Value;
 
-pub use changelog::Changelog;
+pub use changelog::{Changelog, PendingWrite};
 
 /// One key's state, as written to and read from the changelog.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,7 +44,11 @@ pub enum StateError {
     #[error(
         "state topic {topic:?} has {has} partitions but the source topics need {needs}: state of partition N is kept in partition N; delete it or name another with --state-topic"
     )]
-    TooFewPartitions { topic: String, has: usize, needs: usize },
+    TooFewPartitions {
+        topic: String,
+        has: usize,
+        needs: usize,
+    },
     #[error("restoring {topic}/{partition} from state topic {changelog:?} did not finish within {}s", timeout.as_secs_f64())]
     RestoreTimeout {
         changelog: String,
@@ -134,6 +138,9 @@ mod tests {
     #[test]
     fn foreign_records_are_not_entries() {
         assert_eq!(Entry::from_record(b"plain key", Some(b"{}")), None);
-        assert_eq!(Entry::from_record(&entry(None).record_key(), Some(b"not json")), None);
+        assert_eq!(
+            Entry::from_record(&entry(None).record_key(), Some(b"not json")),
+            None
+        );
     }
 }
