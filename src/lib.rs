@@ -18,6 +18,8 @@
 //! - [`pipeline`]: the event path of `rules run`: consume, decode, evaluate, dispatch, dead-letter, and
 //!   commit an offset only when all work for it and the records before it has finished.
 //! - [`shutdown`]: signal handling and cancellation.
+//! - [`demo`]: the parts of `semaphore demo` that are not CLI: embedded rulebooks, the mock Kafka
+//!   cluster, the webhook receiver.
 //!
 //! The decision core (`rulebook`, `condition`, `engine`) is pure: it takes time as a parameter and does no I/O.
 
@@ -25,6 +27,7 @@ pub mod actions;
 pub mod cli;
 pub mod condition;
 pub mod config;
+pub mod demo;
 pub mod engine;
 pub mod event;
 pub mod kafka;
