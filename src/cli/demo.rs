@@ -40,6 +40,8 @@ const TOPICS: [&str; 5] = [
 /// Partitions of each topic: few in memory, like `--create-topic` on a real broker.
 const MOCK_PARTITIONS: i32 = 3;
 const BROKER_PARTITIONS: i32 = 6;
+/// Creating or checking one topic on a real broker.
+const BROKER_TIMEOUT: Duration = Duration::from_secs(10);
 /// Enough appliances that some uplink is in a loss incident in nearly every ten-minute window.
 const ESTATE: EstateSize = EstateSize {
     orgs: 2,
@@ -216,13 +218,19 @@ async fn connect(broker: &Broker) -> anyhow::Result<KafkaConnection> {
         }
         Broker::Real(connection) => {
             for topic in TOPICS {
-                crate::kafka::create_topic(
+                let created = crate::kafka::create_topic(
                     connection,
                     topic,
                     BROKER_PARTITIONS,
-                    Duration::from_secs(15),
+                    BROKER_TIMEOUT,
                 )
-                .await?;
+                .await;
+                // Without the right to create topics, topics that exist already will do.
+                if let Err(err) = created {
+                    crate::kafka::check_topic(connection, topic, BROKER_TIMEOUT)
+                        .await
+                        .map_err(|_| err)?;
+                }
             }
             Ok(connection.clone())
         }
