@@ -22,6 +22,7 @@ use tokio::task::JoinSet;
 use super::publish::args::parse_duration;
 use crate::config::{KafkaConnection, KafkaConnectionConfig, Secret};
 use crate::demo::{Alert, Channel, MockKafka, Receiver, rulebooks};
+use crate::kafka::KafkaError;
 use crate::meraki::sim::{self, EstateSize, Faults, SimConfig, Simulator};
 use crate::shutdown::Shutdown;
 use workers::{Api, Finished, PipelineContext, Reports};
@@ -218,18 +219,19 @@ async fn connect(broker: &Broker) -> anyhow::Result<KafkaConnection> {
         }
         Broker::Real(connection) => {
             for topic in TOPICS {
-                let created = crate::kafka::create_topic(
-                    connection,
-                    topic,
-                    BROKER_PARTITIONS,
-                    BROKER_TIMEOUT,
-                )
-                .await;
-                // Without the right to create topics, topics that exist already will do.
-                if let Err(err) = created {
-                    crate::kafka::check_topic(connection, topic, BROKER_TIMEOUT)
-                        .await
-                        .map_err(|_| err)?;
+                // An existing topic is used as it is; creating needs a right that checking does not.
+                match crate::kafka::check_topic(connection, topic, BROKER_TIMEOUT).await {
+                    Ok(_) => {}
+                    Err(KafkaError::TopicNotFound { .. }) => {
+                        crate::kafka::create_topic(
+                            connection,
+                            topic,
+                            BROKER_PARTITIONS,
+                            BROKER_TIMEOUT,
+                        )
+                        .await?;
+                    }
+                    Err(err) => return Err(err.into()),
                 }
             }
             Ok(connection.clone())
