@@ -2,29 +2,29 @@
 //! Meraki simulator, librdkafka's in-memory mock Kafka cluster (or uses `--bootstrap-servers`),
 //! the publishers, `rules run` on the shipped rulebooks and a local webhook receiver, prints every
 //! alert as one line, and stops on Ctrl-C/SIGTERM or after `--duration`, draining and committing.
-//! This file owns the flags, the start-up banner, the printer and the order of start and stop;
-//! the workers are in `demo/workers.rs`, the receiver and mock cluster in `crate::demo`.
+//! This file owns the flags and the order of start and stop; the workers are in `demo/workers.rs`,
+//! what is printed in `demo/report.rs`, the receiver and mock cluster in `crate::demo`.
 
+mod report;
 mod workers;
 
 use std::collections::BTreeMap;
-use std::io::{self, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use chrono::Local;
 use clap::Args;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
 use super::publish::args::parse_duration;
 use crate::config::{KafkaConnection, KafkaConnectionConfig, Secret};
-use crate::demo::{Alert, Channel, MockKafka, Receiver, rulebooks};
+use crate::demo::{MockKafka, Receiver, rulebooks};
 use crate::kafka::KafkaError;
 use crate::meraki::sim::{self, EstateSize, Faults, SimConfig, Simulator};
 use crate::shutdown::Shutdown;
+use report::{banner, print, summary};
 use workers::{Api, Finished, PipelineContext, Reports};
 
 const LOSS_LATENCY_TOPIC: &str = "meraki.uplinks.loss-latency";
@@ -169,11 +169,10 @@ async fn demo(args: &DemoArgs, broker: Broker) -> anyhow::Result<()> {
         base_url: sim_url,
         key: Secret::new(SIM_API_KEY),
     };
-    let topic = |name: &str| name.to_owned();
     tasks.spawn(workers::publish_loss_latency(
         api.clone(),
         connection.clone(),
-        topic(LOSS_LATENCY_TOPIC),
+        LOSS_LATENCY_TOPIC.to_owned(),
         args.interval,
         reports.clone(),
         shutdown.signal(),
@@ -181,14 +180,14 @@ async fn demo(args: &DemoArgs, broker: Broker) -> anyhow::Result<()> {
     tasks.spawn(workers::publish_clients(
         api,
         connection.clone(),
-        topic(CLIENTS_TOPIC),
+        CLIENTS_TOPIC.to_owned(),
         args.interval,
         reports.clone(),
         shutdown.signal(),
     ));
     tasks.spawn(workers::watch_alerts(
         connection,
-        topic(ALERTS_TOPIC),
+        ALERTS_TOPIC.to_owned(),
         reports.alerts.clone(),
         shutdown.signal(),
     ));
@@ -325,112 +324,4 @@ async fn join_services(mut services: JoinSet<anyhow::Result<()>>) -> Option<anyh
     }
     services.abort_all();
     failure
-}
-
-/// Alerts shown, by channel.
-#[derive(Default, Clone, Copy)]
-struct Counts {
-    webhook: u64,
-    topic: u64,
-}
-
-/// Writes alerts and progress lines as they come; after the stop, what is still queued.
-#[allow(clippy::print_stdout)] // the demo's output
-async fn print(
-    mut alerts: mpsc::Receiver<Alert>,
-    mut lines: mpsc::Receiver<String>,
-    stop: impl Future<Output = ()>,
-) -> Counts {
-    let mut counts = Counts::default();
-    let show_alert = |alert: Alert, counts: &mut Counts| {
-        match alert.channel {
-            Channel::Webhook => counts.webhook += 1,
-            Channel::Topic(_) => counts.topic += 1,
-        }
-        println!("{}", alert.line());
-    };
-    let show_line = |line: String| println!("{}       {line}", Local::now().format("%H:%M:%S"));
-    tokio::pin!(stop);
-    loop {
-        tokio::select! {
-            biased;
-            Some(alert) = alerts.recv() => show_alert(alert, &mut counts),
-            Some(line) = lines.recv() => show_line(line),
-            () = &mut stop => break,
-        }
-    }
-    while let Ok(alert) = alerts.try_recv() {
-        show_alert(alert, &mut counts);
-    }
-    while let Ok(line) = lines.try_recv() {
-        show_line(line);
-    }
-    counts
-}
-
-fn banner(
-    args: &DemoArgs,
-    broker: &Broker,
-    sim_url: &str,
-    receiver_url: &str,
-    books: &[&str],
-) -> anyhow::Result<()> {
-    let (kafka, bootstrap) = match broker {
-        Broker::Mock(bootstrap) => (
-            format!(
-                "librdkafka's in-memory mock cluster at {bootstrap}: for trying semaphore only; \
-                 nothing is stored, and it is gone when the demo stops"
-            ),
-            bootstrap.as_str(),
-        ),
-        Broker::Real(connection) => (
-            format!("the broker at {}", connection.bootstrap_servers()),
-            connection.bootstrap_servers(),
-        ),
-    };
-    let stop = match args.duration {
-        Some(duration) => format!("stops after {}s or on Ctrl-C", duration.as_secs_f64()),
-        None => "stop it with Ctrl-C".to_owned(),
-    };
-    let text = format!(
-        "semaphore demo: everything below runs in this one process; {stop}.
-  Kafka       {kafka}
-  topics      {LOSS_LATENCY_TOPIC}, {CLIENTS_TOPIC} (publisher) -> {ALERTS_TOPIC} (rules); *.dlq for dead letters
-  Meraki API  simulator at {sim_url} (seed {seed}: {orgs} organizations, {networks} networks, {devices} appliances, {clients} clients, with incidents)
-  publisher   loss-latency and clients (one record per client), every {interval}s
-  rules run   {books} (the shipped rulebooks, built into this binary; consumer groups semaphore-demo.*)
-  receiver    {receiver_url} (the rulebooks' webhooks post here)
-  watch       semaphore consume --topic {ALERTS_TOPIC} --group my-watch --bootstrap-servers {bootstrap}
-Alerts appear below as they fire, one line each (time, how it arrived, rule, details).
-",
-        seed = args.seed,
-        orgs = ESTATE.orgs,
-        networks = ESTATE.networks,
-        devices = ESTATE.devices,
-        clients = ESTATE.clients,
-        interval = args.interval.as_secs_f64(),
-        books = books.join(", "),
-    );
-    let mut out = io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .context("cannot write to stdout")
-}
-
-#[allow(clippy::print_stdout)] // the demo's last words
-fn summary(elapsed: Duration, finished: &[Finished], counts: Counts) {
-    println!(
-        "demo stopped after {:.1}s: {} alerts by webhook, {} on {ALERTS_TOPIC}",
-        elapsed.as_secs_f64(),
-        counts.webhook,
-        counts.topic
-    );
-    for report in finished {
-        if let Finished::Pipeline { rulebook, summary } = report {
-            println!(
-                "  {rulebook}: {} records, {} firings ({} failed), offsets committed",
-                summary.records, summary.firings, summary.failed_firings
-            );
-        }
-    }
 }
