@@ -60,17 +60,20 @@ pub(super) fn banner(
     receiver_url: &str,
     books: &[&str],
 ) -> anyhow::Result<()> {
-    let (kafka, bootstrap) = match broker {
+    let (kafka, watch) = match broker {
         Broker::Mock(bootstrap) => (
             format!(
                 "librdkafka's in-memory mock cluster at {bootstrap}: for trying semaphore only; \
                  nothing is stored, and it is gone when the demo stops"
             ),
-            bootstrap.as_str(),
+            format!("--bootstrap-servers {bootstrap} (from another terminal, while the demo runs)"),
         ),
         Broker::Real(connection) => (
             format!("the broker at {}", connection.bootstrap_servers()),
-            connection.bootstrap_servers(),
+            format!(
+                "--bootstrap-servers {} (and the same connection flags as here)",
+                connection.bootstrap_servers()
+            ),
         ),
     };
     let stop = match args.duration {
@@ -85,7 +88,7 @@ pub(super) fn banner(
   publisher   loss-latency and clients (one record per client), every {interval}s
   rules run   {books} (the shipped rulebooks, built into this binary; consumer groups semaphore-demo.*)
   receiver    {receiver_url} (the rulebooks' webhooks post here)
-  watch       semaphore consume --topic {ALERTS_TOPIC} --group my-watch --bootstrap-servers {bootstrap}
+  watch       semaphore consume --topic {ALERTS_TOPIC} --group my-watch {watch}
 Alerts appear below as they fire, one line each (time, how it arrived, rule, details).
 ",
         seed = args.seed,
