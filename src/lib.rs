@@ -20,6 +20,8 @@
 //! - [`state`]: the engine's per-key state in a compacted Kafka changelog, restored when a partition
 //!   is assigned.
 //! - [`shutdown`]: signal handling and cancellation.
+//! - [`demo`]: the parts of `semaphore demo` that are not CLI: embedded rulebooks, the mock Kafka
+//!   cluster, the webhook receiver.
 //!
 //! The decision core (`rulebook`, `condition`, `engine`) is pure: it takes time as a parameter and does no I/O.
 
@@ -27,6 +29,7 @@ pub mod actions;
 pub mod cli;
 pub mod condition;
 pub mod config;
+pub mod demo;
 pub mod engine;
 pub mod event;
 pub mod kafka;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 
-use crate::actions::context::{ShutdownKind, ShutdownRequest, Sinks};
+use crate::actions::context::{Output, ShutdownKind, ShutdownRequest, Sinks};
 use crate::actions::dispatch::{Dispatcher, FiringJob, FiringOutcome};
 use crate::config::{ActionConfig, KafkaConnection};
 use crate::engine::Firing;
@@ -59,6 +59,17 @@ pub fn for_rulebook(
     actions: &ActionConfig,
     shutdown: &Arc<Shutdown>,
 ) -> anyhow::Result<Arc<dyn Dispatch>> {
+    writing_to(book, connection, actions, shutdown, Sinks::default().output)
+}
+
+/// [`for_rulebook`] with `print_event`/`debug` written to `output` instead of stdout.
+pub fn writing_to(
+    book: &Rulebook,
+    connection: &KafkaConnection,
+    actions: &ActionConfig,
+    shutdown: &Arc<Shutdown>,
+    output: Output,
+) -> anyhow::Result<Arc<dyn Dispatch>> {
     let producer = connection
         .producer_config()?
         .create()
@@ -66,6 +77,7 @@ pub fn for_rulebook(
     let stopper = Arc::clone(shutdown);
     let sinks = Sinks {
         producer: Some(producer),
+        output,
         shutdown: Some(Arc::new(move |request: ShutdownRequest| {
             tracing::warn!(
                 ruleset = request.ruleset,
@@ -76,7 +88,6 @@ pub fn for_rulebook(
             );
             stopper.request();
         })),
-        ..Sinks::default()
     };
     let strategies = book
         .rulesets
