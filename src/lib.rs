@@ -17,7 +17,11 @@
 //! - [`engine`]: `process(event, now) -> firings`; throttles, multi-event matches and facts. No I/O.
 //! - [`pipeline`]: the event path of `rules run`: consume, decode, evaluate, dispatch, dead-letter, and
 //!   commit an offset only when all work for it and the records before it has finished.
+//! - [`state`]: the engine's per-key state in a compacted Kafka changelog, restored when a partition
+//!   is assigned.
 //! - [`shutdown`]: signal handling and cancellation.
+//! - [`demo`]: the parts of `semaphore demo` that are not CLI: embedded rulebooks, the mock Kafka
+//!   cluster, the webhook receiver.
 //!
 //! The decision core (`rulebook`, `condition`, `engine`) is pure: it takes time as a parameter and does no I/O.
 
@@ -25,6 +29,7 @@ pub mod actions;
 pub mod cli;
 pub mod condition;
 pub mod config;
+pub mod demo;
 pub mod engine;
 pub mod event;
 pub mod kafka;
@@ -32,4 +37,5 @@ pub mod meraki;
 pub mod pipeline;
 pub mod rulebook;
 pub mod shutdown;
+pub mod state;
 pub mod telemetry;

@@ -2,6 +2,7 @@
 //! stdout; everything it calls returns values or typed errors. It does not hold product logic.
 
 mod consume;
+mod demo;
 mod meraki_sim;
 mod publish;
 mod rules;
@@ -24,6 +25,9 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Try semaphore with nothing installed: simulator, in-memory Kafka, publisher, the shipped
+    /// rulebooks and a webhook receiver in one process, printing alerts as they fire.
+    Demo(demo::DemoArgs),
     /// Read records from a Kafka topic and print them (the replacement for consumer.py).
     Consume(consume::ConsumeArgs),
     /// Check, test and run rulebooks.
@@ -40,7 +44,10 @@ impl Command {
     /// How many `-v` flags raise the log level for this command; `consume` uses `-v` for its output.
     pub fn log_verbosity(&self) -> u8 {
         match self {
-            Command::Consume(_) | Command::Publish(_) | Command::MerakiSim(_) => 0,
+            Command::Consume(_)
+            | Command::Demo(_)
+            | Command::Publish(_)
+            | Command::MerakiSim(_) => 0,
             Command::Rules(command) => command.log_verbosity(),
         }
     }
@@ -50,6 +57,7 @@ impl Command {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Consume(args) => consume::run(args),
+        Command::Demo(args) => demo::run(args),
         Command::Rules(command) => rules::run(command),
         Command::Publish(command) => publish::run(command),
         Command::MerakiSim(args) => meraki_sim::run(args),

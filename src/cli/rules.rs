@@ -1,7 +1,7 @@
 //! `semaphore rules check` and `semaphore rules test`: compile rulebooks and report every error with
 //! its place; run events offline through the engine and print what would fire.
 
-mod dispatch;
+pub(super) mod dispatch;
 mod reload;
 mod run;
 mod test;

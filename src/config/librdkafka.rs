@@ -47,6 +47,17 @@ impl KafkaConnection {
         ])
     }
 
+    /// Settings for a consumer outside any group that reads one partition from the beginning to its
+    /// end (restoring state): nothing is committed, and reaching the end is reported as an event.
+    pub fn reader_config(&self) -> Result<ClientConfig, ConfigError> {
+        self.build(&[
+            ("enable.auto.commit", "false"),
+            ("enable.auto.offset.store", "false"),
+            ("enable.partition.eof", "true"),
+            ("group.id", "semaphore-state-reader"),
+        ])
+    }
+
     /// Settings for a producer whose records must not be lost or duplicated by retries: every
     /// in-sync replica acknowledges (`acks=all`) and the idempotent producer keeps order on retry.
     /// A short linger batches bursts (alerts, dead letters, published records) without adding latency

@@ -1,5 +1,6 @@
 //! Topic administration: creating a topic that does not exist yet, for commands that are told to
-//! (`publish --create-topic`). An existing topic is left as it is.
+//! (`publish --create-topic`) and for the state changelog (compacted). An existing topic is left as
+//! it is.
 
 use std::time::Duration;
 
@@ -18,6 +19,17 @@ pub async fn create_topic(
     partitions: i32,
     timeout: Duration,
 ) -> Result<(), KafkaError> {
+    create_topic_with(connection, topic, partitions, &[], timeout).await
+}
+
+/// [`create_topic`] with topic settings, e.g. `cleanup.policy=compact`.
+pub async fn create_topic_with(
+    connection: &KafkaConnection,
+    topic: &str,
+    partitions: i32,
+    settings: &[(&str, &str)],
+    timeout: Duration,
+) -> Result<(), KafkaError> {
     let bootstrap = connection.bootstrap_servers().to_owned();
     let admin: AdminClient<DefaultClientContext> =
         connection
@@ -31,7 +43,10 @@ pub async fn create_topic(
         .operation_timeout(Some(timeout))
         .request_timeout(Some(timeout));
     // -1: the broker's default.replication.factor, which suits a test broker and a cluster alike.
-    let new_topic = NewTopic::new(topic, partitions, TopicReplication::Fixed(-1));
+    let new_topic = settings.iter().fold(
+        NewTopic::new(topic, partitions, TopicReplication::Fixed(-1)),
+        |new_topic, (key, value)| new_topic.set(key, value),
+    );
     let failed = |reason: String| KafkaError::CreateTopic {
         topic: topic.to_owned(),
         bootstrap: bootstrap.clone(),

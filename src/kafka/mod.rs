@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use rdkafka::error::{KafkaError as RdKafkaError, RDKafkaErrorCode};
 
-pub use admin::create_topic;
+pub use admin::{create_topic, create_topic_with};
 pub use consumer::{Consumer, Record};
 pub use context::TracingContext;
 pub use probe::{TopicInfo, check_topic};

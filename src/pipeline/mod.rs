@@ -133,6 +133,7 @@ pub async fn run(
         &settings.group_id,
         settings.offset,
         &settings.topics,
+        false,
     )?;
     let dead_letters = DeadLetters::new(connection, settings.dead_letter_topic.clone())?;
     tracing::info!(group = settings.group_id, topics = ?settings.topics, dry_run = settings.dry_run, "rules run started");

@@ -1,8 +1,9 @@
 //! The consumer of `rules run`: a group member that hands out records with their timestamp and
 //! headers, stores exactly the offsets the caller says are committable, pauses intake when too much
 //! work is in flight (while still being polled, so the group never evicts it), and on a revocation
-//! commits the finished work and reports which partitions to forget. Decoding and deciding what is
-//! finished are not its business.
+//! commits the finished work and reports which partitions to forget. Newly assigned partitions can
+//! be held (paused inside the rebalance, before anything is fetched) until the caller restored their
+//! state and releases them. Decoding and deciding what is finished are not its business.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -38,6 +39,8 @@ pub struct SourceRecord {
 /// partitions so the pipeline can drop their in-flight bookkeeping.
 struct RebalanceContext {
     revoked: Arc<Mutex<Vec<Partition>>>,
+    assigned: Arc<Mutex<Vec<Partition>>>,
+    hold_assigned: bool,
 }
 
 impl ClientContext for RebalanceContext {
@@ -73,9 +76,25 @@ impl ConsumerContext for RebalanceContext {
         }
     }
 
-    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        if let Rebalance::Assign(partitions) = rebalance {
-            tracing::info!(count = partitions.count(), "partitions assigned");
+    fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        let Rebalance::Assign(partitions) = rebalance else {
+            return;
+        };
+        tracing::info!(count = partitions.count(), "partitions assigned");
+        if !self.hold_assigned {
+            return;
+        }
+        // Paused here, inside the rebalance, so no record of them is fetched before their state is back.
+        if let Err(err) = consumer.pause(partitions) {
+            tracing::error!(%err, "cannot hold the assigned partitions for their state restore");
+        }
+        let gained: Vec<Partition> = partitions
+            .elements()
+            .iter()
+            .map(|e| (e.topic().to_owned(), e.partition()))
+            .collect();
+        if let Ok(mut assigned) = self.assigned.lock() {
+            assigned.extend(gained);
         }
     }
 }
@@ -83,19 +102,25 @@ impl ConsumerContext for RebalanceContext {
 pub struct Source {
     consumer: Arc<StreamConsumer<RebalanceContext>>,
     revoked: Arc<Mutex<Vec<Partition>>>,
+    assigned: Arc<Mutex<Vec<Partition>>>,
     group: String,
 }
 
 impl Source {
+    /// With `hold_assigned`, every newly assigned partition stays paused until [`Self::release`].
     pub fn subscribe(
         connection: &KafkaConnection,
         group: &str,
         offset_reset: OffsetReset,
         topics: &[String],
+        hold_assigned: bool,
     ) -> Result<Source, PipelineError> {
         let revoked = Arc::new(Mutex::new(Vec::new()));
+        let assigned = Arc::new(Mutex::new(Vec::new()));
         let context = RebalanceContext {
             revoked: Arc::clone(&revoked),
+            assigned: Arc::clone(&assigned),
+            hold_assigned,
         };
         let consumer: StreamConsumer<RebalanceContext> = connection
             .consumer_config(group, offset_reset)?
@@ -114,6 +139,7 @@ impl Source {
         Ok(Source {
             consumer: Arc::new(consumer),
             revoked,
+            assigned,
             group: group.to_owned(),
         })
     }
@@ -162,6 +188,28 @@ impl Source {
             .lock()
             .map(|mut r| std::mem::take(&mut *r))
             .unwrap_or_default()
+    }
+
+    /// Partitions assigned and held since the last call.
+    pub fn take_assigned(&self) -> Vec<Partition> {
+        self.assigned
+            .lock()
+            .map(|mut a| std::mem::take(&mut *a))
+            .unwrap_or_default()
+    }
+
+    /// Starts fetching held partitions.
+    pub fn release(&self, partitions: &[Partition]) -> Result<(), PipelineError> {
+        let mut list = TopicPartitionList::new();
+        for (topic, partition) in partitions {
+            list.add_partition(topic, *partition);
+        }
+        self.consumer
+            .resume(&list)
+            .map_err(|source| PipelineError::Kafka {
+                what: "resuming restored partitions",
+                source,
+            })
     }
 
     /// Stops (`true`) or restarts fetching on every assigned partition; polling goes on either way.

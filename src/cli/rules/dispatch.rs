@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 
-use crate::actions::context::{ShutdownKind, ShutdownRequest, Sinks};
+use crate::actions::context::{Output, ShutdownKind, ShutdownRequest, Sinks};
 use crate::actions::dispatch::{Dispatcher, FiringJob, FiringOutcome};
 use crate::config::{ActionConfig, KafkaConnection};
 use crate::engine::Firing;
@@ -68,6 +68,16 @@ impl Dispatchers {
         actions: &ActionConfig,
         shutdown: &Arc<Shutdown>,
     ) -> anyhow::Result<Dispatchers> {
+        Dispatchers::writing_to(connection, actions, shutdown, Sinks::default().output)
+    }
+
+    /// [`Dispatchers::new`] with `print_event`/`debug` written to `output` instead of stdout.
+    pub fn writing_to(
+        connection: &KafkaConnection,
+        actions: &ActionConfig,
+        shutdown: &Arc<Shutdown>,
+        output: Output,
+    ) -> anyhow::Result<Dispatchers> {
         let producer = connection
             .producer_config()?
             .create()
@@ -75,6 +85,7 @@ impl Dispatchers {
         let stopper = Arc::clone(shutdown);
         let sinks = Sinks {
             producer: Some(producer),
+            output,
             shutdown: Some(Arc::new(move |request: ShutdownRequest| {
                 tracing::warn!(
                     ruleset = request.ruleset,
@@ -85,7 +96,6 @@ impl Dispatchers {
                 );
                 stopper.request();
             })),
-            ..Sinks::default()
         };
         Ok(Dispatchers {
             sinks,
