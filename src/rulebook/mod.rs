@@ -3,12 +3,13 @@
 //! does not evaluate events; the engine does.
 
 mod compile;
+mod compile_inhibit;
 pub mod de;
 mod diagnostic;
 pub(crate) mod duration;
 mod located;
 pub mod model;
-mod position;
+pub(crate) mod position;
 pub mod spec;
 pub mod suggest;
 pub mod yaml;
