@@ -5,6 +5,7 @@ mod consume;
 mod meraki_sim;
 mod publish;
 mod rules;
+mod silence;
 
 use std::process::ExitCode;
 
@@ -32,6 +33,9 @@ pub enum Command {
     /// Poll the Meraki Dashboard API and publish records to Kafka, syslog or stdout.
     #[command(subcommand)]
     Publish(publish::PublishCommand),
+    /// Manage silences: mute firings by matcher for a time (docs/silences.md).
+    #[command(subcommand)]
+    Silence(silence::SilenceCommand),
     /// Serve a local Meraki Dashboard API simulator for demos and tests.
     MerakiSim(meraki_sim::MerakiSimArgs),
 }
@@ -40,7 +44,10 @@ impl Command {
     /// How many `-v` flags raise the log level for this command; `consume` uses `-v` for its output.
     pub fn log_verbosity(&self) -> u8 {
         match self {
-            Command::Consume(_) | Command::Publish(_) | Command::MerakiSim(_) => 0,
+            Command::Consume(_)
+            | Command::Publish(_)
+            | Command::MerakiSim(_)
+            | Command::Silence(_) => 0,
             Command::Rules(command) => command.log_verbosity(),
         }
     }
@@ -53,5 +60,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rules(command) => rules::run(command),
         Command::Publish(command) => publish::run(command),
         Command::MerakiSim(args) => meraki_sim::run(args),
+        Command::Silence(command) => silence::run(command),
     }
 }

@@ -24,6 +24,7 @@ use crate::event::{Event, Meta};
 use crate::rulebook::Rulebook;
 use crate::rulebook::model::ExecutionStrategy;
 use crate::shutdown::ShutdownSignal;
+use crate::suppress::SilenceSet;
 pub use dead_letter::{DeadLetters, Reason};
 use offsets::{OffsetTracker, Partition};
 use order::FiringOrder;
@@ -87,6 +88,8 @@ pub struct RunSummary {
     pub failed_firings: u64,
     pub evaluation_errors: u64,
     pub throttled: u64,
+    /// Firings muted by a silence or an inhibition.
+    pub suppressed: u64,
     /// Firings still running when the drain deadline passed; their records will be read again.
     pub abandoned: u64,
 }
@@ -116,6 +119,9 @@ pub async fn preflight(
     Ok(())
 }
 
+/// New silence sets (from a reloaded silences file); the first is applied before any record.
+pub type SilenceUpdates = tokio::sync::mpsc::Receiver<Arc<SilenceSet>>;
+
 /// Runs until shutdown is requested (or a fatal Kafka error); [`preflight`] first.
 pub async fn run(
     book: Arc<Rulebook>,
@@ -124,6 +130,7 @@ pub async fn run(
     settings: &RunSettings,
     dispatch: Arc<dyn Dispatch>,
     shutdown: ShutdownSignal,
+    mut silences: Option<SilenceUpdates>,
 ) -> Result<RunSummary, PipelineError> {
     let source = Source::subscribe(
         connection,
@@ -139,9 +146,17 @@ pub async fn run(
         .filter(|r| r.execution_strategy == ExecutionStrategy::Sequential)
         .map(|r| r.name.clone())
         .collect();
+    let mut engine = Engine::new(book, env);
+    if let Some(set) = silences
+        .as_mut()
+        .and_then(|updates| updates.try_recv().ok())
+    {
+        engine.suppressor_mut().set_silences(set);
+    }
     let mut run = Run {
+        silences,
         order: FiringOrder::new(sequential),
-        engine: Engine::new(book, env),
+        engine,
         source,
         dead_letters,
         dispatch,
@@ -164,6 +179,7 @@ pub async fn run(
 }
 
 struct Run {
+    silences: Option<SilenceUpdates>,
     order: FiringOrder,
     engine: Engine,
     source: Source,
@@ -188,6 +204,10 @@ impl Run {
                 biased;
                 _ = stop.requested() => return Ok(()),
                 Some(done) = self.tasks.join_next(), if !self.tasks.is_empty() => self.finished(done),
+                update = next_silences(&mut self.silences) => match update {
+                    Some(set) => self.engine.suppressor_mut().set_silences(set),
+                    None => self.silences = None,
+                },
                 _ = tokio::time::sleep(timer) => {
                     let outcome = self.engine.advance(wall_clock_ms());
                     self.handle_outcome(outcome, None);
@@ -306,6 +326,7 @@ impl Run {
     fn handle_outcome(&mut self, outcome: Outcome, record: Option<Arc<SourceRecord>>) {
         self.summary.evaluation_errors += outcome.errors.len() as u64;
         self.summary.throttled += outcome.throttled;
+        self.count_suppressed(&outcome);
         for error in &outcome.errors {
             tracing::warn!(
                 ruleset = error.ruleset,
@@ -319,6 +340,28 @@ impl Run {
             let record = record.clone().filter(|_| caused_by_a_record(&firing));
             self.spawn_firing(firing, record);
         }
+    }
+
+    fn count_suppressed(&mut self, outcome: &Outcome) {
+        self.summary.suppressed += outcome.suppressed.len() as u64;
+        for muted in &outcome.suppressed {
+            tracing::info!(
+                ruleset = muted.ruleset,
+                rule = muted.rule,
+                idempotency_key = muted.idempotency_key,
+                suppressed = %muted.reason.to_json(),
+                "firing suppressed; its actions are not sent"
+            );
+            metrics::counter!(
+                "semaphore_suppressed_total",
+                "ruleset" => muted.ruleset.clone(),
+                "rule" => muted.rule.clone(),
+                "reason" => muted.reason.label(),
+            )
+            .increment(1);
+        }
+        metrics::counter!("semaphore_inhibit_keys_evicted_total")
+            .absolute(self.engine.suppressor().evicted());
     }
 
     fn spawn_firing(&mut self, firing: Firing, record: Option<Arc<SourceRecord>>) {
@@ -389,6 +432,14 @@ impl Run {
                 failed: false,
             }
         });
+    }
+}
+
+/// The next silence set, or `None` once the watcher is gone; pending forever without a silences file.
+async fn next_silences(updates: &mut Option<SilenceUpdates>) -> Option<Arc<SilenceSet>> {
+    match updates {
+        Some(updates) => updates.recv().await,
+        None => std::future::pending().await,
     }
 }
 

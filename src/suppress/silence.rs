@@ -141,12 +141,9 @@ impl Silence {
             ));
         }
         if let (Some(start), Some(end), Some(at)) = (starts_at_ms, ends_at_ms, &spec.ends_at)
-            && end <= start
+            && end < start
         {
-            errors.push(Diagnostic::new(
-                at.pos,
-                "`ends_at` is not after `starts_at`",
-            ));
+            errors.push(Diagnostic::new(at.pos, "`ends_at` is before `starts_at`"));
         }
         match matcher {
             Some(matcher) if errors.is_empty() => Ok(Silence {

@@ -15,6 +15,7 @@ use crate::pipeline::{self, RunSettings};
 use crate::rulebook::Rulebook;
 use crate::rulebook::model::Offset;
 use crate::shutdown::Shutdown;
+use crate::suppress::file::SilenceFileError;
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -44,6 +45,9 @@ pub struct RunArgs {
     /// Seconds the broker and topics may take to answer at start.
     #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
     pub connect_timeout: f64,
+    /// Silences file (docs/silences.md), re-read when it changes; matching firings are not sent.
+    #[arg(long, env = "SEMAPHORE_SILENCES")]
+    pub silences: Option<PathBuf>,
     /// More log detail (-v, -vv).
     #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -69,6 +73,21 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         // Before any producer exists, so that a bad address or topic is the only message.
         pipeline::preflight(&connection, &settings).await?;
         let dispatch = super::dispatch::for_rulebook(&book, &connection, &args.actions, &shutdown)?;
+        let watch = match &args.silences {
+            Some(path) => match crate::cli::silence::watch::start(path, shutdown.signal()) {
+                Ok(watch) => Some(watch),
+                Err(SilenceFileError::Invalid(diagnostics)) => {
+                    eprint!("{diagnostics}");
+                    return anyhow::Ok(None);
+                }
+                Err(err) => return Err(err.into()),
+            },
+            None => None,
+        };
+        let (updates, watcher) = match watch {
+            Some(watch) => (Some(watch.updates), Some(watch.task)),
+            None => (None, None),
+        };
         let env = std::env::vars().collect();
         let summary = pipeline::run(
             book,
@@ -77,19 +96,32 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
             &settings,
             dispatch,
             shutdown.signal(),
+            updates,
         )
-        .await?;
-        anyhow::Ok(summary)
+        .await;
+        // The watcher ends with the pipeline (its channel closes) or at shutdown.
+        if let Some(watcher) = watcher
+            && tokio::time::timeout(Duration::from_secs(2), watcher)
+                .await
+                .is_err()
+        {
+            tracing::warn!("the silences watcher did not stop in time");
+        }
+        anyhow::Ok(Some(summary?))
     })?;
+    let Some(summary) = summary else {
+        return Ok(ExitCode::FAILURE);
+    };
     runtime.shutdown_timeout(Duration::from_secs(2));
     eprintln!(
-        "records: {}, firings: {} ({} failed, dead-lettered), undecodable: {}, evaluation errors: {}, throttled: {}, abandoned at shutdown: {}",
+        "records: {}, firings: {} ({} failed, dead-lettered), undecodable: {}, evaluation errors: {}, throttled: {}, suppressed: {}, abandoned at shutdown: {}",
         summary.records,
         summary.firings,
         summary.failed_firings,
         summary.undecodable,
         summary.evaluation_errors,
         summary.throttled,
+        summary.suppressed,
         summary.abandoned
     );
     Ok(ExitCode::SUCCESS)
