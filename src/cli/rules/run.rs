@@ -100,12 +100,13 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         )
         .await;
         // The watcher ends with the pipeline (its channel closes) or at shutdown.
-        if let Some(watcher) = watcher
-            && tokio::time::timeout(Duration::from_secs(2), watcher)
+        if let Some(mut watcher) = watcher
+            && tokio::time::timeout(Duration::from_secs(2), &mut watcher)
                 .await
                 .is_err()
         {
-            tracing::warn!("the silences watcher did not stop in time");
+            watcher.abort();
+            tracing::warn!("the silences watcher did not stop in time; stopped it");
         }
         anyhow::Ok(Some(summary?))
     })?;
