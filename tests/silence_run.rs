@@ -1,6 +1,7 @@
 //! `semaphore rules run --silences FILE` against the real broker with a webhook receiver on 127.0.0.1:
 //! a silenced rule never reaches the receiver while an unsilenced one does, and a silence added with
-//! `semaphore silence add` while the process runs takes effect without a restart.
+//! `semaphore silence add` while the process runs takes effect without a restart; a file that then
+//! becomes invalid is logged and the silences in force stay.
 
 mod common;
 
@@ -104,6 +105,28 @@ async fn silenced_rules_do_not_reach_the_receiver_and_new_silences_apply_while_r
     // Firings of one ruleset are dispatched in order: a loud firing would have arrived before its marker.
     tokio::time::sleep(Duration::from_millis(500)).await;
 
+    // A broken file is logged and the silences in force stay: phase 3 is still muted.
+    let valid = std::fs::read_to_string(&silences).expect("read");
+    std::fs::write(
+        &silences,
+        format!("{valid}- id: broken\n  matcher: \"rule ==\"\n"),
+    )
+    .expect("write");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !run.log().contains("the silences file is invalid") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no error logged: {}",
+            run.log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    produce_json(&bootstrap(), &topic, &records(3, 20)).await;
+    receiver
+        .wait_for("phase 3 markers", WAIT, |d| of(d, "marker", "3") == 20)
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
     let (status, log) = run.stop();
     assert!(status.success(), "exit {status}: {log}");
     let deliveries = receiver.deliveries();
@@ -117,5 +140,10 @@ async fn silenced_rules_do_not_reach_the_receiver_and_new_silences_apply_while_r
         0,
         "the silence added while running applied"
     );
-    assert!(log.contains("suppressed: 60"), "{log}");
+    assert_eq!(
+        of(&deliveries, "loud", "3"),
+        0,
+        "an invalid file kept the silences"
+    );
+    assert!(log.contains("suppressed: 100"), "{log}");
 }
