@@ -7,7 +7,7 @@ use std::io::Write as _;
 use std::path::Path;
 
 use super::silence::{DaysSpec, Silence, SilenceSet, SilenceSpec};
-use crate::rulebook::de::from_node;
+use crate::rulebook::de::{Located, from_node};
 use crate::rulebook::yaml::{self, NodeKind};
 use crate::rulebook::{Diagnostic, Diagnostics};
 
@@ -117,21 +117,13 @@ pub fn render(specs: &[SilenceSpec]) -> String {
 
 /// One entry as YAML; every string is double-quoted JSON, which YAML reads back unchanged.
 pub fn render_entry(spec: &SilenceSpec) -> String {
-    let q = |s: &str| serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_owned());
     let mut lines = vec![
         format!("- id: {}", q(&spec.id.value)),
         format!("  matcher: {}", q(&spec.matcher.value)),
     ];
-    let mut optional = |key: &str, value: Option<&str>| {
-        if let Some(value) = value {
-            lines.push(format!("  {key}: {}", q(value)));
-        }
-    };
-    optional(
-        "starts_at",
-        spec.starts_at.as_ref().map(|v| v.value.as_str()),
-    );
-    optional("ends_at", spec.ends_at.as_ref().map(|v| v.value.as_str()));
+    let located = |v: &Option<Located<String>>| v.as_ref().map(|v| v.value.clone());
+    push_optional(&mut lines, "starts_at", located(&spec.starts_at));
+    push_optional(&mut lines, "ends_at", located(&spec.ends_at));
     if let Some(every) = &spec.every {
         let every = &every.value;
         lines.push("  every:".to_owned());
@@ -151,16 +143,22 @@ pub fn render_entry(spec: &SilenceSpec) -> String {
             lines.push(format!("    timezone: {}", q(&tz.value)));
         }
     }
-    let mut optional = |key: &str, value: Option<&str>| {
-        if let Some(value) = value {
-            lines.push(format!("  {key}: {}", q(value)));
-        }
-    };
-    optional("comment", spec.comment.as_deref());
-    optional("created_by", spec.created_by.as_deref());
+    push_optional(&mut lines, "comment", spec.comment.clone());
+    push_optional(&mut lines, "created_by", spec.created_by.clone());
     let mut text = lines.join("\n");
     text.push('\n');
     text
+}
+
+fn push_optional(lines: &mut Vec<String>, key: &str, value: Option<String>) {
+    if let Some(value) = value {
+        lines.push(format!("  {key}: {}", q(&value)));
+    }
+}
+
+/// `text` as a double-quoted JSON string, which YAML reads back unchanged.
+fn q(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_owned())
 }
 
 /// Replaces `path` with `text` through a temporary file in the same directory and a rename, so that

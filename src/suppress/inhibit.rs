@@ -94,6 +94,11 @@ impl Inhibitions {
         }
     }
 
+    /// No inhibit rules in this ruleset.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
     /// Active keys dropped to stay within [`MAX_KEYS_PER_INHIBIT`] so far.
     pub fn evicted(&self) -> u64 {
         self.evicted

@@ -156,6 +156,11 @@ impl Suppressor {
     /// inhibition source. As in Alertmanager, inhibition is checked before silences, and a firing
     /// inhibits others even when it is itself silenced or inhibited.
     pub fn decide(&mut self, ruleset: usize, firing: &FiringView<'_>, now_ms: i64) -> Decision {
+        let inhibits = self.inhibitions.get(ruleset).is_some_and(|i| !i.is_empty());
+        // Most rulebooks use neither: skip building the document.
+        if !inhibits && self.silences.silences.is_empty() {
+            return Decision::default();
+        }
         let doc = firing.document();
         let mut errors = Vec::new();
         let mut decision = Decision::default();

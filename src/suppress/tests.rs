@@ -245,3 +245,14 @@ fn unquoted_times_of_day_and_timestamps_read_as_text() {
         "saturday night"
     );
 }
+
+#[test]
+fn rendering_keeps_quotes_backslashes_and_newlines() {
+    let source = "- id: \"odd \\\"one\\\"\"\n  matcher: \"event.name == 'a\\\\b'\"\n  ends_at: 2026-01-15T12:00:00Z\n  comment: \"two\\nlines: # not a comment\"\n";
+    let file = parse("s.yml", source).unwrap();
+    let again = parse("again.yml", &render(&file.specs)).unwrap();
+    let (a, b) = (&file.set.silences[0], &again.set.silences[0]);
+    assert_eq!(b.id, "odd \"one\"");
+    assert_eq!(a.matcher.source(), b.matcher.source());
+    assert_eq!(b.comment.as_deref(), Some("two\nlines: # not a comment"));
+}
