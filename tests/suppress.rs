@@ -222,3 +222,29 @@ fn a_rule_cannot_inhibit_itself() {
         "{text}"
     );
 }
+
+#[test]
+fn rules_run_refuses_an_invalid_silences_file_before_connecting() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("bad.yml");
+    std::fs::write(&path, "- id: a\n  matcher: \"`true`\"\n  every: {days: [caturday], from: \"22:00\", to: \"02:00\"}\n")
+        .expect("write");
+    let output = Command::new(env!("CARGO_BIN_EXE_semaphore"))
+        .args([
+            "rules",
+            "run",
+            BOOK,
+            "--bootstrap-servers",
+            "127.0.0.1:9",
+            "--silences",
+        ])
+        .arg(&path)
+        .output()
+        .expect("runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("{}:3:17: unknown day `caturday`", path.display())),
+        "{stderr}"
+    );
+}

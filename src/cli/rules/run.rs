@@ -62,6 +62,12 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let Some(book) = super::load_or_report(&args.rulebook)? else {
         return Ok(ExitCode::FAILURE);
     };
+    // A broken silences file is reported before anything connects; the watcher reads it again.
+    if let Some(path) = &args.silences
+        && crate::cli::silence::load_or_report(path)?.is_none()
+    {
+        return Ok(ExitCode::FAILURE);
+    }
     let connection = args.kafka.resolve()?;
     let settings = settings(args, &book)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
