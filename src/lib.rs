@@ -15,6 +15,8 @@
 //! - [`actions`]: compiled action templates, their rendering, and the dispatcher that sends them
 //!   (webhook with chat/ITSM presets, command, publish, run_playbook, controller job templates).
 //! - [`engine`]: `process(event, now) -> firings`; throttles, multi-event matches and facts. No I/O.
+//! - [`suppress`]: silences (matchers, maintenance windows, the silences file) and inhibition between
+//!   rules; decides whether a firing is sent. No I/O besides loading and writing the silences file.
 //! - [`pipeline`]: the event path of `rules run`: consume, decode, evaluate, dispatch, dead-letter, and
 //!   commit an offset only when all work for it and the records before it has finished.
 //! - [`state`]: the engine's per-key state in a compacted Kafka changelog, restored when a partition
@@ -38,4 +40,5 @@ pub mod pipeline;
 pub mod rulebook;
 pub mod shutdown;
 pub mod state;
+pub mod suppress;
 pub mod telemetry;

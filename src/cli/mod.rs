@@ -6,6 +6,7 @@ mod demo;
 mod meraki_sim;
 mod publish;
 mod rules;
+mod silence;
 
 use std::process::ExitCode;
 
@@ -36,6 +37,9 @@ pub enum Command {
     /// Poll the Meraki Dashboard API and publish records to Kafka, syslog or stdout.
     #[command(subcommand)]
     Publish(publish::PublishCommand),
+    /// Manage silences: mute firings by matcher for a time (docs/silences.md).
+    #[command(subcommand)]
+    Silence(silence::SilenceCommand),
     /// Serve a local Meraki Dashboard API simulator for demos and tests.
     MerakiSim(meraki_sim::MerakiSimArgs),
 }
@@ -47,7 +51,8 @@ impl Command {
             Command::Consume(_)
             | Command::Demo(_)
             | Command::Publish(_)
-            | Command::MerakiSim(_) => 0,
+            | Command::MerakiSim(_)
+            | Command::Silence(_) => 0,
             Command::Rules(command) => command.log_verbosity(),
         }
     }
@@ -61,5 +66,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rules(command) => rules::run(command),
         Command::Publish(command) => publish::run(command),
         Command::MerakiSim(args) => meraki_sim::run(args),
+        Command::Silence(command) => silence::run(command),
     }
 }

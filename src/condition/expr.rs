@@ -31,13 +31,11 @@ pub enum CompileError {
     },
     #[error("{message}")]
     BadArgument { offset: usize, message: String },
-    #[error(
-        "`{name}` is not part of the document (event, events, meta, vars, facts){}",
-        hint
-    )]
+    #[error("`{name}` is not part of the document ({roots}){hint}")]
     UnknownRoot {
         offset: usize,
         name: String,
+        roots: String,
         hint: String,
     },
 }
@@ -72,9 +70,15 @@ pub struct Expr {
 
 impl Expr {
     pub fn compile(source: &str) -> Result<Expr, CompileError> {
+        Expr::compile_for(source, ROOTS)
+    }
+
+    /// Compiles an expression for a document whose top-level names are `roots` (silence matchers
+    /// see a firing, not an event).
+    pub fn compile_for(source: &str, roots: &[&str]) -> Result<Expr, CompileError> {
         let ast = parse(source)?;
         check_functions(&ast)?;
-        check_roots(&ast)?;
+        check_roots(&ast, roots)?;
         Ok(Expr {
             source: source.to_owned(),
             fast: Fast::compile(&ast),
@@ -171,23 +175,29 @@ fn check_call(offset: usize, name: &str, args: &[Ast]) -> Result<(), CompileErro
 /// The top-level names of the document a condition is evaluated on.
 pub const ROOTS: &[&str] = &["event", "events", "meta", "vars", "facts"];
 
-/// A name looked up on the document itself must be one of [`ROOTS`]. This catches typos and, above
+/// A name looked up on the document itself must be one of `roots` ([`ROOTS`] for conditions). This catches typos and, above
 /// all, `event.status == "down"`: in JMESPath double quotes name a field, so that compares with a
 /// field `down` that never exists; a string is written `'down'`.
-fn check_roots(ast: &Ast) -> Result<(), CompileError> {
+fn check_roots(ast: &Ast, roots: &[&str]) -> Result<(), CompileError> {
     let mut fields = Vec::new();
     root_fields(ast, &mut fields);
     match fields
         .into_iter()
-        .find(|(_, name)| !ROOTS.contains(&name.as_str()))
+        .find(|(_, name)| !roots.contains(&name.as_str()))
     {
         None => Ok(()),
         Some((offset, name)) => {
-            let hint = match crate::rulebook::suggest::closest(&name, ROOTS) {
+            let hint = match crate::rulebook::suggest::closest(&name, roots) {
                 Some(root) => format!("; did you mean `{root}`?"),
                 None => format!("; for the string, write '{name}' in single quotes"),
             };
-            Err(CompileError::UnknownRoot { offset, name, hint })
+            let roots = roots.join(", ");
+            Err(CompileError::UnknownRoot {
+                offset,
+                name,
+                roots,
+                hint,
+            })
         }
     }
 }

@@ -20,6 +20,7 @@ use crate::actions::{ActionKind, RenderError, RenderedAction};
 use crate::condition::{self, Expr};
 use crate::event::Event;
 use crate::rulebook::{RuleCondition, Rulebook, Throttle};
+use crate::suppress::{FiringStatus, FiringView, Suppressed, Suppressor};
 pub use document::Document;
 use facts::Facts;
 pub use multi::{AllState, NotAllState};
@@ -62,6 +63,9 @@ pub struct Outcome {
     pub trace: Vec<RuleTrace>,
     /// Matches held back or suppressed by a throttle.
     pub throttled: u64,
+    /// Firings muted by a silence or an inhibition: not in `firings`, but their engine actions
+    /// (`set_fact`, `retract_fact`, `post_event`) were applied.
+    pub suppressed: Vec<Suppressed>,
 }
 
 enum RuleState {
@@ -83,6 +87,7 @@ pub struct Engine {
     state: Vec<RulesetState>,
     high_water_ms: i64,
     tracing: bool,
+    suppressor: Suppressor,
 }
 
 impl Engine {
@@ -101,6 +106,7 @@ impl Engine {
             })
             .collect();
         Engine {
+            suppressor: Suppressor::new(&rulebook),
             rulebook,
             env: Arc::new(env),
             state,
@@ -112,6 +118,15 @@ impl Engine {
     /// Record a [`RuleTrace`] per rule and event (slower; for `--explain`).
     pub fn set_tracing(&mut self, on: bool) {
         self.tracing = on;
+    }
+
+    /// Silences and inhibition state; replace the silences with `suppressor_mut().set_silences(..)`.
+    pub fn suppressor(&self) -> &Suppressor {
+        &self.suppressor
+    }
+
+    pub fn suppressor_mut(&mut self) -> &mut Suppressor {
+        &mut self.suppressor
     }
 
     /// Evaluates one event. Its time is `event.time_ms` when the source gave one, else `now_ms`.
@@ -318,6 +333,21 @@ impl Engine {
         let rule = &ruleset.rules[i];
         let env = Arc::clone(&self.env);
         let idempotency_key = document::idempotency_key(meta, &ruleset.name, &rule.name, now);
+        let view = FiringView {
+            ruleset: &ruleset.name,
+            rule: &rule.name,
+            events: &events,
+            vars: &ruleset.vars,
+            status: FiringStatus::Firing,
+        };
+        let decision = self.suppressor.decide(r, &view, now);
+        outcome
+            .errors
+            .extend(decision.errors.into_iter().map(|message| RuleError {
+                ruleset: ruleset.name.clone(),
+                rule: rule.name.clone(),
+                message,
+            }));
         let context = document::render_context(
             ruleset,
             rule,
@@ -342,6 +372,17 @@ impl Engine {
                 self.apply_engine_action(done, target, action.target.partial, meta, now, queue);
             }
             actions.push(rendered);
+        }
+        // Alertmanager mutes notifications, not the rule engine: engine actions above still applied.
+        if let Some(reason) = decision.reason {
+            outcome.suppressed.push(Suppressed {
+                ruleset: ruleset.name.clone(),
+                rule: rule.name.clone(),
+                reason,
+                time_ms: now,
+                idempotency_key,
+            });
+            return;
         }
         outcome.firings.push(Firing {
             ruleset: ruleset.name.clone(),

@@ -55,6 +55,7 @@ impl Engine {
     /// still there. Call it between two events; the time high-water mark carries over.
     pub fn reload(&mut self, rulebook: Arc<Rulebook>) -> ReloadReport {
         let old_book = std::mem::replace(&mut self.rulebook, rulebook);
+        self.suppressor.reload(&old_book, &self.rulebook);
         let old_state = std::mem::take(&mut self.state);
         let mut previous: Vec<Previous> = old_book
             .rulesets

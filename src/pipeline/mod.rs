@@ -24,6 +24,7 @@ use crate::engine::{Engine, Firing, Outcome};
 use crate::event::{Event, Meta};
 use crate::rulebook::Rulebook;
 use crate::shutdown::ShutdownSignal;
+use crate::suppress::SilenceSet;
 pub use dead_letter::{DeadLetters, Reason};
 use offsets::{OffsetTracker, Partition};
 use order::FiringOrder;
@@ -88,6 +89,8 @@ pub struct RunSummary {
     pub failed_firings: u64,
     pub evaluation_errors: u64,
     pub throttled: u64,
+    /// Firings muted by a silence or an inhibition.
+    pub suppressed: u64,
     /// Firings still running when the drain deadline passed; their records will be read again.
     pub abandoned: u64,
 }
@@ -117,8 +120,18 @@ pub async fn preflight(
     Ok(())
 }
 
-/// Runs until shutdown is requested (or a fatal Kafka error); [`preflight`] first. Rulebooks arriving
-/// on `reloads` replace the running one between two records.
+/// New silence sets (from a reloaded silences file); the first is applied before any record.
+pub type SilenceUpdates = tokio::sync::mpsc::Receiver<Arc<SilenceSet>>;
+
+/// What may change while the pipeline runs, each arriving on its own bounded channel.
+#[derive(Default)]
+pub struct Controls {
+    /// Checked rulebooks that replace the running one between two records.
+    pub reloads: Option<tokio::sync::mpsc::Receiver<Reload>>,
+    pub silences: Option<SilenceUpdates>,
+}
+
+/// Runs until shutdown is requested (or a fatal Kafka error); [`preflight`] first.
 pub async fn run(
     book: Arc<Rulebook>,
     env: BTreeMap<String, String>,
@@ -126,7 +139,7 @@ pub async fn run(
     settings: &RunSettings,
     dispatch: Arc<dyn Dispatch>,
     shutdown: ShutdownSignal,
-    reloads: Option<tokio::sync::mpsc::Receiver<Reload>>,
+    controls: Controls,
 ) -> Result<RunSummary, PipelineError> {
     let source = Source::subscribe(
         connection,
@@ -137,9 +150,22 @@ pub async fn run(
     )?;
     let dead_letters = DeadLetters::new(connection, settings.dead_letter_topic.clone())?;
     tracing::info!(group = settings.group_id, topics = ?settings.topics, dry_run = settings.dry_run, "rules run started");
+    let Controls {
+        reloads,
+        mut silences,
+    } = controls;
+    let order = FiringOrder::new(reload::sequential(&book));
+    let mut engine = Engine::new(book, env);
+    if let Some(set) = silences
+        .as_mut()
+        .and_then(|updates| updates.try_recv().ok())
+    {
+        engine.suppressor_mut().set_silences(set);
+    }
     let mut run = Run {
-        order: FiringOrder::new(reload::sequential(&book)),
-        engine: Engine::new(book, env),
+        silences,
+        order,
+        engine,
         source,
         dead_letters,
         dispatch,
@@ -163,6 +189,7 @@ pub async fn run(
 }
 
 struct Run {
+    silences: Option<SilenceUpdates>,
     order: FiringOrder,
     engine: Engine,
     source: Source,
@@ -189,6 +216,10 @@ impl Run {
                 _ = stop.requested() => return Ok(()),
                 reload = reload::next(&mut self.reloads) => self.apply_reload(reload),
                 Some(done) = self.tasks.join_next(), if !self.tasks.is_empty() => self.finished(done),
+                update = next_silences(&mut self.silences) => match update {
+                    Some(set) => self.engine.suppressor_mut().set_silences(set),
+                    None => self.silences = None,
+                },
                 _ = tokio::time::sleep(timer) => {
                     let outcome = self.engine.advance(wall_clock_ms());
                     self.handle_outcome(outcome, None);
@@ -307,6 +338,7 @@ impl Run {
     fn handle_outcome(&mut self, outcome: Outcome, record: Option<Arc<SourceRecord>>) {
         self.summary.evaluation_errors += outcome.errors.len() as u64;
         self.summary.throttled += outcome.throttled;
+        self.count_suppressed(&outcome);
         for error in &outcome.errors {
             tracing::warn!(
                 ruleset = error.ruleset,
@@ -320,6 +352,28 @@ impl Run {
             let record = record.clone().filter(|_| caused_by_a_record(&firing));
             self.spawn_firing(firing, record);
         }
+    }
+
+    fn count_suppressed(&mut self, outcome: &Outcome) {
+        self.summary.suppressed += outcome.suppressed.len() as u64;
+        for muted in &outcome.suppressed {
+            tracing::info!(
+                ruleset = muted.ruleset,
+                rule = muted.rule,
+                idempotency_key = muted.idempotency_key,
+                suppressed = %muted.reason.to_json(),
+                "firing suppressed; its actions are not sent"
+            );
+            metrics::counter!(
+                "semaphore_suppressed_total",
+                "ruleset" => muted.ruleset.clone(),
+                "rule" => muted.rule.clone(),
+                "reason" => muted.reason.label(),
+            )
+            .increment(1);
+        }
+        metrics::counter!("semaphore_inhibit_keys_evicted_total")
+            .absolute(self.engine.suppressor().evicted());
     }
 
     fn spawn_firing(&mut self, firing: Firing, record: Option<Arc<SourceRecord>>) {
@@ -390,6 +444,14 @@ impl Run {
                 failed: false,
             }
         });
+    }
+}
+
+/// The next silence set, or `None` once the watcher is gone; pending forever without a silences file.
+async fn next_silences(updates: &mut Option<SilenceUpdates>) -> Option<Arc<SilenceSet>> {
+    match updates {
+        Some(updates) => updates.recv().await,
+        None => std::future::pending().await,
     }
 }
 

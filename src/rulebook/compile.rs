@@ -93,6 +93,7 @@ impl Compiler<'_> {
             .zip(&spec.rules)
             .map(|(rule, node)| (&rule.name, node.pos));
         self.check_unique(rule_names, "rule");
+        let inhibit = self.inhibit(&spec.inhibit, &spec.rules);
         Some(Ruleset {
             vars: to_variable(&vars_json),
             vars_json,
@@ -109,6 +110,7 @@ impl Compiler<'_> {
                 ExecutionStrategySpec::Sequential => ExecutionStrategy::Sequential,
                 ExecutionStrategySpec::Parallel => ExecutionStrategy::Parallel,
             },
+            inhibit,
             name,
         })
     }

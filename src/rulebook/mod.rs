@@ -3,13 +3,14 @@
 //! does not evaluate events; the engine does.
 
 mod compile;
+mod compile_inhibit;
 pub mod de;
 mod diagnostic;
 pub(crate) mod duration;
 mod fingerprint;
 mod located;
 pub mod model;
-mod position;
+pub(crate) mod position;
 pub mod spec;
 pub mod suggest;
 pub mod yaml;

@@ -28,6 +28,19 @@ pub struct Ruleset {
     /// How long partial multi-event matches are kept (ansible-rulebook's default: 2 hours).
     pub default_events_ttl: Duration,
     pub execution_strategy: ExecutionStrategy,
+    /// Inhibition: while a source rule fires, its targets are suppressed (see `suppress`).
+    pub inhibit: Vec<Inhibit>,
+}
+
+/// While `source` fires, firings of `targets` with the same `equal` values are suppressed.
+#[derive(Debug, Clone)]
+pub struct Inhibit {
+    pub source: String,
+    pub targets: Vec<String>,
+    /// JMESPath on the firing document; each must give the same value on source and target.
+    pub equal: Vec<Expr>,
+    /// How long a source firing counts as active unless it resolves earlier.
+    pub active_for: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -27,6 +27,20 @@ pub struct RulesetSpec {
     pub default_events_ttl: Option<Located<Value>>,
     #[serde(default)]
     pub execution_strategy: Option<ExecutionStrategySpec>,
+    #[serde(default)]
+    pub inhibit: Vec<Located<InhibitSpec>>,
+}
+
+/// One `inhibit` entry: while `source` fires, `targets` with the same `equal` values are muted.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InhibitSpec {
+    pub source: Located<String>,
+    pub targets: Vec<Located<String>>,
+    #[serde(default)]
+    pub equal: Vec<Located<String>>,
+    #[serde(default, rename = "for")]
+    pub active_for: Option<Located<Value>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -268,7 +268,7 @@ pub async fn start_pipeline(
             &book.settings,
             dispatch,
             stop,
-            None,
+            pipeline::Controls::default(),
         )
         .await?;
         Ok(Finished::Pipeline {

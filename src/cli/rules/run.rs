@@ -17,6 +17,7 @@ use crate::pipeline::{self, RunSettings};
 use crate::rulebook::Rulebook;
 use crate::rulebook::model::Offset;
 use crate::shutdown::Shutdown;
+use crate::suppress::file::SilenceFileError;
 
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
@@ -49,6 +50,9 @@ pub struct RunArgs {
     /// Reload the rulebook when its file changes (checked once a second). SIGHUP always reloads it.
     #[arg(long)]
     pub watch: bool,
+    /// Silences file (docs/silences.md), re-read when it changes; matching firings are not sent.
+    #[arg(long, env = "SEMAPHORE_SILENCES")]
+    pub silences: Option<PathBuf>,
     /// More log detail (-v, -vv).
     #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -63,6 +67,12 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let Some(book) = super::load_or_report(&args.rulebook)? else {
         return Ok(ExitCode::FAILURE);
     };
+    // A broken silences file is reported before anything connects; the watcher reads it again.
+    if let Some(path) = &args.silences
+        && crate::cli::silence::load_or_report(path)?.is_none()
+    {
+        return Ok(ExitCode::FAILURE);
+    }
     let connection = args.kafka.resolve()?;
     let settings = settings(args, &book)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -74,6 +84,21 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         let hangup = reload::listen_for_hangup()?;
         // Before any producer exists, so that a bad address or topic is the only message.
         pipeline::preflight(&connection, &settings).await?;
+        let watch = match &args.silences {
+            Some(path) => match crate::cli::silence::watch::start(path, shutdown.signal()) {
+                Ok(watch) => Some(watch),
+                Err(SilenceFileError::Invalid(diagnostics)) => {
+                    eprint!("{diagnostics}");
+                    return anyhow::Ok(None);
+                }
+                Err(err) => return Err(err.into()),
+            },
+            None => None,
+        };
+        let (updates, watcher) = match watch {
+            Some(watch) => (Some(watch.updates), Some(watch.task)),
+            None => (None, None),
+        };
         let dispatchers = Dispatchers::new(&connection, &args.actions, &shutdown)?;
         let dispatch = dispatchers.for_rulebook(&book)?;
         let (reloads, reload_receiver) = tokio::sync::mpsc::channel(1);
@@ -88,21 +113,37 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
             &settings,
             dispatch,
             shutdown.signal(),
-            Some(reload_receiver),
+            pipeline::Controls {
+                reloads: Some(reload_receiver),
+                silences: updates,
+            },
         )
         .await;
         reloader.stop().await;
-        anyhow::Ok(summary?)
+        // The watcher ends with the pipeline (its channel closes) or at shutdown.
+        if let Some(mut watcher) = watcher
+            && tokio::time::timeout(Duration::from_secs(2), &mut watcher)
+                .await
+                .is_err()
+        {
+            watcher.abort();
+            tracing::warn!("the silences watcher did not stop in time; stopped it");
+        }
+        anyhow::Ok(Some(summary?))
     })?;
+    let Some(summary) = summary else {
+        return Ok(ExitCode::FAILURE);
+    };
     runtime.shutdown_timeout(Duration::from_secs(2));
     eprintln!(
-        "records: {}, firings: {} ({} failed, dead-lettered), undecodable: {}, evaluation errors: {}, throttled: {}, abandoned at shutdown: {}",
+        "records: {}, firings: {} ({} failed, dead-lettered), undecodable: {}, evaluation errors: {}, throttled: {}, suppressed: {}, abandoned at shutdown: {}",
         summary.records,
         summary.firings,
         summary.failed_firings,
         summary.undecodable,
         summary.evaluation_errors,
         summary.throttled,
+        summary.suppressed,
         summary.abandoned
     );
     Ok(ExitCode::SUCCESS)

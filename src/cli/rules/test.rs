@@ -33,6 +33,9 @@ pub struct TestArgs {
     /// Later events without a timestamp reuse the last one seen, so results never depend on the wall clock.
     #[arg(long, default_value = "2026-01-01T00:00:00Z")]
     pub start_time: String,
+    /// Silences file (docs/silences.md): matching firings are reported as suppressed, not fired.
+    #[arg(long, env = "SEMAPHORE_SILENCES")]
+    pub silences: Option<PathBuf>,
     /// More log detail (-v, -vv).
     #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -49,6 +52,8 @@ struct Summary {
     errors: usize,
     bad_lines: usize,
     throttled: u64,
+    /// By reason label (`silenced`, `inhibited`).
+    suppressed: BTreeMap<&'static str, usize>,
 }
 
 #[allow(clippy::print_stderr)] // the command's own diagnostics
@@ -60,6 +65,12 @@ pub fn run(args: &TestArgs) -> anyhow::Result<ExitCode> {
     let secrets = secret_values(book.templates.env_names(), &env);
     let dispatch = args.actions.dispatch_settings(&book)?;
     let mut engine = Engine::new(Arc::clone(&book), env);
+    if let Some(path) = &args.silences {
+        let Some(silences) = crate::cli::silence::load_or_report(path)? else {
+            return Ok(ExitCode::FAILURE);
+        };
+        engine.suppressor_mut().set_silences(silences);
+    }
     engine.set_tracing(args.explain);
     let mut clock = chrono::DateTime::parse_from_rfc3339(&args.start_time)
         .with_context(|| format!("--start-time {:?} is not RFC 3339", args.start_time))?
@@ -166,6 +177,21 @@ fn report(
         mask(&mut line, context.secrets);
         writeln!(out, "{line}")?;
     }
+    for suppressed in &outcome.suppressed {
+        *summary
+            .suppressed
+            .entry(suppressed.reason.label())
+            .or_default() += 1;
+        let line = json!({
+            "ruleset": suppressed.ruleset,
+            "rule": suppressed.rule,
+            "event_index": index,
+            "time": chrono::DateTime::from_timestamp_millis(suppressed.time_ms).map(|t| t.to_rfc3339()),
+            "idempotency_key": suppressed.idempotency_key,
+            "suppressed": suppressed.reason.to_json(),
+        });
+        writeln!(out, "{line}")?;
+    }
     for error in &outcome.errors {
         summary.errors += 1;
         eprintln!(
@@ -254,6 +280,16 @@ fn summary_line(summary: &Summary) -> String {
     let mut line = format!("events: {}, firings: {total}", summary.events);
     if !per_rule.is_empty() {
         line.push_str(&format!(" ({})", per_rule.join(", ")));
+    }
+    let suppressed: usize = summary.suppressed.values().sum();
+    line.push_str(&format!(", suppressed: {suppressed}"));
+    if suppressed > 0 {
+        let by_reason: Vec<String> = summary
+            .suppressed
+            .iter()
+            .map(|(reason, n)| format!("{reason}: {n}"))
+            .collect();
+        line.push_str(&format!(" ({})", by_reason.join(", ")));
     }
     line.push_str(&format!(
         ", throttled: {}, evaluation errors: {}, unreadable lines: {}",
