@@ -7,6 +7,7 @@ mod document;
 mod facts;
 mod multi;
 mod routing;
+mod stats;
 mod throttle;
 mod trace;
 
@@ -22,6 +23,7 @@ use crate::rulebook::{RuleCondition, Rulebook, Throttle};
 pub use document::Document;
 use facts::Facts;
 pub use multi::{AllState, NotAllState};
+pub use stats::{RuleCounts, RuleStats};
 use throttle::{ThrottleState, Verdict};
 pub use trace::RuleTrace;
 
@@ -81,6 +83,7 @@ pub struct Engine {
     state: Vec<RulesetState>,
     high_water_ms: i64,
     tracing: bool,
+    stats: RuleStats,
 }
 
 impl Engine {
@@ -99,6 +102,7 @@ impl Engine {
             })
             .collect();
         Engine {
+            stats: RuleStats::new(&rulebook),
             rulebook,
             env: Arc::new(env),
             state,
@@ -110,6 +114,11 @@ impl Engine {
     /// Record a [`RuleTrace`] per rule and event (slower; for `--explain`).
     pub fn set_tracing(&mut self, on: bool) {
         self.tracing = on;
+    }
+
+    /// Per-rule totals since the engine started, for the caller's metrics.
+    pub fn stats(&self) -> &RuleStats {
+        &self.stats
     }
 
     /// Evaluates one event. Its time is `event.time_ms` when the source gave one, else `now_ms`.
@@ -291,6 +300,7 @@ impl Engine {
                     fired.is_some(),
                 ));
             }
+            self.stats.evaluated(r, i, matched, fired.is_some());
             if let Some(events) = fired {
                 self.fire(r, i, events, &event.meta, now, outcome, queue);
             }
@@ -314,6 +324,7 @@ impl Engine {
         let book = Arc::clone(&self.rulebook);
         let ruleset = &book.rulesets[r];
         let rule = &ruleset.rules[i];
+        self.stats.fired(r, i);
         let env = Arc::clone(&self.env);
         let idempotency_key = document::idempotency_key(meta, &ruleset.name, &rule.name, now);
         let context = document::render_context(

@@ -6,6 +6,7 @@
 //! job, reached through [`Dispatch`].
 
 mod dead_letter;
+mod observe;
 pub mod offsets;
 mod order;
 mod source;
@@ -17,6 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::task::JoinSet;
+use tracing::Instrument as _;
 
 use crate::config::{ConfigError, KafkaConnection, OffsetReset};
 use crate::engine::{Engine, Firing, Outcome};
@@ -24,7 +26,10 @@ use crate::event::{Event, Meta};
 use crate::rulebook::Rulebook;
 use crate::rulebook::model::ExecutionStrategy;
 use crate::shutdown::ShutdownSignal;
+use crate::telemetry::readiness::Readiness;
 pub use dead_letter::{DeadLetters, Reason};
+use observe::Observer;
+pub use observe::{BROKER, PARTITIONS};
 use offsets::{OffsetTracker, Partition};
 use order::FiringOrder;
 pub use source::{Source, SourceRecord};
@@ -75,6 +80,8 @@ pub struct RunSettings {
     pub connect_timeout: Duration,
     /// Render and log actions instead of sending them.
     pub dry_run: bool,
+    /// Where the consumer reports [`BROKER`] and [`PARTITIONS`] for `/readyz`.
+    pub readiness: Readiness,
 }
 
 /// Counters reported when the run ends.
@@ -130,6 +137,7 @@ pub async fn run(
         &settings.group_id,
         settings.offset,
         &settings.topics,
+        settings.readiness.clone(),
     )?;
     let dead_letters = DeadLetters::new(connection, settings.dead_letter_topic.clone())?;
     tracing::info!(group = settings.group_id, topics = ?settings.topics, dry_run = settings.dry_run, "rules run started");
@@ -140,6 +148,7 @@ pub async fn run(
         .map(|r| r.name.clone())
         .collect();
     let mut run = Run {
+        observer: Observer::new(&book, &settings.topics),
         order: FiringOrder::new(sequential),
         engine: Engine::new(book, env),
         source,
@@ -153,7 +162,9 @@ pub async fn run(
         shutdown,
     };
     let loop_result = run.intake().await;
+    settings.readiness.fail(PARTITIONS, "shutting down");
     run.drain().await;
+    run.observer.flush_rules(&run.engine, true);
     let Run {
         source, summary, ..
     } = run;
@@ -164,6 +175,7 @@ pub async fn run(
 }
 
 struct Run {
+    observer: Observer,
     order: FiringOrder,
     engine: Engine,
     source: Source,
@@ -199,6 +211,7 @@ impl Run {
                 }
             }
             self.source.store(&self.tracker.take_committable());
+            self.observer.flush_rules(&self.engine, false);
         }
     }
 
@@ -266,8 +279,18 @@ impl Run {
         }
     }
 
+    /// One record, in its own span: every log line about it (and about the actions it causes)
+    /// carries its topic, partition and offset.
     fn handle_record(&mut self, record: SourceRecord) {
+        let span = tracing::info_span!(
+            "record",
+            topic = record.topic,
+            partition = record.partition,
+            offset = record.offset
+        );
+        let _entered = span.enter();
         self.summary.records += 1;
+        self.observer.consumed(&record.topic);
         if self.summary.records == 1 {
             tracing::info!(
                 topic = record.topic,
@@ -287,12 +310,15 @@ impl Run {
             Ok(event) => event,
             Err(err) => {
                 self.summary.undecodable += 1;
+                self.observer.decode_error(&record.topic);
                 self.tracker.track(&partition, record.offset, 1);
                 self.spawn_dead_letter(Arc::new(record), Reason::Undecodable(err.to_string()));
                 return;
             }
         };
+        let started = std::time::Instant::now();
         let outcome = self.engine.process(event, wall_clock_ms());
+        self.observer.evaluated_in(started.elapsed());
         let record = Arc::new(record);
         let caused = outcome
             .firings
@@ -307,6 +333,7 @@ impl Run {
         self.summary.evaluation_errors += outcome.errors.len() as u64;
         self.summary.throttled += outcome.throttled;
         for error in &outcome.errors {
+            metrics::counter!(crate::telemetry::metrics::EVALUATION_ERRORS, "ruleset" => error.ruleset.clone(), "rule" => error.rule.clone()).increment(1);
             tracing::warn!(
                 ruleset = error.ruleset,
                 rule = error.rule,
@@ -339,56 +366,62 @@ impl Run {
         let dead_letters = self.dead_letters.clone();
         let shutdown = self.shutdown.clone();
         let (turn, done) = self.order.next(&firing.ruleset);
-        self.tasks.spawn(async move {
-            let rule = format!("{}/{}", firing.ruleset, firing.rule);
-            let key = firing.idempotency_key.clone();
-            turn.wait().await;
-            let dispatched = dispatch.dispatch(firing).await;
-            drop(done);
-            let Err(failure) = dispatched else {
-                return Completion {
-                    position,
-                    failed: false,
+        self.tasks.spawn(
+            async move {
+                let rule = format!("{}/{}", firing.ruleset, firing.rule);
+                let key = firing.idempotency_key.clone();
+                turn.wait().await;
+                let dispatched = dispatch.dispatch(firing).await;
+                drop(done);
+                let Err(failure) = dispatched else {
+                    return Completion {
+                        position,
+                        failed: false,
+                    };
                 };
-            };
-            tracing::error!(
-                rule,
-                idempotency_key = key,
-                action = failure.action,
-                reason = failure.reason,
-                "action failed after its retries"
-            );
-            let Some(record) = record else {
-                return Completion {
-                    position: None,
+                tracing::error!(
+                    rule,
+                    idempotency_key = key,
+                    action = failure.action,
+                    reason = failure.reason,
+                    "action failed after its retries"
+                );
+                let Some(record) = record else {
+                    return Completion {
+                        position: None,
+                        failed: true,
+                    };
+                };
+                let reason = Reason::ActionFailed {
+                    rule,
+                    action: failure.action,
+                    error: failure.reason,
+                };
+                // Not acknowledged (shutdown first): leave the record pending so it is read again.
+                let sent = dead_letters.send(&record, &reason, shutdown).await;
+                Completion {
+                    position: position.filter(|_| sent),
                     failed: true,
-                };
-            };
-            let reason = Reason::ActionFailed {
-                rule,
-                action: failure.action,
-                error: failure.reason,
-            };
-            // Not acknowledged (shutdown first): leave the record pending so it is read again.
-            let sent = dead_letters.send(&record, &reason, shutdown).await;
-            Completion {
-                position: position.filter(|_| sent),
-                failed: true,
+                }
             }
-        });
+            .instrument(tracing::Span::current()),
+        );
     }
 
     fn spawn_dead_letter(&mut self, record: Arc<SourceRecord>, reason: Reason) {
         let dead_letters = self.dead_letters.clone();
         let shutdown = self.shutdown.clone();
         let position = ((record.topic.clone(), record.partition), record.offset);
-        self.tasks.spawn(async move {
-            let sent = dead_letters.send(&record, &reason, shutdown).await;
-            Completion {
-                position: sent.then_some(position),
-                failed: false,
+        self.tasks.spawn(
+            async move {
+                let sent = dead_letters.send(&record, &reason, shutdown).await;
+                Completion {
+                    position: sent.then_some(position),
+                    failed: false,
+                }
             }
-        });
+            .instrument(tracing::Span::current()),
+        );
     }
 }
 

@@ -14,12 +14,15 @@ use rdkafka::consumer::{
 };
 use rdkafka::error::{KafkaError as RdKafkaError, RDKafkaErrorCode};
 use rdkafka::message::{BorrowedMessage, Headers, Message};
+use rdkafka::statistics::Statistics;
 use rdkafka::{Offset, TopicPartitionList};
 
 use super::PipelineError;
+use super::observe::{self, BROKER, PARTITIONS};
 use super::offsets::Partition;
 use crate::config::{KafkaConnection, OffsetReset};
 use crate::kafka::TracingContext;
+use crate::telemetry::readiness::Readiness;
 
 /// One record, copied out of librdkafka's buffers.
 #[derive(Debug, Clone)]
@@ -35,9 +38,11 @@ pub struct SourceRecord {
 }
 
 /// Logs like every other client and, on revocation, commits what is finished and remembers the
-/// partitions so the pipeline can drop their in-flight bookkeeping.
+/// partitions so the pipeline can drop their in-flight bookkeeping. It also keeps readiness (broker
+/// up, partitions assigned) and turns librdkafka's statistics into lag and offset gauges.
 struct RebalanceContext {
     revoked: Arc<Mutex<Vec<Partition>>>,
+    readiness: Readiness,
 }
 
 impl ClientContext for RebalanceContext {
@@ -46,7 +51,14 @@ impl ClientContext for RebalanceContext {
     }
 
     fn error(&self, error: RdKafkaError, reason: &str) {
+        if error.rdkafka_error_code() == Some(RDKafkaErrorCode::AllBrokersDown) {
+            self.readiness.fail(BROKER, "all brokers are down");
+        }
         TracingContext.error(error, reason);
+    }
+
+    fn stats(&self, statistics: Statistics) {
+        observe::record_statistics(&statistics, &self.readiness);
     }
 }
 
@@ -68,14 +80,24 @@ impl ConsumerContext for RebalanceContext {
             .map(|e| (e.topic().to_owned(), e.partition()))
             .collect();
         tracing::info!(partitions = ?lost, "partitions revoked");
+        self.readiness
+            .fail(PARTITIONS, "partitions revoked, rebalancing");
         if let Ok(mut revoked) = self.revoked.lock() {
             revoked.extend(lost);
         }
     }
 
-    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+    fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Assign(partitions) = rebalance {
             tracing::info!(count = partitions.count(), "partitions assigned");
+        }
+        // The whole assignment, not this step of it: cooperative rebalances assign in increments.
+        match consumer.assignment().map(|list| list.count()) {
+            Ok(0) => self.readiness.fail(PARTITIONS, "no partitions assigned"),
+            Ok(_) => self.readiness.pass(PARTITIONS),
+            Err(err) => self
+                .readiness
+                .fail(PARTITIONS, format!("cannot read the assignment: {err}")),
         }
     }
 }
@@ -92,13 +114,15 @@ impl Source {
         group: &str,
         offset_reset: OffsetReset,
         topics: &[String],
+        readiness: Readiness,
     ) -> Result<Source, PipelineError> {
         let revoked = Arc::new(Mutex::new(Vec::new()));
         let context = RebalanceContext {
             revoked: Arc::clone(&revoked),
+            readiness,
         };
         let consumer: StreamConsumer<RebalanceContext> = connection
-            .consumer_config(group, offset_reset)?
+            .monitored_consumer_config(group, offset_reset)?
             .create_with_context(context)
             .map_err(|source| PipelineError::Kafka {
                 what: "creating the consumer",

@@ -15,6 +15,11 @@ use crate::pipeline::{self, RunSettings};
 use crate::rulebook::Rulebook;
 use crate::rulebook::model::Offset;
 use crate::shutdown::Shutdown;
+use crate::telemetry::http::MetricsArgs;
+use crate::telemetry::readiness::Readiness;
+
+/// Readiness check: the rulebook compiled.
+const RULEBOOK: &str = "rulebook";
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -51,6 +56,8 @@ pub struct RunArgs {
     pub kafka: Box<KafkaConnectionConfig>,
     #[command(flatten)]
     pub actions: Box<ActionConfig>,
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
 }
 
 #[allow(clippy::print_stderr)] // the final summary line
@@ -66,6 +73,8 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         .context("cannot start the async runtime")?;
     let summary = runtime.block_on(async {
         let shutdown = Arc::new(Shutdown::listen()?);
+        settings.readiness.pass(RULEBOOK);
+        let server = args.metrics.start(&settings.readiness).await?;
         // Before any producer exists, so that a bad address or topic is the only message.
         pipeline::preflight(&connection, &settings).await?;
         let dispatch = super::dispatch::for_rulebook(&book, &connection, &args.actions, &shutdown)?;
@@ -78,8 +87,11 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
             dispatch,
             shutdown.signal(),
         )
-        .await?;
-        anyhow::Ok(summary)
+        .await;
+        if let Some(server) = server {
+            server.stop().await;
+        }
+        anyhow::Ok(summary?)
     })?;
     runtime.shutdown_timeout(Duration::from_secs(2));
     eprintln!(
@@ -133,6 +145,7 @@ fn settings(args: &RunArgs, book: &Rulebook) -> anyhow::Result<RunSettings> {
         drain_timeout: seconds(args.drain_timeout, "--drain-timeout")?,
         connect_timeout: seconds(args.connect_timeout, "--connect-timeout")?,
         dry_run: args.dry_run,
+        readiness: Readiness::new(&[RULEBOOK, pipeline::PARTITIONS, pipeline::BROKER]),
     })
 }
 
