@@ -40,7 +40,8 @@ impl Command {
     /// How many `-v` flags raise the log level for this command; `consume` uses `-v` for its output.
     pub fn log_verbosity(&self) -> u8 {
         match self {
-            Command::Consume(_) | Command::Publish(_) | Command::MerakiSim(_) => 0,
+            Command::Consume(_) | Command::MerakiSim(_) => 0,
+            Command::Publish(command) => command.log_verbosity(),
             Command::Rules(command) => command.log_verbosity(),
         }
     }

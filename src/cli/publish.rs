@@ -102,6 +102,15 @@ pub struct ClientsArgs {
     common: CommonArgs,
 }
 
+impl PublishCommand {
+    pub fn log_verbosity(&self) -> u8 {
+        match self {
+            PublishCommand::LossLatency(args) => args.common.verbose,
+            PublishCommand::Clients(args) => args.common.verbose,
+        }
+    }
+}
+
 pub fn run(command: PublishCommand) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -120,6 +120,8 @@ pub async fn preflight(
     for topic in &settings.topics {
         crate::kafka::check_topic(connection, topic, settings.connect_timeout).await?;
     }
+    // It answered just now; librdkafka's statistics keep this current from here on.
+    settings.readiness.pass(BROKER);
     Ok(())
 }
 

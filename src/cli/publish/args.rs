@@ -28,6 +28,9 @@ pub struct CommonArgs {
     pub kafka: Box<KafkaConnectionConfig>,
     #[command(flatten)]
     pub metrics: MetricsArgs,
+    /// More log detail (-v, -vv).
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
+    pub verbose: u8,
 }
 
 /// Reaching the Dashboard API.
