@@ -586,6 +586,28 @@ async fn no_secret_is_logged_at_the_highest_verbosity() {
         assert!(!text.contains(secret), "{secret} logged:\n{text}");
     }
 
+    // --dry-run logs the rendered actions: the header is named, its value masked.
+    let dry = RulesRun::start(
+        book.path(),
+        &bootstrap(),
+        &[
+            "--dry-run",
+            "-vv",
+            "--group-id",
+            &unique_name("ops-secrets-dry"),
+        ],
+        &[("WEBHOOK_TOKEN", TOKEN)],
+    );
+    let deadline = Instant::now() + WAIT;
+    while !dry.log().contains("dry run: not sent") {
+        assert!(Instant::now() < deadline, "no dry-run line: {}", dry.log());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (status, text) = dry.stop();
+    assert!(status.success(), "{text}");
+    assert!(text.contains("Authorization"), "{text}");
+    assert!(!text.contains(TOKEN), "token logged by --dry-run:\n{text}");
+
     // publish at -vv with the Meraki key.
     let sim = support::start(support::config(1, 1, 2, 0)).await;
     let mut command = support::semaphore(&[

@@ -455,7 +455,7 @@ fn log_dry_run(firing: &Firing) {
     for action in &firing.actions {
         match action {
             Ok(rendered) => {
-                tracing::info!(ruleset = firing.ruleset, rule = firing.rule, idempotency_key = firing.idempotency_key, action = rendered.kind.name(), args = %rendered.args, "dry run: not sent")
+                tracing::info!(ruleset = firing.ruleset, rule = firing.rule, idempotency_key = firing.idempotency_key, action = rendered.kind.name(), args = %crate::telemetry::redact::loggable(&rendered.args), "dry run: not sent")
             }
             Err(err) => {
                 tracing::warn!(ruleset = firing.ruleset, rule = firing.rule, %err, "dry run: action could not be rendered")

@@ -1,12 +1,14 @@
 //! Logging setup: human-readable lines on a terminal or JSON lines (with the fields of the current
-//! span and its parents), on stderr, filtered by `-v` or `RUST_LOG`. The operations endpoint lives in
-//! the submodules: [`metrics`] (metric names and the Prometheus recorder), [`readiness`] (named
-//! checks) and [`http`] (`--metrics-addr`: `/metrics`, `/healthz`, `/readyz`). This module does not
-//! decide what is logged or measured, only where and how.
+//! span and its parents), on stderr, filtered by `-v` or `RUST_LOG`. The submodules hold the
+//! operations endpoint: [`metrics`] (metric names and the Prometheus recorder), [`readiness`]
+//! (named checks), [`http`] (`--metrics-addr`: `/metrics`, `/healthz`, `/readyz`), and [`redact`]
+//! (masking credentials in logged values). This module does not decide what is logged or
+//! measured, only where and how.
 
 pub mod http;
 pub mod metrics;
 pub mod readiness;
+pub mod redact;
 
 use std::io::IsTerminal;
 
