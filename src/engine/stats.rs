@@ -70,3 +70,55 @@ impl RuleStats {
         self.counts.get_mut(index)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    use serde_json::json;
+
+    use crate::engine::Engine;
+    use crate::event::Event;
+
+    const BOOK: &str = "
+- name: first
+  rules:
+    - name: loss
+      condition: event.loss > `5`
+      throttle: {once_within: 10 minutes, group_by: [event.serial]}
+      action: {debug: {}}
+    - name: never
+      condition: event.loss < `0`
+      action: {debug: {}}
+- name: second
+  match_multiple_rules: true
+  rules:
+    - name: any
+      condition: event.loss != `null`
+      action: {debug: {}}
+";
+
+    #[test]
+    fn counts_follow_evaluations_matches_throttles_and_firings_per_rule() {
+        let book = crate::rulebook::compile("t.yml", BOOK).expect("valid rulebook");
+        let mut engine = Engine::new(Arc::new(book), BTreeMap::new());
+        for (loss, at) in [(9, 0), (9, 1_000), (1, 2_000), (7, 3_000)] {
+            let event = Event::from_json(json!({"loss": loss, "serial": "Q2-A"}), json!({}));
+            engine.process(event, at);
+        }
+        let stats = engine.stats();
+        // Three matches of one serial within the window: the first fires, two are suppressed; the
+        // third event matches nothing in `first`, so `never` is evaluated for it too.
+        let loss = stats.get(0, 0);
+        assert_eq!(
+            (loss.evaluations, loss.matches, loss.throttled, loss.firings),
+            (4, 3, 2, 1)
+        );
+        let never = stats.get(0, 1);
+        assert_eq!((never.evaluations, never.matches, never.firings), (1, 0, 0));
+        let any = stats.get(1, 0);
+        assert_eq!((any.evaluations, any.matches, any.firings), (4, 4, 4));
+        assert_eq!(stats.get(5, 0), super::RuleCounts::default());
+    }
+}

@@ -95,17 +95,7 @@ impl Observer {
         let stats = engine.stats();
         for (r, ruleset) in self.rules.iter_mut().enumerate() {
             for (i, counters) in ruleset.iter_mut().enumerate() {
-                let now = stats.get(r, i);
-                let before = counters.recorded;
-                counters
-                    .evaluations
-                    .increment(now.evaluations - before.evaluations);
-                counters.matches.increment(now.matches - before.matches);
-                counters
-                    .throttled
-                    .increment(now.throttled - before.throttled);
-                counters.firings.increment(now.firings - before.firings);
-                counters.recorded = now;
+                counters.catch_up(stats.get(r, i));
             }
         }
     }
@@ -119,6 +109,22 @@ impl Observer {
             self.topics.insert(topic.to_owned(), counters);
         }
         &self.topics[topic]
+    }
+}
+
+impl RuleCounters {
+    /// Adds what the engine counted since the last call. Saturating: an engine started afresh (a
+    /// new rulebook) counts from 0 again.
+    fn catch_up(&mut self, now: RuleCounts) {
+        let before = self.recorded;
+        let delta = |now: u64, before: u64| now.saturating_sub(before);
+        self.evaluations
+            .increment(delta(now.evaluations, before.evaluations));
+        self.matches.increment(delta(now.matches, before.matches));
+        self.throttled
+            .increment(delta(now.throttled, before.throttled));
+        self.firings.increment(delta(now.firings, before.firings));
+        self.recorded = now;
     }
 }
 

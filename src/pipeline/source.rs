@@ -92,8 +92,12 @@ impl ConsumerContext for RebalanceContext {
             tracing::info!(count = partitions.count(), "partitions assigned");
         }
         // The whole assignment, not this step of it: cooperative rebalances assign in increments.
+        let none = match rebalance {
+            Rebalance::Revoke(_) => "partitions revoked, rebalancing",
+            _ => "no partitions assigned",
+        };
         match consumer.assignment().map(|list| list.count()) {
-            Ok(0) => self.readiness.fail(PARTITIONS, "no partitions assigned"),
+            Ok(0) => self.readiness.fail(PARTITIONS, none),
             Ok(_) => self.readiness.pass(PARTITIONS),
             Err(err) => self
                 .readiness
