@@ -335,7 +335,7 @@ impl Run {
         self.summary.evaluation_errors += outcome.errors.len() as u64;
         self.summary.throttled += outcome.throttled;
         for error in &outcome.errors {
-            metrics::counter!(crate::telemetry::metrics::EVALUATION_ERRORS, "ruleset" => error.ruleset.clone(), "rule" => error.rule.clone()).increment(1);
+            observe::evaluation_error(error);
             tracing::warn!(
                 ruleset = error.ruleset,
                 rule = error.rule,
@@ -368,62 +368,59 @@ impl Run {
         let dead_letters = self.dead_letters.clone();
         let shutdown = self.shutdown.clone();
         let (turn, done) = self.order.next(&firing.ruleset);
-        self.tasks.spawn(
-            async move {
-                let rule = format!("{}/{}", firing.ruleset, firing.rule);
-                let key = firing.idempotency_key.clone();
-                turn.wait().await;
-                let dispatched = dispatch.dispatch(firing).await;
-                drop(done);
-                let Err(failure) = dispatched else {
-                    return Completion {
-                        position,
-                        failed: false,
-                    };
+        let work = async move {
+            let rule = format!("{}/{}", firing.ruleset, firing.rule);
+            let key = firing.idempotency_key.clone();
+            turn.wait().await;
+            let dispatched = dispatch.dispatch(firing).await;
+            drop(done);
+            let Err(failure) = dispatched else {
+                return Completion {
+                    position,
+                    failed: false,
                 };
-                tracing::error!(
-                    rule,
-                    idempotency_key = key,
-                    action = failure.action,
-                    reason = failure.reason,
-                    "action failed after its retries"
-                );
-                let Some(record) = record else {
-                    return Completion {
-                        position: None,
-                        failed: true,
-                    };
-                };
-                let reason = Reason::ActionFailed {
-                    rule,
-                    action: failure.action,
-                    error: failure.reason,
-                };
-                // Not acknowledged (shutdown first): leave the record pending so it is read again.
-                let sent = dead_letters.send(&record, &reason, shutdown).await;
-                Completion {
-                    position: position.filter(|_| sent),
+            };
+            tracing::error!(
+                rule,
+                idempotency_key = key,
+                action = failure.action,
+                reason = failure.reason,
+                "action failed after its retries"
+            );
+            let Some(record) = record else {
+                return Completion {
+                    position: None,
                     failed: true,
-                }
+                };
+            };
+            let reason = Reason::ActionFailed {
+                rule,
+                action: failure.action,
+                error: failure.reason,
+            };
+            // Not acknowledged (shutdown first): leave the record pending so it is read again.
+            let sent = dead_letters.send(&record, &reason, shutdown).await;
+            Completion {
+                position: position.filter(|_| sent),
+                failed: true,
             }
-            .instrument(tracing::Span::current()),
-        );
+        };
+        // The record's span goes with the work, so action logs say which record caused them.
+        self.tasks.spawn(work.instrument(tracing::Span::current()));
     }
 
     fn spawn_dead_letter(&mut self, record: Arc<SourceRecord>, reason: Reason) {
         let dead_letters = self.dead_letters.clone();
         let shutdown = self.shutdown.clone();
         let position = ((record.topic.clone(), record.partition), record.offset);
-        self.tasks.spawn(
-            async move {
-                let sent = dead_letters.send(&record, &reason, shutdown).await;
-                Completion {
-                    position: sent.then_some(position),
-                    failed: false,
-                }
+        let work = async move {
+            let sent = dead_letters.send(&record, &reason, shutdown).await;
+            Completion {
+                position: sent.then_some(position),
+                failed: false,
             }
-            .instrument(tracing::Span::current()),
-        );
+        };
+        self.tasks.spawn(work.instrument(tracing::Span::current()));
     }
 }
 

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use metrics::{Counter, Histogram, counter, gauge, histogram};
 use rdkafka::statistics::Statistics;
 
-use crate::engine::{Engine, RuleCounts};
+use crate::engine::{Engine, RuleCounts, RuleError};
 use crate::rulebook::Rulebook;
 use crate::telemetry::metrics as names;
 use crate::telemetry::readiness::Readiness;
@@ -137,6 +137,15 @@ fn rule_counters(ruleset: &str, rule: &str) -> RuleCounters {
         firings: counter!(names::RULE_FIRINGS, &labels),
         recorded: RuleCounts::default(),
     }
+}
+
+/// A condition that could not be evaluated (rare: the counter is looked up each time).
+pub fn evaluation_error(error: &RuleError) {
+    let labels = [
+        ("ruleset", error.ruleset.clone()),
+        ("rule", error.rule.clone()),
+    ];
+    counter!(names::EVALUATION_ERRORS, &labels).increment(1);
 }
 
 /// librdkafka's periodic statistics (`statistics.interval.ms`): lag and committed offset of every
