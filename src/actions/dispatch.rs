@@ -20,7 +20,7 @@ use super::local::{self, LocalError};
 use super::locks::KeyedLocks;
 use super::process::ProcessError;
 use super::publish::{self, PublishError};
-use super::retry::Exhausted;
+use super::retry::{Exhausted, counting_retries};
 use super::webhook::{self, WebhookError};
 use super::{ActionKind, RenderError, RenderedAction, ansible, command};
 use crate::rulebook::model::ExecutionStrategy;
@@ -141,10 +141,14 @@ impl Dispatcher {
             events: &job.events,
         };
         for (index, action) in job.actions.iter().enumerate() {
-            let (name, result) = match action {
-                Ok(action) => (action.kind.name(), self.run_action(action, &firing).await),
-                Err(err) => (UNRENDERED, Err(ActionError::Render(err.clone()))),
+            let (name, (result, retries)) = match action {
+                Ok(action) => (
+                    action.kind.name(),
+                    counting_retries(self.run_action(action, &firing)).await,
+                ),
+                Err(err) => (UNRENDERED, (Err(ActionError::Render(err.clone())), 0)),
             };
+            count_action(name, result.is_ok(), retries);
             if let Err(err) = result {
                 tracing::warn!(action_index = index, action = name, error = %err, "action failed");
                 return FiringOutcome::Failed {
@@ -175,6 +179,17 @@ impl Dispatcher {
         };
         execute(&self.inner, action, firing).await
     }
+}
+
+/// `semaphore_actions_total{action, outcome}`: ok, retried (ok after retries) or failed.
+fn count_action(action: &'static str, ok: bool, retries: u32) {
+    let outcome = match (ok, retries) {
+        (false, _) => "failed",
+        (true, 0) => "ok",
+        (true, _) => "retried",
+    };
+    metrics::counter!(crate::telemetry::metrics::ACTIONS, "action" => action, "outcome" => outcome)
+        .increment(1);
 }
 
 async fn execute(

@@ -5,6 +5,7 @@
 //! attempt is the failing module's call ([`Retryable`]); a server's `Retry-After` wins over the
 //! computed backoff, within the cap.
 
+use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
 use std::time::Duration;
@@ -123,7 +124,23 @@ impl RetryPolicy {
     }
 }
 
-/// Runs `attempt` under `policy`; `what` names the action in the retry log lines.
+tokio::task_local! {
+    /// Retries made inside [`counting_retries`], so that the dispatcher can tell "ok" from "ok
+    /// after retries" without every action module reporting its attempts.
+    static RETRIES: Cell<u32>;
+}
+
+/// Runs `work` and returns its output with the number of retries [`with_retry`] made inside it.
+pub async fn counting_retries<F: Future>(work: F) -> (F::Output, u32) {
+    RETRIES
+        .scope(Cell::new(0), async {
+            let output = work.await;
+            (output, RETRIES.with(Cell::get))
+        })
+        .await
+}
+
+/// Runs `attempt` under `policy`; `what` names the action in the retry log lines and metrics.
 pub async fn with_retry<T, E, F, Fut>(
     policy: &RetryPolicy,
     what: &str,
@@ -147,6 +164,9 @@ where
         .adjust(|error, next| next.map(|pause| error.retry_after().unwrap_or(pause).min(max_backoff)))
         .notify(|error, pause| {
             tracing::warn!(action = what, %error, retry_in_ms = pause.as_millis(), "attempt failed; retrying");
+            metrics::counter!(crate::telemetry::metrics::ACTION_RETRIES, "action" => what.to_owned()).increment(1);
+            // Outside `counting_retries` (a direct call) there is nobody to tell.
+            let _ = RETRIES.try_with(|retries| retries.set(retries.get() + 1));
         })
         .await;
     result.map_err(|error| Exhausted { error, attempts })
@@ -208,6 +228,27 @@ mod tests {
         let err = result.unwrap_err();
         assert_eq!((calls, err.attempts), (3, 3));
         assert_eq!(err.to_string(), "boom (gave up after 3 attempts)");
+    }
+
+    #[tokio::test]
+    async fn retries_are_counted_for_the_caller() {
+        let mut calls = 0;
+        let (result, retries) = counting_retries(with_retry(&fast(3), "test", || {
+            calls += 1;
+            let transient = calls < 3;
+            async move {
+                if transient {
+                    Err(Failure { transient })
+                } else {
+                    Ok(())
+                }
+            }
+        }))
+        .await;
+        assert!(result.is_ok());
+        assert_eq!(retries, 2);
+        let (_, none) = counting_retries(async {}).await;
+        assert_eq!(none, 0);
     }
 
     #[tokio::test]

@@ -50,9 +50,9 @@ impl Command {
         match self {
             Command::Consume(_)
             | Command::Demo(_)
-            | Command::Publish(_)
             | Command::MerakiSim(_)
             | Command::Silence(_) => 0,
+            Command::Publish(command) => command.log_verbosity(),
             Command::Rules(command) => command.log_verbosity(),
         }
     }

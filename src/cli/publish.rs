@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
-use clap::{Args, Subcommand};
+use clap::{Args, Subcommand, ValueEnum as _};
 
 use crate::meraki::clients::{ClientsOptions, ClientsPoller};
 use crate::meraki::filter::ClientFilter;
@@ -24,7 +24,12 @@ use crate::meraki::schedule::{OrgPoller, Publisher};
 use crate::meraki::sinks::{Sink, SinkSettings};
 use crate::meraki::{Client, CycleSummary, Progress};
 use crate::shutdown::Shutdown;
+use crate::telemetry::metrics as names;
+use crate::telemetry::readiness::Readiness;
 use args::CommonArgs;
+
+/// Readiness check: the last cycle delivered its records.
+const DELIVERY: &str = "delivery";
 
 /// How often the progress line is redrawn on a terminal.
 const PROGRESS_EVERY: Duration = Duration::from_millis(500);
@@ -95,6 +100,15 @@ pub struct ClientsArgs {
     filter: Option<PathBuf>,
     #[command(flatten)]
     common: CommonArgs,
+}
+
+impl PublishCommand {
+    pub fn log_verbosity(&self) -> u8 {
+        match self {
+            PublishCommand::LossLatency(args) => args.common.verbose,
+            PublishCommand::Clients(args) => args.common.verbose,
+        }
+    }
 }
 
 pub fn run(command: PublishCommand) -> anyhow::Result<ExitCode> {
@@ -170,6 +184,8 @@ async fn publish<P: OrgPoller>(
     msgid: &'static str,
 ) -> anyhow::Result<ExitCode> {
     let shutdown = Shutdown::listen()?;
+    let readiness = Readiness::new(&[DELIVERY]);
+    let server = common.metrics.start(&readiness).await?;
     let client = Client::new(common.meraki.client_config())?;
     let schedule = common.output.schedule()?;
     let kind = common.output.sink;
@@ -199,13 +215,20 @@ async fn publish<P: OrgPoller>(
     };
     let terminal = io::stderr().is_terminal();
     let ticker = terminal.then(|| tokio::spawn(show_progress(Arc::clone(&progress), client)));
+    let sink_name = kind
+        .to_possible_value()
+        .map_or_else(String::new, |value| value.get_name().to_owned());
     let outcome = publisher
         .run(sink, schedule, shutdown.signal(), |summary| {
-            report(summary, terminal)
+            report(summary, terminal);
+            observe(summary, &sink_name, &readiness);
         })
         .await;
     if let Some(ticker) = ticker {
         ticker.abort();
+    }
+    if let Some(server) = server {
+        server.stop().await;
     }
     let all_ok = outcome?;
     // A repeating publisher stopped by a signal has done its job; a single run reports failures.
@@ -222,6 +245,30 @@ fn report(summary: &CycleSummary, terminal: bool) {
     let clear = if terminal { "\r\x1b[2K" } else { "" };
     // A lost summary line is no reason to stop publishing.
     let _ = writeln!(io::stderr().lock(), "{clear}{}", summary_line(summary));
+}
+
+/// The cycle's metrics, and readiness: ready while the last cycle's records reached the sink.
+fn observe(summary: &CycleSummary, sink: &str, readiness: &Readiness) {
+    let delivered = summary.records.saturating_sub(summary.failed_deliveries);
+    metrics::counter!(names::RECORDS_PUBLISHED, "sink" => sink.to_owned()).increment(delivered);
+    metrics::counter!(names::PUBLISH_FAILURES, "sink" => sink.to_owned())
+        .increment(summary.failed_deliveries);
+    metrics::histogram!(names::CYCLE_SECONDS).record(summary.duration.as_secs_f64());
+    let outcome = if summary.succeeded() { "ok" } else { "failed" };
+    metrics::counter!(names::CYCLES, "outcome" => outcome).increment(1);
+    if summary.failed_deliveries > 0 {
+        readiness.fail(
+            DELIVERY,
+            format!(
+                "the last cycle failed {} deliveries",
+                summary.failed_deliveries
+            ),
+        );
+    } else if summary.interrupted {
+        readiness.fail(DELIVERY, "stopping");
+    } else {
+        readiness.pass(DELIVERY);
+    }
 }
 
 fn summary_line(s: &CycleSummary) -> String {

@@ -13,6 +13,10 @@ use super::{ConfigError, KafkaConnection, OffsetReset};
 /// `client.id`, so that broker logs and quotas can tell semaphore's connections apart.
 const CLIENT_ID: &str = "semaphore";
 
+/// How often a monitored consumer reports statistics: often enough for a lag gauge and a readiness
+/// probe, rare enough that parsing the JSON costs nothing measurable.
+pub const STATISTICS_INTERVAL_MS: &str = "5000";
+
 /// `-X` settings that weaken TLS, with the value that does so.
 const TLS_WEAKENING: [(&str, &str); 2] = [
     ("enable.ssl.certificate.verification", "false"),
@@ -34,17 +38,22 @@ impl KafkaConnection {
         group_id: &str,
         offset_reset: OffsetReset,
     ) -> Result<ClientConfig, ConfigError> {
-        self.build(&[
-            ("group.id", group_id),
-            ("auto.offset.reset", offset_reset.as_str()),
-            ("enable.auto.offset.store", "false"),
-            ("enable.auto.commit", "true"),
-            ("auto.commit.interval.ms", "1000"),
-            // A member that died without leaving (kill -9, a lost host) holds its partitions until
-            // this expires; librdkafka's 45 s default leaves them unread that long.
-            ("session.timeout.ms", "10000"),
-            ("heartbeat.interval.ms", "3000"),
-        ])
+        self.build(&consumer_keys(group_id, offset_reset, None))
+    }
+
+    /// A group consumer that also emits librdkafka's statistics (lag, committed offsets, broker
+    /// states) every [`STATISTICS_INTERVAL_MS`], for the `rules run` metrics and readiness. `-X
+    /// statistics.interval.ms=...` still wins.
+    pub fn monitored_consumer_config(
+        &self,
+        group_id: &str,
+        offset_reset: OffsetReset,
+    ) -> Result<ClientConfig, ConfigError> {
+        self.build(&consumer_keys(
+            group_id,
+            offset_reset,
+            Some(STATISTICS_INTERVAL_MS),
+        ))
     }
 
     /// Settings for a consumer outside any group that reads one partition from the beginning to its
@@ -100,6 +109,27 @@ impl KafkaConnection {
         config.create_native_config().map_err(rejected)?;
         Ok(config)
     }
+}
+
+/// The keys of every group consumer, plus `statistics.interval.ms` when statistics are wanted.
+fn consumer_keys<'a>(
+    group_id: &'a str,
+    offset_reset: OffsetReset,
+    statistics_ms: Option<&'a str>,
+) -> Vec<(&'a str, &'a str)> {
+    let mut keys = vec![
+        ("group.id", group_id),
+        ("auto.offset.reset", offset_reset.as_str()),
+        ("enable.auto.offset.store", "false"),
+        ("enable.auto.commit", "true"),
+        ("auto.commit.interval.ms", "1000"),
+        // A member that died without leaving (kill -9, a lost host) holds its partitions until
+        // this expires; librdkafka's 45 s default leaves them unread that long.
+        ("session.timeout.ms", "10000"),
+        ("heartbeat.interval.ms", "3000"),
+    ];
+    keys.extend(statistics_ms.map(|ms| ("statistics.interval.ms", ms)));
+    keys
 }
 
 fn warn_if_tls_weakened(key: &str, value: &str) {
@@ -188,6 +218,24 @@ mod tests {
         assert_eq!(config.get("group.id"), Some("g1"));
         assert_eq!(config.get("auto.offset.reset"), Some("latest"));
         assert_eq!(config.get("enable.auto.offset.store"), Some("false"));
+        assert_eq!(config.get("statistics.interval.ms"), None);
+    }
+
+    #[test]
+    fn a_monitored_consumer_emits_statistics_unless_overridden() {
+        let config = connection(plain())
+            .monitored_consumer_config("g1", OffsetReset::Latest)
+            .expect("valid");
+        assert_eq!(config.get("statistics.interval.ms"), Some("5000"));
+        assert_eq!(config.get("enable.auto.offset.store"), Some("false"));
+        let flags = KafkaConnectionConfig {
+            librdkafka: vec!["statistics.interval.ms=1000".into()],
+            ..plain()
+        };
+        let config = connection(flags)
+            .monitored_consumer_config("g1", OffsetReset::Latest)
+            .expect("valid");
+        assert_eq!(config.get("statistics.interval.ms"), Some("1000"));
     }
 
     #[test]

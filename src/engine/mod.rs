@@ -8,6 +8,7 @@ mod facts;
 mod multi;
 mod reload;
 mod routing;
+mod stats;
 mod throttle;
 mod trace;
 
@@ -25,6 +26,7 @@ pub use document::Document;
 use facts::Facts;
 pub use multi::{AllState, NotAllState};
 pub use reload::ReloadReport;
+pub use stats::{RuleCounts, RuleStats};
 use throttle::{ThrottleState, Verdict};
 pub use trace::RuleTrace;
 
@@ -88,6 +90,7 @@ pub struct Engine {
     high_water_ms: i64,
     tracing: bool,
     suppressor: Suppressor,
+    stats: RuleStats,
 }
 
 impl Engine {
@@ -107,6 +110,7 @@ impl Engine {
             .collect();
         Engine {
             suppressor: Suppressor::new(&rulebook),
+            stats: RuleStats::new(&rulebook),
             rulebook,
             env: Arc::new(env),
             state,
@@ -127,6 +131,11 @@ impl Engine {
 
     pub fn suppressor_mut(&mut self) -> &mut Suppressor {
         &mut self.suppressor
+    }
+
+    /// Per-rule totals since the engine started, for the caller's metrics.
+    pub fn stats(&self) -> &RuleStats {
+        &self.stats
     }
 
     /// Evaluates one event. Its time is `event.time_ms` when the source gave one, else `now_ms`.
@@ -308,6 +317,7 @@ impl Engine {
                     fired.is_some(),
                 ));
             }
+            self.stats.evaluated(r, i, matched, fired.is_some());
             if let Some(events) = fired {
                 self.fire(r, i, events, &event.meta, now, outcome, queue);
             }
@@ -331,6 +341,7 @@ impl Engine {
         let book = Arc::clone(&self.rulebook);
         let ruleset = &book.rulesets[r];
         let rule = &ruleset.rules[i];
+        self.stats.fired(r, i);
         let env = Arc::clone(&self.env);
         let idempotency_key = document::idempotency_key(meta, &ruleset.name, &rule.name, now);
         let view = FiringView {

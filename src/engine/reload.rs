@@ -56,6 +56,8 @@ impl Engine {
     pub fn reload(&mut self, rulebook: Arc<Rulebook>) -> ReloadReport {
         let old_book = std::mem::replace(&mut self.rulebook, rulebook);
         self.suppressor.reload(&old_book, &self.rulebook);
+        // Counters follow the new rule positions; the caller flushed the old ones.
+        self.stats = super::RuleStats::new(&self.rulebook);
         let old_state = std::mem::take(&mut self.state);
         let mut previous: Vec<Previous> = old_book
             .rulesets

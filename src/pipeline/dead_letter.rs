@@ -103,6 +103,8 @@ impl DeadLetters {
                         error = reason.error(),
                         "record dead-lettered"
                     );
+                    metrics::counter!(crate::telemetry::metrics::DEAD_LETTERS, "reason" => reason.kind())
+                        .increment(1);
                     return true;
                 }
                 Err((err, _)) => {

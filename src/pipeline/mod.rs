@@ -6,6 +6,7 @@
 //! job, reached through [`Dispatch`].
 
 mod dead_letter;
+mod observe;
 pub mod offsets;
 mod order;
 mod reload;
@@ -18,6 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::task::JoinSet;
+use tracing::Instrument as _;
 
 use crate::config::{ConfigError, KafkaConnection, OffsetReset};
 use crate::engine::{Engine, Firing, Outcome};
@@ -25,7 +27,10 @@ use crate::event::{Event, Meta};
 use crate::rulebook::Rulebook;
 use crate::shutdown::ShutdownSignal;
 use crate::suppress::SilenceSet;
+use crate::telemetry::readiness::Readiness;
 pub use dead_letter::{DeadLetters, Reason};
+use observe::Observer;
+pub use observe::{BROKER, PARTITIONS};
 use offsets::{OffsetTracker, Partition};
 use order::FiringOrder;
 pub use reload::Reload;
@@ -77,6 +82,8 @@ pub struct RunSettings {
     pub connect_timeout: Duration,
     /// Render and log actions instead of sending them.
     pub dry_run: bool,
+    /// Where the consumer reports [`BROKER`] and [`PARTITIONS`] for `/readyz`.
+    pub readiness: Readiness,
 }
 
 /// Counters reported when the run ends.
@@ -117,6 +124,8 @@ pub async fn preflight(
     for topic in &settings.topics {
         crate::kafka::check_topic(connection, topic, settings.connect_timeout).await?;
     }
+    // It answered just now; librdkafka's statistics keep this current from here on.
+    settings.readiness.pass(BROKER);
     Ok(())
 }
 
@@ -147,6 +156,7 @@ pub async fn run(
         settings.offset,
         &settings.topics,
         false,
+        settings.readiness.clone(),
     )?;
     let dead_letters = DeadLetters::new(connection, settings.dead_letter_topic.clone())?;
     tracing::info!(group = settings.group_id, topics = ?settings.topics, dry_run = settings.dry_run, "rules run started");
@@ -154,6 +164,7 @@ pub async fn run(
         reloads,
         mut silences,
     } = controls;
+    let observer = Observer::new(&book, &settings.topics);
     let order = FiringOrder::new(reload::sequential(&book));
     let mut engine = Engine::new(book, env);
     if let Some(set) = silences
@@ -164,6 +175,7 @@ pub async fn run(
     }
     let mut run = Run {
         silences,
+        observer,
         order,
         engine,
         source,
@@ -178,7 +190,9 @@ pub async fn run(
         reloads,
     };
     let loop_result = run.intake().await;
+    settings.readiness.fail(PARTITIONS, "shutting down");
     run.drain().await;
+    run.observer.flush_rules(&run.engine, true);
     let Run {
         source, summary, ..
     } = run;
@@ -190,6 +204,7 @@ pub async fn run(
 
 struct Run {
     silences: Option<SilenceUpdates>,
+    observer: Observer,
     order: FiringOrder,
     engine: Engine,
     source: Source,
@@ -231,6 +246,7 @@ impl Run {
                 }
             }
             self.source.store(&self.tracker.take_committable());
+            self.observer.flush_rules(&self.engine, false);
         }
     }
 
@@ -298,8 +314,18 @@ impl Run {
         }
     }
 
+    /// One record, in its own span: every log line about it (and about the actions it causes)
+    /// carries its topic, partition and offset.
     fn handle_record(&mut self, record: SourceRecord) {
+        let span = tracing::info_span!(
+            "record",
+            topic = record.topic,
+            partition = record.partition,
+            offset = record.offset
+        );
+        let _entered = span.enter();
         self.summary.records += 1;
+        self.observer.consumed(&record.topic);
         if self.summary.records == 1 {
             tracing::info!(
                 topic = record.topic,
@@ -319,12 +345,15 @@ impl Run {
             Ok(event) => event,
             Err(err) => {
                 self.summary.undecodable += 1;
+                self.observer.decode_error(&record.topic);
                 self.tracker.track(&partition, record.offset, 1);
                 self.spawn_dead_letter(Arc::new(record), Reason::Undecodable(err.to_string()));
                 return;
             }
         };
+        let started = std::time::Instant::now();
         let outcome = self.engine.process(event, wall_clock_ms());
+        self.observer.evaluated_in(started.elapsed());
         let record = Arc::new(record);
         let caused = outcome
             .firings
@@ -340,6 +369,7 @@ impl Run {
         self.summary.throttled += outcome.throttled;
         self.count_suppressed(&outcome);
         for error in &outcome.errors {
+            observe::evaluation_error(error);
             tracing::warn!(
                 ruleset = error.ruleset,
                 rule = error.rule,
@@ -394,7 +424,7 @@ impl Run {
         let dead_letters = self.dead_letters.clone();
         let shutdown = self.shutdown.clone();
         let (turn, done) = self.order.next(&firing.ruleset);
-        self.tasks.spawn(async move {
+        let work = async move {
             let rule = format!("{}/{}", firing.ruleset, firing.rule);
             let key = firing.idempotency_key.clone();
             turn.wait().await;
@@ -430,20 +460,23 @@ impl Run {
                 position: position.filter(|_| sent),
                 failed: true,
             }
-        });
+        };
+        // The record's span goes with the work, so action logs say which record caused them.
+        self.tasks.spawn(work.instrument(tracing::Span::current()));
     }
 
     fn spawn_dead_letter(&mut self, record: Arc<SourceRecord>, reason: Reason) {
         let dead_letters = self.dead_letters.clone();
         let shutdown = self.shutdown.clone();
         let position = ((record.topic.clone(), record.partition), record.offset);
-        self.tasks.spawn(async move {
+        let work = async move {
             let sent = dead_letters.send(&record, &reason, shutdown).await;
             Completion {
                 position: sent.then_some(position),
                 failed: false,
             }
-        });
+        };
+        self.tasks.spawn(work.instrument(tracing::Span::current()));
     }
 }
 
@@ -483,7 +516,7 @@ fn log_dry_run(firing: &Firing) {
     for action in &firing.actions {
         match action {
             Ok(rendered) => {
-                tracing::info!(ruleset = firing.ruleset, rule = firing.rule, idempotency_key = firing.idempotency_key, action = rendered.kind.name(), args = %rendered.args, "dry run: not sent")
+                tracing::info!(ruleset = firing.ruleset, rule = firing.rule, idempotency_key = firing.idempotency_key, action = rendered.kind.name(), args = %crate::telemetry::redact::loggable(&rendered.args), "dry run: not sent")
             }
             Err(err) => {
                 tracing::warn!(ruleset = firing.ruleset, rule = firing.rule, %err, "dry run: action could not be rendered")

@@ -26,6 +26,8 @@ impl Run {
         if let Some(dispatch) = reload.dispatch {
             self.dispatch = dispatch;
         }
+        self.observer.flush_rules(&self.engine, true);
+        self.observer.reload(&reload.rulebook);
         let report = self.engine.reload(reload.rulebook);
         tracing::info!("rulebook reloaded: {report}");
     }

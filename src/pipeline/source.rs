@@ -15,12 +15,15 @@ use rdkafka::consumer::{
 };
 use rdkafka::error::{KafkaError as RdKafkaError, RDKafkaErrorCode};
 use rdkafka::message::{BorrowedMessage, Headers, Message};
+use rdkafka::statistics::Statistics;
 use rdkafka::{Offset, TopicPartitionList};
 
 use super::PipelineError;
+use super::observe::{self, BROKER, PARTITIONS};
 use super::offsets::Partition;
 use crate::config::{KafkaConnection, OffsetReset};
 use crate::kafka::TracingContext;
+use crate::telemetry::readiness::Readiness;
 
 /// One record, copied out of librdkafka's buffers.
 #[derive(Debug, Clone)]
@@ -36,11 +39,34 @@ pub struct SourceRecord {
 }
 
 /// Logs like every other client and, on revocation, commits what is finished and remembers the
-/// partitions so the pipeline can drop their in-flight bookkeeping.
+/// partitions so the pipeline can drop their in-flight bookkeeping. It also keeps readiness (broker
+/// up, partitions assigned) and turns librdkafka's statistics into lag and offset gauges.
 struct RebalanceContext {
     revoked: Arc<Mutex<Vec<Partition>>>,
     assigned: Arc<Mutex<Vec<Partition>>>,
     hold_assigned: bool,
+    readiness: Readiness,
+}
+
+impl RebalanceContext {
+    /// Pauses newly assigned partitions inside the rebalance, before anything of them is fetched,
+    /// and reports them, so that their state is restored before their first record.
+    fn hold(&self, consumer: &BaseConsumer<Self>, partitions: &TopicPartitionList) {
+        if !self.hold_assigned {
+            return;
+        }
+        if let Err(err) = consumer.pause(partitions) {
+            tracing::error!(%err, "cannot hold the assigned partitions for their state restore");
+        }
+        let gained: Vec<Partition> = partitions
+            .elements()
+            .iter()
+            .map(|e| (e.topic().to_owned(), e.partition()))
+            .collect();
+        if let Ok(mut assigned) = self.assigned.lock() {
+            assigned.extend(gained);
+        }
+    }
 }
 
 impl ClientContext for RebalanceContext {
@@ -49,7 +75,14 @@ impl ClientContext for RebalanceContext {
     }
 
     fn error(&self, error: RdKafkaError, reason: &str) {
+        if error.rdkafka_error_code() == Some(RDKafkaErrorCode::AllBrokersDown) {
+            self.readiness.fail(BROKER, "all brokers are down");
+        }
         TracingContext.error(error, reason);
+    }
+
+    fn stats(&self, statistics: Statistics) {
+        observe::record_statistics(&statistics, &self.readiness);
     }
 }
 
@@ -71,30 +104,29 @@ impl ConsumerContext for RebalanceContext {
             .map(|e| (e.topic().to_owned(), e.partition()))
             .collect();
         tracing::info!(partitions = ?lost, "partitions revoked");
+        self.readiness
+            .fail(PARTITIONS, "partitions revoked, rebalancing");
         if let Ok(mut revoked) = self.revoked.lock() {
             revoked.extend(lost);
         }
     }
 
     fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        let Rebalance::Assign(partitions) = rebalance else {
-            return;
+        if let Rebalance::Assign(partitions) = rebalance {
+            tracing::info!(count = partitions.count(), "partitions assigned");
+            self.hold(consumer, partitions);
+        }
+        // The whole assignment, not this step of it: cooperative rebalances assign in increments.
+        let none = match rebalance {
+            Rebalance::Revoke(_) => "partitions revoked, rebalancing",
+            _ => "no partitions assigned",
         };
-        tracing::info!(count = partitions.count(), "partitions assigned");
-        if !self.hold_assigned {
-            return;
-        }
-        // Paused here, inside the rebalance, so no record of them is fetched before their state is back.
-        if let Err(err) = consumer.pause(partitions) {
-            tracing::error!(%err, "cannot hold the assigned partitions for their state restore");
-        }
-        let gained: Vec<Partition> = partitions
-            .elements()
-            .iter()
-            .map(|e| (e.topic().to_owned(), e.partition()))
-            .collect();
-        if let Ok(mut assigned) = self.assigned.lock() {
-            assigned.extend(gained);
+        match consumer.assignment().map(|list| list.count()) {
+            Ok(0) => self.readiness.fail(PARTITIONS, none),
+            Ok(_) => self.readiness.pass(PARTITIONS),
+            Err(err) => self
+                .readiness
+                .fail(PARTITIONS, format!("cannot read the assignment: {err}")),
         }
     }
 }
@@ -114,6 +146,7 @@ impl Source {
         offset_reset: OffsetReset,
         topics: &[String],
         hold_assigned: bool,
+        readiness: Readiness,
     ) -> Result<Source, PipelineError> {
         let revoked = Arc::new(Mutex::new(Vec::new()));
         let assigned = Arc::new(Mutex::new(Vec::new()));
@@ -121,9 +154,10 @@ impl Source {
             revoked: Arc::clone(&revoked),
             assigned: Arc::clone(&assigned),
             hold_assigned,
+            readiness,
         };
         let consumer: StreamConsumer<RebalanceContext> = connection
-            .consumer_config(group, offset_reset)?
+            .monitored_consumer_config(group, offset_reset)?
             .create_with_context(context)
             .map_err(|source| PipelineError::Kafka {
                 what: "creating the consumer",

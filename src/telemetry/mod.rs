@@ -1,5 +1,14 @@
-//! Logging setup: human-readable lines on a terminal or JSON lines, on stderr, filtered by `-v` or
-//! `RUST_LOG`. Owns no metrics yet; it does not decide what is logged, only where and how.
+//! Logging setup: human-readable lines on a terminal or JSON lines (with the fields of the current
+//! span and its parents), on stderr, filtered by `-v` or `RUST_LOG`. The submodules hold the
+//! operations endpoint: [`metrics`] (metric names and the Prometheus recorder), [`readiness`]
+//! (named checks), [`http`] (`--metrics-addr`: `/metrics`, `/healthz`, `/readyz`), and [`redact`]
+//! (masking credentials in logged values). This module does not decide what is logged or
+//! measured, only where and how.
+
+pub mod http;
+pub mod metrics;
+pub mod readiness;
+pub mod redact;
 
 use std::io::IsTerminal;
 
@@ -35,6 +44,13 @@ pub enum TelemetryError {
     Filter(#[from] tracing_subscriber::filter::ParseError),
     #[error("could not install the log subscriber: {0}")]
     Install(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("could not set up the metrics recorder: {0}")]
+    Metrics(String),
 }
 
 /// Installs the global subscriber. Logs go to stderr so that stdout stays machine-readable.

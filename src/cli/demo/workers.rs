@@ -3,6 +3,7 @@
 //! pipeline per shipped rulebook (the code behind `semaphore rules run`), and a watcher of the
 //! alerts topic. They report through bounded channels; the printer in `demo.rs` writes.
 
+use crate::telemetry::readiness::Readiness;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -218,6 +219,7 @@ fn run_settings(file: &str, book: &Rulebook) -> RunSettings {
         drain_timeout: DRAIN_TIMEOUT,
         connect_timeout: CONNECT_TIMEOUT,
         dry_run: false,
+        readiness: Readiness::new(&[pipeline::PARTITIONS, pipeline::BROKER]),
     }
 }
 

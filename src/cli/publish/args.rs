@@ -14,6 +14,7 @@ use crate::config::{KafkaConnectionConfig, Secret};
 use crate::meraki::client::{ClientConfig, DEFAULT_BASE_URL, MAX_REQUESTS_PER_SECOND, RetryPolicy};
 use crate::meraki::schedule::Schedule;
 use crate::meraki::sinks::{SinkKind, SyslogProtocol, SyslogTarget};
+use crate::telemetry::http::MetricsArgs;
 
 /// Flags shared by `publish loss-latency` and `publish clients`.
 #[derive(Debug, Args)]
@@ -25,6 +26,11 @@ pub struct CommonArgs {
     /// Boxed to keep the command enum small; read once.
     #[command(flatten)]
     pub kafka: Box<KafkaConnectionConfig>,
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
+    /// More log detail (-v, -vv).
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
+    pub verbose: u8,
 }
 
 /// Reaching the Dashboard API.

@@ -18,6 +18,11 @@ use crate::rulebook::Rulebook;
 use crate::rulebook::model::Offset;
 use crate::shutdown::Shutdown;
 use crate::suppress::file::SilenceFileError;
+use crate::telemetry::http::MetricsArgs;
+use crate::telemetry::readiness::Readiness;
+
+/// Readiness check: the rulebook compiled.
+const RULEBOOK: &str = "rulebook";
 
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
@@ -60,6 +65,8 @@ pub struct RunArgs {
     pub kafka: Box<KafkaConnectionConfig>,
     #[command(flatten)]
     pub actions: Box<ActionConfig>,
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
 }
 
 #[allow(clippy::print_stderr)] // the final summary line
@@ -82,6 +89,8 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let summary = runtime.block_on(async {
         let shutdown = Arc::new(Shutdown::listen()?);
         let hangup = reload::listen_for_hangup()?;
+        settings.readiness.pass(RULEBOOK);
+        let server = args.metrics.start(&settings.readiness).await?;
         // Before any producer exists, so that a bad address or topic is the only message.
         pipeline::preflight(&connection, &settings).await?;
         let watch = match &args.silences {
@@ -128,6 +137,9 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         {
             watcher.abort();
             tracing::warn!("the silences watcher did not stop in time; stopped it");
+        }
+        if let Some(server) = server {
+            server.stop().await;
         }
         anyhow::Ok(Some(summary?))
     })?;
@@ -187,6 +199,7 @@ pub(super) fn settings(args: &RunArgs, book: &Rulebook) -> anyhow::Result<RunSet
         drain_timeout: seconds(args.drain_timeout, "--drain-timeout")?,
         connect_timeout: seconds(args.connect_timeout, "--connect-timeout")?,
         dry_run: args.dry_run,
+        readiness: Readiness::new(&[RULEBOOK, pipeline::PARTITIONS, pipeline::BROKER]),
     })
 }
 

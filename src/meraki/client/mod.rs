@@ -4,6 +4,7 @@
 //! else. It decodes JSON bodies but knows nothing of what they mean (that is `model` and the
 //! pollers), and it never logs or shows the key.
 
+mod api_metrics;
 mod limit;
 mod link;
 mod pages;
@@ -242,9 +243,11 @@ impl Client {
         let limiter = self.inner.limits.for_org(org);
         let path = url.path().to_owned();
         let mut attempts = retry::Attempts::new(&self.inner.retry);
+        let endpoint = api_metrics::endpoint(&self.inner.base, &url);
         loop {
             limiter.acquire().await;
             let outcome = self.send_following_redirects(&url).await?;
+            api_metrics::record_call(&endpoint, &outcome);
             match retry::classify(&path, outcome) {
                 retry::Verdict::Done(body, headers) => {
                     return Ok((body, link::header(&headers)));
@@ -255,6 +258,7 @@ impl Client {
                         .stats
                         .rate_limited
                         .fetch_add(1, Ordering::Relaxed);
+                    api_metrics::record_rate_limited(&endpoint);
                     let wait = attempts.after_rate_limit(retry_after, &path, last)?;
                     if retry_after.is_some() {
                         limiter.pause(wait);
