@@ -10,6 +10,8 @@ use serde_json::{Map, Value, json};
 
 use super::args::{Args, ArgsError};
 use super::context::FiringInfo;
+use super::{ActionKind, RenderedAction};
+use crate::engine::FiringStatus;
 
 /// PagerDuty's limits on `payload.summary` and `dedup_key`, in characters.
 const PAGERDUTY_SUMMARY_MAX: usize = 1024;
@@ -239,6 +241,41 @@ fn pagerduty_event(args: &Args<'_>, firing: &FiringInfo<'_>) -> Result<Value, Ar
     event["payload"] = payload;
     event["client"] = Value::String("semaphore".into());
     Ok(event)
+}
+
+/// Adapts a rendered preset webhook to a window rule's firing. PagerDuty: the alert's `dedup_key`
+/// defaults to `alert_key` (ruleset, rule and group key, the same for the trigger and its resolve) and
+/// a resolved firing sends `event_action: resolve` unless the rule set another action. Slack, Teams,
+/// Webex and ServiceNow: a resolved firing's text starts with "Resolved: ". Other actions are left as
+/// they are.
+pub fn for_window_firing(action: &mut RenderedAction, status: FiringStatus, alert_key: &str) {
+    if action.kind != ActionKind::Webhook {
+        return;
+    }
+    let resolved = status == FiringStatus::Resolved;
+    let Some(args) = action.args.as_object_mut() else {
+        return;
+    };
+    let preset = args
+        .get("preset")
+        .and_then(Value::as_str)
+        .and_then(Preset::from_name);
+    match preset {
+        Some(Preset::PagerDuty) => {
+            args.entry("dedup_key")
+                .or_insert_with(|| Value::String(alert_key.to_owned()));
+            let action = args.get("event_action").and_then(Value::as_str);
+            if resolved && action.is_none_or(|a| a == "trigger") {
+                args.insert("event_action".into(), Value::String("resolve".into()));
+            }
+        }
+        Some(Preset::Slack | Preset::Teams | Preset::Webex | Preset::ServiceNow) if resolved => {
+            if let Some(Value::String(text)) = args.get_mut("text") {
+                *text = format!("Resolved: {text}");
+            }
+        }
+        _ => {}
+    }
 }
 
 /// `url` is the instance (`https://example.service-now.com`); the Table API path is added unless

@@ -72,9 +72,15 @@ pub struct Expr {
 
 impl Expr {
     pub fn compile(source: &str) -> Result<Expr, CompileError> {
+        Expr::compile_with(source, &[])
+    }
+
+    /// Like [`Self::compile`], for a document with `extra` top-level names besides [`ROOTS`] (a
+    /// window rule's `window`).
+    pub fn compile_with(source: &str, extra: &[&str]) -> Result<Expr, CompileError> {
         let ast = parse(source)?;
         check_functions(&ast)?;
-        check_roots(&ast)?;
+        check_roots(&ast, extra)?;
         Ok(Expr {
             source: source.to_owned(),
             fast: Fast::compile(&ast),
@@ -88,6 +94,21 @@ impl Expr {
 
     pub(super) fn ast(&self) -> &Ast {
         &self.ast
+    }
+
+    /// The fields read as `root.NAME`, each with the offset of `NAME`: which window values a
+    /// condition uses, so that a misspelt one fails at load time.
+    pub fn fields_under(&self, root: &str) -> Vec<(usize, String)> {
+        let mut found = Vec::new();
+        visit(&self.ast, &mut |node| {
+            if let Ast::Subexpr { lhs, rhs, .. } = node
+                && matches!(&**lhs, Ast::Field { name, .. } if name == root)
+                && let Ast::Field { offset, name } = &**rhs
+            {
+                found.push((*offset, name.clone()));
+            }
+        });
+        found
     }
 
     /// The expression's value on `doc`.
@@ -174,12 +195,12 @@ pub const ROOTS: &[&str] = &["event", "events", "meta", "vars", "facts"];
 /// A name looked up on the document itself must be one of [`ROOTS`]. This catches typos and, above
 /// all, `event.status == "down"`: in JMESPath double quotes name a field, so that compares with a
 /// field `down` that never exists; a string is written `'down'`.
-fn check_roots(ast: &Ast) -> Result<(), CompileError> {
+fn check_roots(ast: &Ast, extra: &[&str]) -> Result<(), CompileError> {
     let mut fields = Vec::new();
     root_fields(ast, &mut fields);
     match fields
         .into_iter()
-        .find(|(_, name)| !ROOTS.contains(&name.as_str()))
+        .find(|(_, name)| !ROOTS.contains(&name.as_str()) && !extra.contains(&name.as_str()))
     {
         None => Ok(()),
         Some((offset, name)) => {
