@@ -142,8 +142,11 @@ impl<V> KeyedStore<V> {
     /// Puts back a key from a changelog, as the most recently updated; not dirty (it is already
     /// in the changelog).
     pub fn restore(&mut self, key: &str, source: Option<Arc<SourcePartition>>, value: V) {
-        let (_, evicted) = self.upsert(key, source, || value);
-        drop(evicted);
+        let mut value = Some(value);
+        let (slot, _) = self.upsert(key, source, || value.take().expect("taken once, here"));
+        if let Some(newer) = value {
+            *slot = newer;
+        }
         self.dirty.remove(key);
     }
 
