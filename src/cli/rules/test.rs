@@ -33,6 +33,11 @@ pub struct TestArgs {
     /// Later events without a timestamp reuse the last one seen, so results never depend on the wall clock.
     #[arg(long, default_value = "2026-01-01T00:00:00Z")]
     pub start_time: String,
+    /// After the last event, move the clock to this time (RFC 3339) so that timers due by then fire
+    /// (`absent_for` windows, `once_after` throttles, `not_all` timeouts); their firings have
+    /// `event_index: null`. Without it, time stops at the last event's.
+    #[arg(long)]
+    pub until: Option<String>,
     /// More log detail (-v, -vv).
     #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -49,6 +54,14 @@ struct Summary {
     errors: usize,
     bad_lines: usize,
     throttled: u64,
+    /// A timer still pending at the end (see `--until`).
+    next_timer_ms: Option<i64>,
+}
+
+fn rfc3339_ms(flag: &str, text: &str) -> anyhow::Result<i64> {
+    Ok(chrono::DateTime::parse_from_rfc3339(text)
+        .with_context(|| format!("{flag} {text:?} is not RFC 3339"))?
+        .timestamp_millis())
 }
 
 #[allow(clippy::print_stderr)] // the command's own diagnostics
@@ -61,9 +74,12 @@ pub fn run(args: &TestArgs) -> anyhow::Result<ExitCode> {
     let dispatch = args.actions.dispatch_settings(&book)?;
     let mut engine = Engine::new(Arc::clone(&book), env);
     engine.set_tracing(args.explain);
-    let mut clock = chrono::DateTime::parse_from_rfc3339(&args.start_time)
-        .with_context(|| format!("--start-time {:?} is not RFC 3339", args.start_time))?
-        .timestamp_millis();
+    let mut clock = rfc3339_ms("--start-time", &args.start_time)?;
+    let until = args
+        .until
+        .as_deref()
+        .map(|text| rfc3339_ms("--until", text))
+        .transpose()?;
 
     let reader = open(&args.events)?;
     let stdout = std::io::stdout();
@@ -86,13 +102,24 @@ pub fn run(args: &TestArgs) -> anyhow::Result<ExitCode> {
         summary.events += 1;
         let outcome = engine.process(event, clock);
         let context = ReportContext {
-            index,
+            index: Some(index),
             secrets: &secrets,
             dispatch: &dispatch,
             args,
         };
         report(&mut out, &context, &outcome, &mut summary)?;
     }
+    if let Some(until) = until {
+        let outcome = engine.advance(until);
+        let context = ReportContext {
+            index: None,
+            secrets: &secrets,
+            dispatch: &dispatch,
+            args,
+        };
+        report(&mut out, &context, &outcome, &mut summary)?;
+    }
+    summary.next_timer_ms = engine.next_deadline_ms();
     out.flush()?;
     eprintln!("{}", summary_line(&summary));
     Ok(if summary.bad_lines > 0 {
@@ -133,7 +160,8 @@ fn parse_line(line: &str) -> Result<Event, String> {
 
 /// What every report line of one event needs besides the outcome.
 struct ReportContext<'a> {
-    index: usize,
+    /// The input line's index; `None` for firings of `--until`.
+    index: Option<usize>,
     secrets: &'a BTreeSet<String>,
     dispatch: &'a DispatchSettings,
     args: &'a TestArgs,
@@ -147,6 +175,7 @@ fn report(
     summary: &mut Summary,
 ) -> anyhow::Result<()> {
     let index = context.index;
+    let line_number = index.map_or_else(|| "end".to_owned(), |i| (i + 1).to_string());
     for trace in &outcome.trace {
         let line = json!({
             "event_index": index,
@@ -171,7 +200,7 @@ fn report(
         eprintln!(
             "{}:{}: rule {}/{}: {}",
             context.args.events.display(),
-            index + 1,
+            line_number,
             error.ruleset,
             error.rule,
             error.message
@@ -183,7 +212,7 @@ fn report(
 
 /// A firing with each action's rendered arguments and, under `send`, exactly what `rules run` would
 /// send (request, argv, record), with credentials masked.
-fn firing_json(index: usize, firing: &Firing, dispatch: &DispatchSettings) -> Value {
+fn firing_json(index: Option<usize>, firing: &Firing, dispatch: &DispatchSettings) -> Value {
     let events: Vec<Value> = firing
         .events
         .iter()
@@ -211,6 +240,7 @@ fn firing_json(index: usize, firing: &Firing, dispatch: &DispatchSettings) -> Va
         "ruleset": firing.ruleset,
         "rule": firing.rule,
         "event_index": index,
+        "status": firing.status.name(),
         "time": chrono::DateTime::from_timestamp_millis(firing.time_ms).map(|t| t.to_rfc3339()),
         "idempotency_key": firing.idempotency_key,
         "events": firing.events.len(),
@@ -259,5 +289,14 @@ fn summary_line(summary: &Summary) -> String {
         ", throttled: {}, evaluation errors: {}, unreadable lines: {}",
         summary.throttled, summary.errors, summary.bad_lines
     ));
+    if let Some(next) = summary
+        .next_timer_ms
+        .and_then(chrono::DateTime::from_timestamp_millis)
+    {
+        line.push_str(&format!(
+            ", next timer: {} (see --until)",
+            next.to_rfc3339()
+        ));
+    }
     line
 }
