@@ -1,7 +1,8 @@
 //! `semaphore rules test RULEBOOK --events FILE.jsonl`: offline evaluation. Each input line is an event
 //! object, or `{"event": {...}, "meta": {...}}` to give meta such as `timestamp`. Firings go to stdout
 //! as JSON lines; `--explain` adds one line per event and rule saying whether it matched and why; the
-//! summary and input errors go to stderr.
+//! summary and input errors go to stderr. Event time drives windows and timers; at the end of input
+//! time stops at the last event's, unless `--until` moves it on so that pending timers fire.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Write};
