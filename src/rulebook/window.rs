@@ -13,9 +13,9 @@ use crate::condition::Expr;
 /// Group keys per rule unless `max_keys` says otherwise.
 pub const DEFAULT_MAX_KEYS: usize = 100_000;
 
-/// Window values every form provides.
+/// Window values every form gives conditions (templates also get `key`).
 const COMMON_FIELDS: &[&str] = &[
-    "count", "sum", "avg", "min", "max", "p50", "p90", "p95", "p99", "first_ms", "last_ms", "key",
+    "count", "sum", "avg", "min", "max", "p50", "p90", "p95", "p99", "first_ms", "last_ms",
 ];
 const CHANGE_FIELDS: &[&str] = &["previous", "current", "changes"];
 const SPIKE_FIELDS: &[&str] = &["baseline", "ratio"];
@@ -79,6 +79,12 @@ impl Compiler<'_> {
     ) -> Option<Window> {
         let spec = &located.value;
         let form = self.window_form(located)?;
+        if let (WindowForm::Absence(_), Some(resolve)) = (&form, resolve_when) {
+            return self.window_error(
+                resolve.pos,
+                "an `absent_for` window resolves when the key reports again; it takes no `resolve_when`",
+            );
+        }
         let size = match &spec.size {
             Some(size) => Some(self.duration(size)?),
             None => None,
