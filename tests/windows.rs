@@ -385,6 +385,7 @@ fn state_restored_from_changes_continues_like_an_engine_that_never_stopped() {
     assert!(expected.iter().any(|f| f.0 == "quiet"), "{expected:?}");
 
     let mut first = engine(&book);
+    first.set_change_tracking(true);
     let mut got = run(&mut first, 0, 17);
     let mut changelog = first.take_changes();
     got.extend(run(&mut first, 17, 23));
@@ -392,7 +393,12 @@ fn state_restored_from_changes_continues_like_an_engine_that_never_stopped() {
     // Through JSON, as a changelog topic would carry it.
     let text = serde_json::to_string(&changelog).unwrap();
     let mut second = engine(&book);
+    second.set_change_tracking(true);
     second.restore(serde_json::from_str::<Vec<semaphore::engine::StateChange>>(&text).unwrap());
+    assert!(
+        second.take_changes().is_empty(),
+        "restoring is not a change"
+    );
     got.extend(run(&mut second, 23, 40));
     assert_eq!(got, expected);
 }
@@ -400,6 +406,7 @@ fn state_restored_from_changes_continues_like_an_engine_that_never_stopped() {
 #[test]
 fn forget_partition_drops_only_that_partitions_keys() {
     let mut e = engine(SILENT);
+    e.set_change_tracking(true);
     e.process(Event::from_json(json!({"serial": "A"}), record(0)), 0);
     e.process(Event::from_json(json!({"serial": "B"}), record(1)), 0);
     let changes = e.take_changes();

@@ -48,7 +48,22 @@ fn serialize(state: KeyState) -> Option<serde_json::Value> {
 }
 
 impl Engine {
-    /// The keys touched since the last call, each with its state now. Cheap when nothing changed:
+    /// Starts (or stops) remembering which keys change, for [`Self::take_changes`]. Off by default:
+    /// without a reader the set of changed keys would only grow.
+    pub fn set_change_tracking(&mut self, on: bool) {
+        for state in &mut self.state {
+            for rule_state in &mut state.rules {
+                match rule_state {
+                    RuleState::Throttle(t) => t.entries.set_tracking(on),
+                    RuleState::Window(w) => w.keys.set_tracking(on),
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// The keys touched since the last call (and since [`Self::set_change_tracking`] turned tracking
+    /// on), each with its state now. Cheap when nothing changed:
     /// only rules with keyed state are visited, and only their dirty keys.
     pub fn take_changes(&mut self) -> Vec<StateChange> {
         let book = Arc::clone(&self.rulebook);
@@ -95,7 +110,8 @@ impl Engine {
     }
 
     /// Puts back state read from a changelog, oldest entry first (a later entry for the same key
-    /// replaces an earlier one; `None` removes it). Entries for rules this rulebook no longer has, or
+    /// replaces an earlier one; `None` removes it). Restored keys are not reported as changes (the
+    /// changelog already holds them); changes not yet taken stay pending. Entries for rules this rulebook no longer has, or
     /// whose state does not fit the rule (its kind changed), are skipped. Returns how many were used.
     pub fn restore(&mut self, entries: impl IntoIterator<Item = StateChange>) -> usize {
         let book = Arc::clone(&self.rulebook);
@@ -122,11 +138,11 @@ impl Engine {
             };
             let fits = match (&mut self.state[r].rules[i], state) {
                 (RuleState::Throttle(t), None) => {
-                    drop(t.entries.remove(&entry.key));
+                    t.entries.discard(&entry.key);
                     true
                 }
                 (RuleState::Window(w), None) => {
-                    drop(w.keys.remove(&entry.key));
+                    w.keys.discard(&entry.key);
                     true
                 }
                 (RuleState::Throttle(t), Some(KeyState::Throttle(value))) => {
@@ -143,16 +159,6 @@ impl Engine {
                 _ => false,
             };
             used += usize::from(fits);
-        }
-        // Restoring is not a change: the changelog already holds these entries.
-        for state in &mut self.state {
-            for rule_state in &mut state.rules {
-                match rule_state {
-                    RuleState::Throttle(t) => drop(t.entries.drain_dirty()),
-                    RuleState::Window(w) => drop(w.keys.drain_dirty()),
-                    _ => {}
-                }
-            }
         }
         used
     }

@@ -33,6 +33,8 @@ pub struct KeyedStore<V> {
     next_seq: u64,
     max: usize,
     dirty: HashSet<Arc<str>>,
+    /// Whether `dirty` is kept: only when someone drains it, else it would grow without bound.
+    tracking: bool,
     /// Keys dropped to stay within `max`, since the engine started.
     pub evicted: u64,
 }
@@ -45,7 +47,22 @@ impl<V> KeyedStore<V> {
             next_seq: 0,
             max: max.max(1),
             dirty: HashSet::new(),
+            tracking: false,
             evicted: 0,
+        }
+    }
+
+    /// Starts or stops remembering touched keys for [`Self::drain_dirty`].
+    pub fn set_tracking(&mut self, on: bool) {
+        self.tracking = on;
+        if !on {
+            self.dirty.clear();
+        }
+    }
+
+    fn mark(&mut self, key: Arc<str>) {
+        if self.tracking {
+            self.dirty.insert(key);
         }
     }
 
@@ -91,7 +108,7 @@ impl<V> KeyedStore<V> {
             }
         };
         self.order.insert(seq, Arc::clone(&shared));
-        self.dirty.insert(Arc::clone(&shared));
+        self.mark(Arc::clone(&shared));
         let slot = self
             .entries
             .get_mut(&shared)
@@ -104,21 +121,29 @@ impl<V> KeyedStore<V> {
     /// Changes a key's value without counting it as an update for eviction (a timer firing).
     pub fn modify(&mut self, key: &str) -> Option<&mut V> {
         let shared = Arc::clone(self.entries.get_key_value(key)?.0);
-        self.dirty.insert(shared);
+        self.mark(shared);
         self.entries.get_mut(key).map(|slot| &mut slot.value)
     }
 
     pub fn remove(&mut self, key: &str) -> Option<V> {
         let (shared, slot) = self.entries.remove_entry(key)?;
         self.order.remove(&slot.seq);
-        self.dirty.insert(shared);
+        self.mark(shared);
         Some(slot.value)
+    }
+
+    /// Removes a key as a changelog tombstone says: not itself a change.
+    pub fn discard(&mut self, key: &str) {
+        if let Some(slot) = self.entries.remove(key) {
+            self.order.remove(&slot.seq);
+        }
+        self.dirty.remove(key);
     }
 
     fn evict_oldest(&mut self) -> Option<(Arc<str>, V)> {
         let (_, key) = self.order.pop_first()?;
         let slot = self.entries.remove(&key)?;
-        self.dirty.insert(Arc::clone(&key));
+        self.mark(Arc::clone(&key));
         self.evicted += 1;
         Some((key, slot.value))
     }
@@ -217,6 +242,8 @@ mod tests {
     #[test]
     fn dirty_keys_are_reported_once_with_removals_as_none() {
         let mut store = KeyedStore::new(10);
+        store.upsert("untracked", None, || 0);
+        store.set_tracking(true);
         store.upsert("a", partition(1), || 1);
         store.upsert("b", None, || 2);
         store.remove("b");
@@ -236,6 +263,7 @@ mod tests {
     #[test]
     fn forget_drops_only_the_keys_of_that_partition() {
         let mut store = KeyedStore::new(10);
+        store.set_tracking(true);
         store.upsert("a", partition(1), || 1);
         store.upsert("b", partition(2), || 2);
         store.drain_dirty();
