@@ -13,6 +13,7 @@ mod throttle;
 mod trace;
 mod window;
 mod window_rule;
+mod window_value;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;

@@ -7,13 +7,14 @@
 //! from the key's latest time, and are dropped otherwise; `change` and `absent_for` ignore them, since
 //! "previous" and "last seen" follow event time.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 use std::sync::Arc;
 
 use jmespath::{Rcvar, Variable};
 use serde::{Deserialize, Serialize};
 
 use super::store::{KeyedStore, SourcePartition};
+use super::window_value::{absence_value, aggregates, current_samples, window_value, with_key};
 use crate::rulebook::{Window, WindowForm};
 
 /// One group key's window state, as written to a changelog. Values and times only: the event itself
@@ -21,10 +22,10 @@ use crate::rulebook::{Window, WindowForm};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WindowKey {
     #[serde(default)]
-    samples: VecDeque<(i64, f64)>,
-    last_ms: i64,
+    pub(super) samples: VecDeque<(i64, f64)>,
+    pub(super) last_ms: i64,
     #[serde(default)]
-    current: Option<serde_json::Value>,
+    pub(super) current: Option<serde_json::Value>,
     /// Fired and neither resolved nor re-armed yet.
     #[serde(default)]
     active: bool,
@@ -80,7 +81,7 @@ pub struct WindowState {
     deadlines: BTreeSet<(i64, Arc<str>)>,
 }
 
-fn millis(duration: std::time::Duration) -> i64 {
+pub(super) fn millis(duration: std::time::Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
 
@@ -300,159 +301,4 @@ fn span_ms(window: &Window) -> Option<i64> {
 fn insert_sorted(samples: &mut VecDeque<(i64, f64)>, time_ms: i64, value: f64) {
     let at = samples.partition_point(|(t, _)| *t <= time_ms);
     samples.insert(at, (time_ms, value));
-}
-
-fn number(n: f64) -> Rcvar {
-    Arc::new(
-        serde_json::Number::from_f64(n)
-            .map(Variable::Number)
-            .unwrap_or(Variable::Null),
-    )
-}
-
-fn integer(n: i64) -> Rcvar {
-    Arc::new(Variable::Number(n.into()))
-}
-
-/// The `window` object: aggregates over the current span, plus the form's own fields. Returns
-/// whether a spike condition holds.
-fn window_value(
-    window: &Window,
-    entry: &WindowKey,
-    changed: Option<&serde_json::Value>,
-) -> (Rcvar, bool) {
-    let current_from = window.size.map(|s| entry.last_ms.saturating_sub(millis(s)));
-    let current = current_samples(window, entry);
-    let mut fields = aggregates(&current, window.value.is_some(), window.percentiles);
-    fields.insert("last_ms".into(), integer(entry.last_ms));
-    let mut spiking = false;
-    match &window.form {
-        WindowForm::Change(_) => {
-            fields.insert("changes".into(), integer(current.len() as i64));
-            let json = |v: Option<&serde_json::Value>| {
-                Arc::new(
-                    v.and_then(|v| Variable::try_from(v.clone()).ok())
-                        .unwrap_or(Variable::Null),
-                )
-            };
-            fields.insert("previous".into(), json(changed));
-            fields.insert("current".into(), json(entry.current.as_ref()));
-        }
-        WindowForm::Spike { factor, down } => {
-            let previous: Vec<f64> = entry
-                .samples
-                .iter()
-                .filter(|(t, _)| current_from.is_some_and(|from| *t <= from))
-                .map(|(_, v)| *v)
-                .collect();
-            let level = |values: &[f64]| match window.value {
-                Some(_) if values.is_empty() => None,
-                Some(_) => Some(values.iter().sum::<f64>() / values.len() as f64),
-                None => Some(values.len() as f64),
-            };
-            let now_values: Vec<f64> = current.iter().map(|(_, v)| *v).collect();
-            let baseline = if previous.is_empty() {
-                None
-            } else {
-                level(&previous)
-            };
-            let ratio = match (level(&now_values), baseline) {
-                (Some(now), Some(base)) if base != 0.0 => Some(now / base),
-                _ => None,
-            };
-            spiking = ratio.is_some_and(|r| {
-                if *down {
-                    r <= 1.0 / factor
-                } else {
-                    r >= *factor
-                }
-            });
-            let opt = |v: Option<f64>| v.map_or_else(|| Arc::new(Variable::Null), number);
-            fields.insert("baseline".into(), opt(baseline));
-            fields.insert("ratio".into(), opt(ratio));
-        }
-        WindowForm::Threshold | WindowForm::Absence(_) => {}
-    }
-    (Arc::new(Variable::Object(fields)), spiking)
-}
-
-/// The samples inside the current window (for `spike`, the later half of what is kept).
-fn current_samples(window: &Window, entry: &WindowKey) -> Vec<(i64, f64)> {
-    let from = window.size.map(|s| entry.last_ms.saturating_sub(millis(s)));
-    entry
-        .samples
-        .iter()
-        .filter(|(t, _)| from.is_none_or(|from| *t > from))
-        .copied()
-        .collect()
-}
-
-/// count, first_ms, and with values: sum, avg, min, max and (when asked) p50, p90, p95, p99.
-fn aggregates(samples: &[(i64, f64)], values: bool, percentiles: bool) -> BTreeMap<String, Rcvar> {
-    let mut fields = BTreeMap::new();
-    fields.insert("count".into(), integer(samples.len() as i64));
-    let null = || Arc::new(Variable::Null);
-    fields.insert(
-        "first_ms".into(),
-        samples.first().map_or_else(null, |(t, _)| integer(*t)),
-    );
-    if !values || samples.is_empty() {
-        for name in ["sum", "avg", "min", "max", "p50", "p90", "p95", "p99"] {
-            fields.insert(name.into(), null());
-        }
-        return fields;
-    }
-    let sum: f64 = samples.iter().map(|(_, v)| v).sum();
-    let min = samples
-        .iter()
-        .map(|(_, v)| *v)
-        .fold(f64::INFINITY, f64::min);
-    let max = samples
-        .iter()
-        .map(|(_, v)| *v)
-        .fold(f64::NEG_INFINITY, f64::max);
-    fields.insert("sum".into(), number(sum));
-    fields.insert("avg".into(), number(sum / samples.len() as f64));
-    fields.insert("min".into(), number(min));
-    fields.insert("max".into(), number(max));
-    let mut sorted: Vec<f64> = samples.iter().map(|(_, v)| *v).collect();
-    if percentiles {
-        sorted.sort_by(f64::total_cmp);
-    }
-    for (name, p) in [("p50", 50.0), ("p90", 90.0), ("p95", 95.0), ("p99", 99.0)] {
-        let value = if percentiles {
-            number(nearest_rank(&sorted, p))
-        } else {
-            null()
-        };
-        fields.insert(name.into(), value);
-    }
-    fields
-}
-
-/// The nearest-rank percentile of sorted values.
-pub fn nearest_rank(sorted: &[f64], p: f64) -> f64 {
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
-fn absence_value(entry: &WindowKey, now_ms: i64) -> Rcvar {
-    let mut fields = BTreeMap::new();
-    fields.insert("last_ms".into(), integer(entry.last_ms));
-    fields.insert(
-        "silent_ms".into(),
-        integer(now_ms.saturating_sub(entry.last_ms)),
-    );
-    Arc::new(Variable::Object(fields))
-}
-
-/// Adds `key`: the group key's values, as a list.
-fn with_key(value: &Rcvar, key: &str) -> Rcvar {
-    let mut fields = value.as_object().cloned().unwrap_or_default();
-    let parsed = serde_json::from_str::<serde_json::Value>(key)
-        .ok()
-        .and_then(|v| Variable::try_from(v).ok())
-        .unwrap_or(Variable::Null);
-    fields.insert("key".into(), Arc::new(parsed));
-    Arc::new(Variable::Object(fields))
 }
