@@ -174,6 +174,10 @@ fn window_forms_reject_keys_they_do_not_use() {
         + &window_rule(
             "throttle",
             "      window:\n        change: event.s\n      throttle:\n        once_after: 1 minute\n",
+        )
+        + &window_rule(
+            "avg without value",
+            "      window:\n        size: 1 minute\n        fire_when: window.avg > `1`\n",
         );
     let text = errors(&source);
     for expected in [
@@ -184,8 +188,9 @@ fn window_forms_reject_keys_they_do_not_use() {
         "book.yml:28:9: a window with `size` needs `fire_when` (e.g. window.count >= `5`), or `spike`",
         "book.yml:34:21: an `absent_for` window resolves when the key reports again; it takes no `resolve_when`",
         "book.yml:41:9: with a `window`, `throttle` takes only `once_within` (the window's `group_by` applies)",
+        "book.yml:47:27: this window has no `avg`; it has count, first_ms, last_ms",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }
-    assert_eq!(text.matches("book.yml:").count(), 7, "{text}");
+    assert_eq!(text.matches("book.yml:").count(), 8, "{text}");
 }

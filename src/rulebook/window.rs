@@ -20,6 +20,8 @@ const COMMON_FIELDS: &[&str] = &[
 const CHANGE_FIELDS: &[&str] = &["previous", "current", "changes"];
 const SPIKE_FIELDS: &[&str] = &["baseline", "ratio"];
 const PERCENTILES: &[&str] = &["p50", "p90", "p95", "p99"];
+/// Fields that aggregate `value`: `null` without one, so reading them is a mistake.
+const VALUE_FIELDS: &[&str] = &["sum", "avg", "min", "max", "p50", "p90", "p95", "p99"];
 
 impl Compiler<'_> {
     /// `None` when the block has an error, `Some(None)` for a rule without a window.
@@ -98,7 +100,7 @@ impl Compiler<'_> {
             .iter()
             .map(|g| self.expr(&g.value, g.pos))
             .collect();
-        let fields = window_fields(&form);
+        let fields = window_fields(&form, spec.value.is_some());
         let fire_when = match &spec.fire_when {
             Some(text) => Some(self.window_expr(text, &fields)?),
             None => None,
@@ -223,8 +225,13 @@ impl Compiler<'_> {
     }
 }
 
-fn window_fields(form: &WindowForm) -> Vec<&'static str> {
-    let mut fields = COMMON_FIELDS.to_vec();
+/// The fields conditions may read; the aggregates of `value` only when there is one.
+fn window_fields(form: &WindowForm, value: bool) -> Vec<&'static str> {
+    let mut fields: Vec<&str> = COMMON_FIELDS
+        .iter()
+        .copied()
+        .filter(|f| value || VALUE_FIELDS.iter().all(|v| v != f))
+        .collect();
     match form {
         WindowForm::Change(_) => fields.extend(CHANGE_FIELDS),
         WindowForm::Spike { .. } => fields.extend(SPIKE_FIELDS),
