@@ -329,6 +329,35 @@ mod tests {
         }
     }
 
+    fn webhook(args: Value) -> RenderedAction {
+        RenderedAction {
+            kind: ActionKind::Webhook,
+            args,
+        }
+    }
+
+    #[test]
+    fn window_firings_adapt_chat_texts_and_pagerduty_events_to_their_status() {
+        let mut slack = webhook(json!({"preset": "slack", "url": "u", "text": "loss"}));
+        for_window_firing(&mut slack, FiringStatus::Resolved, "k");
+        assert_eq!(slack.args["text"], "Resolved: loss");
+        let mut firing = webhook(json!({"preset": "slack", "url": "u", "text": "loss"}));
+        for_window_firing(&mut firing, FiringStatus::Firing, "k");
+        assert_eq!(firing.args["text"], "loss");
+
+        let mut resolve = webhook(json!({"preset": "pagerduty", "routing_key": "r"}));
+        for_window_firing(&mut resolve, FiringStatus::Resolved, "rs/rule/[1]");
+        assert_eq!(resolve.args["event_action"], "resolve");
+        assert_eq!(resolve.args["dedup_key"], "rs/rule/[1]");
+        // The rule's own choices win.
+        let mut own = webhook(
+            json!({"preset": "pagerduty", "routing_key": "r", "event_action": "acknowledge", "dedup_key": "mine"}),
+        );
+        for_window_firing(&mut own, FiringStatus::Resolved, "rs/rule/[1]");
+        assert_eq!(own.args["event_action"], "acknowledge");
+        assert_eq!(own.args["dedup_key"], "mine");
+    }
+
     #[test]
     fn servicenow_url_gets_the_table_api_path_once() {
         let instance = Url::parse("https://example.service-now.com").unwrap();
