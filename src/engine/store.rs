@@ -212,6 +212,26 @@ pub mod events_serde {
     }
 }
 
+/// Serde for an optional held event, as [`events_serde`] does for a list.
+pub mod event_serde {
+    use jmespath::{Rcvar, Variable};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::sync::Arc;
+
+    pub fn serialize<S: Serializer>(
+        event: &Option<Rcvar>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        event.as_deref().serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Rcvar>, D::Error> {
+        Ok(Option::<Variable>::deserialize(deserializer)?.map(Arc::new))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

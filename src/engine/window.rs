@@ -13,12 +13,13 @@ use std::sync::Arc;
 use jmespath::{Rcvar, Variable};
 use serde::{Deserialize, Serialize};
 
-use super::store::{KeyedStore, SourcePartition};
+use super::store::{KeyedStore, SourcePartition, event_serde};
 use super::window_value::{absence_value, aggregates, current_samples, window_value, with_key};
 use crate::rulebook::{Window, WindowForm};
 
-/// One group key's window state, as written to a changelog. Values and times only: the event itself
-/// is kept only by `absent_for`, which renders its firing when no event arrives.
+/// One group key's window state, as written to a changelog (events as plain JSON). Values and times
+/// only: the event itself is kept only by `absent_for`, which renders its firing when no event arrives
+/// (shared with the decoded event, so keeping it costs no copy).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WindowKey {
     #[serde(default)]
@@ -32,8 +33,8 @@ pub struct WindowKey {
     /// When the last firing notification went out, for a `throttle: once_within`.
     #[serde(default)]
     notified_ms: Option<i64>,
-    #[serde(default)]
-    last_event: Option<serde_json::Value>,
+    #[serde(default, with = "event_serde")]
+    last_event: Option<Rcvar>,
 }
 
 impl WindowKey {
@@ -121,7 +122,7 @@ impl WindowState {
                     self.deadlines
                         .remove(&(entry.last_ms.saturating_add(absent_ms), Arc::clone(&shared)));
                     entry.last_ms = time_ms;
-                    entry.last_event = serde_json::to_value(&**event).ok();
+                    entry.last_event = Some(event.clone());
                     self.deadlines
                         .insert((time_ms.saturating_add(absent_ms), shared));
                 }
@@ -214,14 +215,13 @@ impl WindowState {
             entry.active = true;
             let last_event = entry
                 .last_event
-                .as_ref()
-                .and_then(|e| Variable::try_from(e.clone()).ok())
-                .unwrap_or(Variable::Null);
+                .clone()
+                .unwrap_or_else(|| Arc::new(Variable::Null));
             let window = with_key(&absence_value(entry, deadline_ms), &key);
             silent.push(Silent {
                 key,
                 deadline_ms,
-                last_event: Arc::new(last_event),
+                last_event,
                 window,
             });
         }
