@@ -126,7 +126,8 @@ impl WindowState {
                     self.deadlines
                         .insert((time_ms.saturating_add(absent_ms), shared));
                 }
-                let decision = if entry.active {
+                // A late event says nothing about now: it neither refreshes nor resolves the key.
+                let decision = if entry.active && !late {
                     entry.active = false;
                     Decision::Resolve
                 } else {
