@@ -493,3 +493,32 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn percentiles_are_available_to_conditions_and_templates() {
+    let mut e = engine(
+        "
+- name: rs
+  rules:
+    - name: slow tail
+      condition: event.ms != `null`
+      window:
+        group_by: [event.k]
+        size: 1 minute
+        value: event.ms
+        fire_when: window.count >= `10` && window.p90 > `100`
+      action:
+        debug:
+          msg: \"{{ window.p50 }} {{ window.p90 }} {{ window.max }}\"
+",
+    );
+    for n in 0..9 {
+        assert!(fired(&send(&mut e, json!({"k": 1, "ms": 10 * n}), n * 1_000)).is_empty());
+    }
+    // 0, 10, ..., 80 and 500: the 90th percentile is 80, not yet above 100.
+    assert!(fired(&send(&mut e, json!({"k": 1, "ms": 500}), 9_000)).is_empty());
+    let out = send(&mut e, json!({"k": 1, "ms": 400}), 10_000);
+    assert_eq!(fired(&out), one("slow tail", "firing"));
+    let msg = &out.firings[0].actions[0].as_ref().unwrap().args["msg"];
+    assert_eq!(msg, "50.0 400.0 500.0");
+}
