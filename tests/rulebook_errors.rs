@@ -115,3 +115,82 @@ fn check_exits_1_on_errors_0_when_valid_and_2_on_usage() {
     let usage = Command::new(bin).args(["rules", "check"]).output().unwrap();
     assert_eq!(usage.status.code(), Some(2));
 }
+
+fn window_rule(name: &str, body: &str) -> String {
+    format!(
+        "    - name: {name}\n      condition: event.x != `null`\n{body}      action: {{debug: {{}}}}\n"
+    )
+}
+
+#[test]
+fn window_blocks_are_checked_at_load_with_positions() {
+    let source = String::from("- name: rs\n  rules:\n")
+        + &window_rule(
+            "typo",
+            "      window:\n        group_by: [event.serial]\n        sise: 5 minutes\n",
+        )
+        + &window_rule(
+            "duration",
+            "      window:\n        size: 5 fortnights\n        fire_when: window.count > `1`\n",
+        )
+        + &window_rule(
+            "field",
+            "      window:\n        size: 5 minutes\n        value: event.x\n        fire_when: window.averge > `1`\n",
+        )
+        + &window_rule(
+            "conflict",
+            "      window:\n        absent_for: 5 minutes\n        change: event.status\n",
+        );
+    assert_eq!(
+        errors(&source),
+        "book.yml:7:9: unknown key `sise`, did you mean `size`?\n  |\n7 |         sise: 5 minutes\n  |         ^^^^\n\
+         \nbook.yml:12:15: invalid duration `5 fortnights`: unknown unit `fortnights`; use ms, s, m, h, d or milliseconds, seconds, minutes, hours, days\n   |\n12 |         size: 5 fortnights\n   |               ^\n\
+         \nbook.yml:20:27: this window has no `averge`; it has count, sum, avg, min, max, p50, p90, p95, p99, first_ms, last_ms\n   |\n20 |         fire_when: window.averge > `1`\n   |                           ^\n\
+         \nbook.yml:25:9: a window has one of `absent_for`, `change`, `spike`, found `absent_for`, `change`\n   |\n25 |         absent_for: 5 minutes\n   |         ^\n"
+    );
+}
+
+#[test]
+fn window_forms_reject_keys_they_do_not_use() {
+    let source = String::from("- name: rs\n  rules:\n")
+        + &window_rule("no window", "      resolve_when: window.avg < `1`\n")
+        + &window_rule(
+            "absence size",
+            "      window:\n        absent_for: 5 minutes\n        size: 1 minute\n",
+        )
+        + &window_rule(
+            "spike",
+            "      window:\n        size: 5 minutes\n        spike: {factor: 0.5}\n",
+        )
+        + &window_rule(
+            "change field",
+            "      window:\n        size: 5 minutes\n        fire_when: window.previous == 'up'\n",
+        )
+        + &window_rule("no fire_when", "      window:\n        size: 5 minutes\n")
+        + &window_rule(
+            "absence resolve",
+            "      window:\n        absent_for: 5 minutes\n      resolve_when: window.count > `0`\n",
+        )
+        + &window_rule(
+            "throttle",
+            "      window:\n        change: event.s\n      throttle:\n        once_after: 1 minute\n",
+        )
+        + &window_rule(
+            "avg without value",
+            "      window:\n        size: 1 minute\n        fire_when: window.avg > `1`\n",
+        );
+    let text = errors(&source);
+    for expected in [
+        "book.yml:5:21: `resolve_when` needs a `window` on the rule",
+        "book.yml:10:9: `absent_for` takes no `size`: it fires when a key gets no event at all",
+        "book.yml:17:25: `factor` must be a number above 1, found 0.5",
+        "book.yml:23:27: this window has no `previous`",
+        "book.yml:28:9: a window with `size` needs `fire_when` (e.g. window.count >= `5`), or `spike`",
+        "book.yml:34:21: an `absent_for` window resolves when the key reports again; it takes no `resolve_when`",
+        "book.yml:41:9: with a `window`, `throttle` takes only `once_within` (the window's `group_by` applies)",
+        "book.yml:47:27: this window has no `avg`; it has count, first_ms, last_ms",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    assert_eq!(text.matches("book.yml:").count(), 8, "{text}");
+}

@@ -9,12 +9,26 @@ fn bin() -> &'static str {
 
 /// (rule, event_index) of each firing, in output order.
 fn firings(rulebook: &str, events: &str) -> Vec<(String, u64)> {
+    firings_with_status(rulebook, events, &[])
+        .into_iter()
+        .map(|(rule, index, _)| (rule, index.expect("an event index")))
+        .collect()
+}
+
+/// (rule, event_index, status) of each firing; `extra` are more `rules test` arguments.
+fn firings_with_status(
+    rulebook: &str,
+    events: &str,
+    extra: &[&str],
+) -> Vec<(String, Option<u64>, String)> {
     let output = Command::new(bin())
         .args(["rules", "test", rulebook, "--events", events])
+        .args(extra)
         .env(
             "SEMAPHORE_CHAT_WEBHOOK_URL",
             "https://chat.example.invalid/hook/secret-token",
         )
+        .env("SEMAPHORE_PAGERDUTY_ROUTING_KEY", "routing-key-secret")
         .output()
         .expect("the binary runs");
     assert!(
@@ -30,7 +44,8 @@ fn firings(rulebook: &str, events: &str) -> Vec<(String, u64)> {
                 serde_json::from_str(line).expect("one JSON object per line");
             (
                 firing["rule"].as_str().expect("a rule name").to_owned(),
-                firing["event_index"].as_u64().expect("an event index"),
+                firing["event_index"].as_u64(),
+                firing["status"].as_str().expect("a status").to_owned(),
             )
         })
         .collect()
@@ -87,6 +102,63 @@ fn new_client_matches_the_filter_once_per_client() {
         "examples/new-client.events.jsonl",
     );
     assert_eq!(got, expected.map(|(r, i)| (r.to_owned(), i)));
+}
+
+fn expect(list: &[(&str, Option<u64>, &str)]) -> Vec<(String, Option<u64>, String)> {
+    list.iter()
+        .map(|(rule, index, status)| ((*rule).to_owned(), *index, (*status).to_owned()))
+        .collect()
+}
+
+#[test]
+fn uplink_health_detects_sustained_loss_flapping_and_silence_and_their_recovery() {
+    let expected = expect(&[
+        ("Sustained loss", Some(11), "firing"),
+        ("Sustained loss", Some(12), "firing"),
+        ("Flapping uplink", Some(17), "firing"),
+        ("Sustained loss", Some(22), "resolved"),
+        ("Silent device", Some(24), "firing"),
+        ("Sustained loss", Some(35), "resolved"),
+        ("Silent device", Some(36), "resolved"),
+    ]);
+    let got = firings_with_status(
+        "rulebooks/uplink-health.yml",
+        "examples/uplink-health.events.jsonl",
+        &[],
+    );
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn until_fires_the_absence_timers_pending_at_the_end_of_input() {
+    let got = firings_with_status(
+        "rulebooks/uplink-health.yml",
+        "examples/uplink-health.events.jsonl",
+        &["--until", "2026-01-15T11:00:00Z"],
+    );
+    assert_eq!(got.len(), 10);
+    assert_eq!(
+        got[7..],
+        expect(&[
+            ("Silent device", None, "firing"),
+            ("Silent device", None, "firing"),
+            ("Silent device", None, "firing"),
+        ])
+    );
+}
+
+#[test]
+fn client_drop_fires_on_halved_client_counts_and_resolves() {
+    let expected = expect(&[
+        ("Client count drop", Some(48), "firing"),
+        ("Client count drop", Some(59), "resolved"),
+    ]);
+    let got = firings_with_status(
+        "rulebooks/client-drop.yml",
+        "examples/client-drop.events.jsonl",
+        &[],
+    );
+    assert_eq!(got, expected);
 }
 
 #[test]

@@ -10,8 +10,8 @@ use semaphore::engine::Engine;
 use semaphore::event::Event;
 use semaphore::suppress::SuppressReason;
 
-const BOOK: &str = "rulebooks/uplink-health.yml";
-const EVENTS: &str = "examples/uplink-health.events.jsonl";
+const BOOK: &str = "rulebooks/uplink-inhibit.yml";
+const EVENTS: &str = "examples/uplink-inhibit.events.jsonl";
 const SILENCES: &str = "examples/maintenance.silences.yml";
 
 /// stdout lines as JSON and the summary line of `rules test`.

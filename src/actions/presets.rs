@@ -10,6 +10,8 @@ use serde_json::{Map, Value, json};
 
 use super::args::{Args, ArgsError};
 use super::context::FiringInfo;
+use super::{ActionKind, RenderedAction};
+use crate::engine::FiringStatus;
 
 /// PagerDuty's limits on `payload.summary` and `dedup_key`, in characters.
 const PAGERDUTY_SUMMARY_MAX: usize = 1024;
@@ -241,6 +243,41 @@ fn pagerduty_event(args: &Args<'_>, firing: &FiringInfo<'_>) -> Result<Value, Ar
     Ok(event)
 }
 
+/// Adapts a rendered preset webhook to a window rule's firing. PagerDuty: the alert's `dedup_key`
+/// defaults to `alert_key` (ruleset, rule and group key, the same for the trigger and its resolve) and
+/// a resolved firing sends `event_action: resolve` unless the rule set another action. Slack, Teams,
+/// Webex and ServiceNow: a resolved firing's text starts with "Resolved: ". Other actions are left as
+/// they are.
+pub fn for_window_firing(action: &mut RenderedAction, status: FiringStatus, alert_key: &str) {
+    if action.kind != ActionKind::Webhook {
+        return;
+    }
+    let resolved = status == FiringStatus::Resolved;
+    let Some(args) = action.args.as_object_mut() else {
+        return;
+    };
+    let preset = args
+        .get("preset")
+        .and_then(Value::as_str)
+        .and_then(Preset::from_name);
+    match preset {
+        Some(Preset::PagerDuty) => {
+            args.entry("dedup_key")
+                .or_insert_with(|| Value::String(alert_key.to_owned()));
+            let action = args.get("event_action").and_then(Value::as_str);
+            if resolved && action.is_none_or(|a| a == "trigger") {
+                args.insert("event_action".into(), Value::String("resolve".into()));
+            }
+        }
+        Some(Preset::Slack | Preset::Teams | Preset::Webex | Preset::ServiceNow) if resolved => {
+            if let Some(Value::String(text)) = args.get_mut("text") {
+                *text = format!("Resolved: {text}");
+            }
+        }
+        _ => {}
+    }
+}
+
 /// `url` is the instance (`https://example.service-now.com`); the Table API path is added unless
 /// the URL already points into the API.
 fn servicenow_url(mut url: Url) -> Url {
@@ -290,6 +327,35 @@ mod tests {
             }
             assert_eq!(Preset::from_name(preset.name()), Some(preset));
         }
+    }
+
+    fn webhook(args: Value) -> RenderedAction {
+        RenderedAction {
+            kind: ActionKind::Webhook,
+            args,
+        }
+    }
+
+    #[test]
+    fn window_firings_adapt_chat_texts_and_pagerduty_events_to_their_status() {
+        let mut slack = webhook(json!({"preset": "slack", "url": "u", "text": "loss"}));
+        for_window_firing(&mut slack, FiringStatus::Resolved, "k");
+        assert_eq!(slack.args["text"], "Resolved: loss");
+        let mut firing = webhook(json!({"preset": "slack", "url": "u", "text": "loss"}));
+        for_window_firing(&mut firing, FiringStatus::Firing, "k");
+        assert_eq!(firing.args["text"], "loss");
+
+        let mut resolve = webhook(json!({"preset": "pagerduty", "routing_key": "r"}));
+        for_window_firing(&mut resolve, FiringStatus::Resolved, "rs/rule/[1]");
+        assert_eq!(resolve.args["event_action"], "resolve");
+        assert_eq!(resolve.args["dedup_key"], "rs/rule/[1]");
+        // The rule's own choices win.
+        let mut own = webhook(
+            json!({"preset": "pagerduty", "routing_key": "r", "event_action": "acknowledge", "dedup_key": "mine"}),
+        );
+        for_window_firing(&mut own, FiringStatus::Resolved, "rs/rule/[1]");
+        assert_eq!(own.args["event_action"], "acknowledge");
+        assert_eq!(own.args["dedup_key"], "mine");
     }
 
     #[test]

@@ -73,6 +73,13 @@ impl Expr {
         Expr::compile_for(source, ROOTS)
     }
 
+    /// Like [`Self::compile`], for a document with `extra` top-level names besides [`ROOTS`] (a
+    /// window rule's `window`).
+    pub fn compile_with(source: &str, extra: &[&str]) -> Result<Expr, CompileError> {
+        let roots: Vec<&str> = ROOTS.iter().chain(extra).copied().collect();
+        Expr::compile_for(source, &roots)
+    }
+
     /// Compiles an expression for a document whose top-level names are `roots` (silence matchers
     /// see a firing, not an event).
     pub fn compile_for(source: &str, roots: &[&str]) -> Result<Expr, CompileError> {
@@ -92,6 +99,21 @@ impl Expr {
 
     pub(super) fn ast(&self) -> &Ast {
         &self.ast
+    }
+
+    /// The fields read as `root.NAME`, each with the offset of `NAME`: which window values a
+    /// condition uses, so that a misspelt one fails at load time.
+    pub fn fields_under(&self, root: &str) -> Vec<(usize, String)> {
+        let mut found = Vec::new();
+        visit(&self.ast, &mut |node| {
+            if let Ast::Subexpr { lhs, rhs, .. } = node
+                && matches!(&**lhs, Ast::Field { name, .. } if name == root)
+                && let Ast::Field { offset, name } = &**rhs
+            {
+                found.push((*offset, name.clone()));
+            }
+        });
+        found
     }
 
     /// The expression's value on `doc`.

@@ -8,6 +8,7 @@ use std::sync::{Arc, LazyLock};
 use jmespath::{Rcvar, Variable};
 use minijinja::Value as JinjaValue;
 
+use super::FiringStatus;
 use crate::actions::RenderContext;
 use crate::event::Event;
 use crate::rulebook::{Rule, Ruleset};
@@ -35,6 +36,16 @@ impl Document {
 
     pub fn base(&self) -> &Rcvar {
         &self.base
+    }
+
+    /// The document with a window rule's `window` value, for `fire_when` and `resolve_when`.
+    pub fn with_window(&self, window: &Rcvar) -> Rcvar {
+        let Some(root) = self.base.as_object() else {
+            return self.base.clone();
+        };
+        let mut root = root.clone();
+        root.insert("window".to_owned(), window.clone());
+        Arc::new(Variable::Object(root))
     }
 
     /// The document with earlier matches bound as `events.m_0`, `events.m_1`, ...
@@ -70,8 +81,39 @@ pub fn idempotency_key(meta: &Rcvar, ruleset: &str, rule: &str, time_ms: i64) ->
     }
 }
 
+/// A window rule's idempotency key: the record's as for other rules, else the rule, group key and
+/// time (several keys can go silent at the same moment); `:resolved` marks the resolved notification,
+/// which must not be dropped as a duplicate of the firing.
+pub fn window_idempotency_key(
+    meta: &Rcvar,
+    ruleset: &Ruleset,
+    rule: &Rule,
+    key: &str,
+    status: FiringStatus,
+    time_ms: i64,
+) -> String {
+    let base = idempotency_key(meta, &ruleset.name, &rule.name, time_ms);
+    let base = if base.ends_with(&format!("@{time_ms}")) {
+        format!("{}/{rule}/{key}@{time_ms}", ruleset.name, rule = rule.name)
+    } else {
+        base
+    };
+    match status {
+        FiringStatus::Firing => base,
+        FiringStatus::Resolved => format!("{base}:resolved"),
+    }
+}
+
+/// What names one alert of a window rule across its firing and resolved notifications (PagerDuty's
+/// `dedup_key`): the ruleset, the rule and the group key.
+pub fn alert_key(ruleset: &Ruleset, rule: &Rule, key: &str) -> String {
+    format!("{}/{}/{key}", ruleset.name, rule.name)
+}
+
 /// The template context of one firing. `event` is the last matching event; `events` holds all of them
-/// as `m_0`, `m_1`, ... like ansible-rulebook.
+/// as `m_0`, `m_1`, ... like ansible-rulebook. `status` is `firing` or `resolved` (`resolved` says the
+/// same as a boolean) and `window` holds a window rule's values.
+#[allow(clippy::too_many_arguments)] // every name a template can read
 pub fn render_context<'a>(
     ruleset: &Ruleset,
     rule: &Rule,
@@ -80,6 +122,8 @@ pub fn render_context<'a>(
     facts: &serde_json::Map<String, serde_json::Value>,
     idempotency_key: &str,
     env: &'a BTreeMap<String, String>,
+    status: FiringStatus,
+    window: Option<&Rcvar>,
 ) -> RenderContext<'a> {
     let named: BTreeMap<String, JinjaValue> = events
         .iter()
@@ -101,6 +145,9 @@ pub fn render_context<'a>(
             ruleset => ruleset.name.as_str(),
             idempotency_key => idempotency_key,
             env => JinjaValue::from_serialize(env),
+            status => status.name(),
+            resolved => status == FiringStatus::Resolved,
+            window => window.map(|w| JinjaValue::from_serialize(&**w)),
         },
         env,
     }

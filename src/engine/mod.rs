@@ -8,9 +8,14 @@ mod facts;
 mod multi;
 mod reload;
 mod routing;
+mod state;
 mod stats;
+mod store;
 mod throttle;
 mod trace;
+mod window;
+mod window_rule;
+mod window_value;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
@@ -20,15 +25,18 @@ use jmespath::Rcvar;
 use crate::actions::{ActionKind, RenderError, RenderedAction};
 use crate::condition::{self, Expr};
 use crate::event::Event;
-use crate::rulebook::{RuleCondition, Rulebook, Throttle};
-use crate::suppress::{FiringStatus, FiringView, Suppressed, Suppressor};
+use crate::rulebook::{Rule, RuleCondition, Rulebook, Throttle, ThrottleMode, WindowForm};
+use crate::suppress::{FiringView, Suppressed, Suppressor};
 pub use document::Document;
 use facts::Facts;
 pub use multi::{AllState, NotAllState};
 pub use reload::ReloadReport;
+pub use state::{RuleEvictions, StateChange};
 pub use stats::{RuleCounts, RuleStats};
+pub use store::SourcePartition;
 use throttle::{ThrottleState, Verdict};
 pub use trace::RuleTrace;
+use window::{Decision, Judge, WindowState};
 
 /// Events a single input may cause through `post_event` before the engine calls it a loop.
 const MAX_POSTED_PER_EVENT: usize = 1_000;
@@ -47,6 +55,34 @@ pub struct Firing {
     /// every replay of this firing, so receivers can drop duplicates.
     pub idempotency_key: String,
     pub actions: Vec<Result<RenderedAction, RenderError>>,
+    /// `Resolved` when a window rule's key recovered; always `Firing` for other rules.
+    pub status: FiringStatus,
+    /// A window rule's group key (a JSON list of the `group_by` values).
+    pub group_key: Option<String>,
+}
+
+/// Alertmanager's two notification kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FiringStatus {
+    Firing,
+    Resolved,
+}
+
+impl FiringStatus {
+    pub fn name(self) -> &'static str {
+        match self {
+            FiringStatus::Firing => "firing",
+            FiringStatus::Resolved => "resolved",
+        }
+    }
+}
+
+/// What a window rule adds to a firing: its status, the `window` value and the group key.
+struct WindowFiring {
+    status: FiringStatus,
+    window: Rcvar,
+    key: Arc<str>,
 }
 
 /// A condition that could not be evaluated on an event; it counts as no match.
@@ -73,6 +109,7 @@ pub struct Outcome {
 enum RuleState {
     Stateless,
     Throttle(ThrottleState),
+    Window(WindowState),
     All(AllState),
     NotAll(NotAllState),
 }
@@ -91,6 +128,8 @@ pub struct Engine {
     tracing: bool,
     suppressor: Suppressor,
     stats: RuleStats,
+    /// The partition of the latest stateful update, shared by the keys it touches.
+    last_source: Option<Arc<SourcePartition>>,
 }
 
 impl Engine {
@@ -101,11 +140,7 @@ impl Engine {
             .iter()
             .map(|ruleset| RulesetState {
                 facts: Facts::default(),
-                rules: ruleset
-                    .rules
-                    .iter()
-                    .map(|rule| initial_state(&rule.condition, rule.throttle.as_ref()))
-                    .collect(),
+                rules: ruleset.rules.iter().map(initial_state).collect(),
             })
             .collect();
         Engine {
@@ -116,6 +151,7 @@ impl Engine {
             state,
             high_water_ms: i64::MIN,
             tracing: false,
+            last_source: None,
         }
     }
 
@@ -193,6 +229,31 @@ impl Engine {
         let mut queue = VecDeque::new();
         for (r, ruleset) in book.rulesets.iter().enumerate() {
             for (i, rule) in ruleset.rules.iter().enumerate() {
+                if let (RuleState::Window(state), Some(window)) =
+                    (&mut self.state[r].rules[i], &rule.window)
+                {
+                    let meta = Arc::new(jmespath::Variable::Null);
+                    for silent in state.due(window, now) {
+                        let firing = WindowFiring {
+                            status: FiringStatus::Firing,
+                            window: silent.window,
+                            key: silent.key,
+                        };
+                        let events = vec![silent.last_event];
+                        let at = silent.deadline_ms;
+                        self.fire(
+                            r,
+                            i,
+                            events,
+                            &meta,
+                            at,
+                            Some(firing),
+                            &mut outcome,
+                            &mut queue,
+                        );
+                    }
+                    continue;
+                }
                 let due = match (&mut self.state[r].rules[i], &rule.condition, &rule.throttle) {
                     (RuleState::Throttle(state), _, Some(throttle)) => {
                         state.due(throttle.mode, now)
@@ -204,7 +265,7 @@ impl Engine {
                 };
                 for events in due {
                     let meta = Arc::new(jmespath::Variable::Null);
-                    self.fire(r, i, events, &meta, now, &mut outcome, &mut queue);
+                    self.fire(r, i, events, &meta, now, None, &mut outcome, &mut queue);
                 }
             }
         }
@@ -231,6 +292,7 @@ impl Engine {
                     (RuleState::NotAll(state), RuleCondition::NotAll { timeout, .. }, _) => {
                         state.next_due_ms(millis(*timeout))
                     }
+                    (RuleState::Window(state), _, _) => state.next_due_ms(),
                     _ => None,
                 };
                 deadlines.extend(next);
@@ -254,6 +316,26 @@ impl Engine {
             if !rule.enabled {
                 continue;
             }
+            if rule.window.is_some() {
+                let (matched, fired) = self.window_event(r, i, &doc, event, now, outcome, queue);
+                if self.tracing {
+                    outcome.trace.push(trace::trace(
+                        ruleset.name.as_str(),
+                        rule,
+                        &doc,
+                        matched,
+                        fired,
+                    ));
+                }
+                if matched && !ruleset.match_multiple_rules {
+                    break;
+                }
+                continue;
+            }
+            let source = match rule.throttle {
+                Some(_) => self.source_of(&event.meta),
+                None => None,
+            };
             let mut eval = |expr: &Expr, doc: &Rcvar| match expr.is_true(doc) {
                 Ok(matched) => matched,
                 Err(err) => {
@@ -273,7 +355,8 @@ impl Engine {
                     } else if let (Some(throttle), RuleState::Throttle(state)) =
                         (&rule.throttle, state)
                     {
-                        throttled(throttle, state, doc.base(), &event.payload, now, outcome)
+                        let key = group_key(&throttle.group_by, doc.base());
+                        throttled(throttle, state, &key, source, &event.payload, now, outcome)
                     } else {
                         Some(vec![event.payload.clone()])
                     };
@@ -319,7 +402,7 @@ impl Engine {
             }
             self.stats.evaluated(r, i, matched, fired.is_some());
             if let Some(events) = fired {
-                self.fire(r, i, events, &event.meta, now, outcome, queue);
+                self.fire(r, i, events, &event.meta, now, None, outcome, queue);
             }
             if matched && !ruleset.match_multiple_rules {
                 break;
@@ -335,6 +418,7 @@ impl Engine {
         events: Vec<Rcvar>,
         meta: &Rcvar,
         now: i64,
+        window: Option<WindowFiring>,
         outcome: &mut Outcome,
         queue: &mut VecDeque<(Option<usize>, Event)>,
     ) {
@@ -343,13 +427,17 @@ impl Engine {
         let rule = &ruleset.rules[i];
         self.stats.fired(r, i);
         let env = Arc::clone(&self.env);
-        let idempotency_key = document::idempotency_key(meta, &ruleset.name, &rule.name, now);
+        let status = window.as_ref().map_or(FiringStatus::Firing, |w| w.status);
+        let idempotency_key = match &window {
+            Some(w) => document::window_idempotency_key(meta, ruleset, rule, &w.key, status, now),
+            None => document::idempotency_key(meta, &ruleset.name, &rule.name, now),
+        };
         let view = FiringView {
             ruleset: &ruleset.name,
             rule: &rule.name,
             events: &events,
             vars: &ruleset.vars,
-            status: FiringStatus::Firing,
+            status,
         };
         let decision = self.suppressor.decide(r, &view, now);
         outcome
@@ -367,10 +455,18 @@ impl Engine {
             self.state[r].facts.map(),
             &idempotency_key,
             &env,
+            status,
+            window.as_ref().map(|w| &w.window),
         );
+        let alert_key = window
+            .as_ref()
+            .map(|w| document::alert_key(ruleset, rule, &w.key));
         let mut actions = Vec::with_capacity(rule.actions.len());
         for action in &rule.actions {
-            let rendered = action.render(&book.templates, &context);
+            let mut rendered = action.render(&book.templates, &context);
+            if let (Ok(done), Some(alert_key)) = (&mut rendered, &alert_key) {
+                crate::actions::presets::for_window_firing(done, status, alert_key);
+            }
             if let Ok(done) = &rendered {
                 let target = match &action.target.ruleset {
                     Some(name) => book
@@ -403,6 +499,8 @@ impl Engine {
             time_ms: now,
             idempotency_key,
             actions,
+            status,
+            group_key: window.map(|w| w.key.to_string()),
         });
     }
 
@@ -443,11 +541,12 @@ impl Engine {
     }
 }
 
-fn initial_state(condition: &RuleCondition, throttle: Option<&Throttle>) -> RuleState {
-    match (condition, throttle) {
-        (RuleCondition::All { .. }, _) => RuleState::All(AllState::default()),
-        (RuleCondition::NotAll { .. }, _) => RuleState::NotAll(NotAllState::default()),
-        (_, Some(_)) => RuleState::Throttle(ThrottleState::default()),
+fn initial_state(rule: &Rule) -> RuleState {
+    match (&rule.condition, &rule.throttle, &rule.window) {
+        (RuleCondition::All { .. }, _, _) => RuleState::All(AllState::default()),
+        (RuleCondition::NotAll { .. }, _, _) => RuleState::NotAll(NotAllState::default()),
+        (_, _, Some(_)) => RuleState::Window(WindowState::new(rule.max_keys)),
+        (_, Some(_), _) => RuleState::Throttle(ThrottleState::new(rule.max_keys)),
         _ => RuleState::Stateless,
     }
 }
@@ -455,13 +554,24 @@ fn initial_state(condition: &RuleCondition, throttle: Option<&Throttle>) -> Rule
 fn throttled(
     throttle: &Throttle,
     state: &mut ThrottleState,
-    doc: &Rcvar,
+    key: &str,
+    source: Option<Arc<SourcePartition>>,
     payload: &Rcvar,
     now: i64,
     outcome: &mut Outcome,
 ) -> Option<Vec<Rcvar>> {
-    let key: Vec<serde_json::Value> = throttle
-        .group_by
+    match state.on_match(throttle.mode, key, source, payload, now) {
+        Verdict::Fire(events) => Some(events),
+        Verdict::Held | Verdict::Suppressed => {
+            outcome.throttled += 1;
+            None
+        }
+    }
+}
+
+/// The group key: the JSON list of the `group_by` values (null where one fails).
+fn group_key(group_by: &[Expr], doc: &Rcvar) -> String {
+    let key: Vec<serde_json::Value> = group_by
         .iter()
         .map(|expr| {
             expr.search(doc)
@@ -470,14 +580,7 @@ fn throttled(
                 .unwrap_or_default()
         })
         .collect();
-    let key = serde_json::to_string(&key).unwrap_or_default();
-    match state.on_match(throttle.mode, key, payload, now) {
-        Verdict::Fire(events) => Some(events),
-        Verdict::Held | Verdict::Suppressed => {
-            outcome.throttled += 1;
-            None
-        }
-    }
+    serde_json::to_string(&key).unwrap_or_default()
 }
 
 fn millis(duration: std::time::Duration) -> i64 {

@@ -106,7 +106,7 @@ fn carry_over(
         .iter()
         .map(|rule| {
             let label = format!("{}/{}", ruleset.name, rule.name);
-            let fresh = || initial_state(&rule.condition, rule.throttle.as_ref());
+            let fresh = || initial_state(rule);
             let Some(old) = old.as_mut() else {
                 report.added.push(label);
                 return fresh();

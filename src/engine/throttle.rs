@@ -1,15 +1,14 @@
 //! Throttle state per rule and group key: `once_within`, `once_after` and `accumulate_within` with
-//! ansible-rulebook's meaning. Times are milliseconds passed in by the caller. The number of group keys
-//! per rule is bounded; past the bound, expired keys go first, then the oldest.
+//! ansible-rulebook's meaning. Times are milliseconds passed in by the caller. Keys live in a
+//! [`KeyedStore`]: bounded per rule, the least recently updated key goes first.
 
-use std::collections::HashMap;
+use std::sync::Arc;
 
 use jmespath::Rcvar;
+use serde::{Deserialize, Serialize};
 
+use super::store::{KeyedStore, SourcePartition, events_serde};
 use crate::rulebook::ThrottleMode;
-
-/// Group keys kept per rule before eviction starts.
-pub const MAX_KEYS_PER_RULE: usize = 100_000;
 
 /// What the throttle decided for one matching event.
 #[derive(Debug, PartialEq)]
@@ -21,17 +20,28 @@ pub enum Verdict {
     Suppressed,
 }
 
-#[derive(Debug)]
-struct Entry {
+/// One group key's throttle state, as written to a changelog.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThrottleEntry {
     opened_ms: i64,
     count: u64,
+    #[serde(with = "events_serde")]
     events: Vec<Rcvar>,
 }
 
-#[derive(Debug, Default)]
+impl ThrottleEntry {
+    fn new(opened_ms: i64) -> ThrottleEntry {
+        ThrottleEntry {
+            opened_ms,
+            count: 0,
+            events: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug)]
 pub struct ThrottleState {
-    entries: HashMap<String, Entry>,
-    pub evicted: u64,
+    pub entries: KeyedStore<ThrottleEntry>,
 }
 
 fn window_ms(duration: std::time::Duration) -> i64 {
@@ -39,39 +49,40 @@ fn window_ms(duration: std::time::Duration) -> i64 {
 }
 
 impl ThrottleState {
+    pub fn new(max_keys: usize) -> ThrottleState {
+        ThrottleState {
+            entries: KeyedStore::new(max_keys),
+        }
+    }
+
     pub fn on_match(
         &mut self,
         mode: ThrottleMode,
-        key: String,
+        key: &str,
+        source: Option<Arc<SourcePartition>>,
         event: &Rcvar,
         now_ms: i64,
     ) -> Verdict {
-        self.make_room(mode, now_ms);
         match mode {
             ThrottleMode::OnceWithin(window) => {
                 let open = self
                     .entries
-                    .get(&key)
+                    .get(key)
                     .is_some_and(|e| now_ms < e.opened_ms.saturating_add(window_ms(window)));
                 if open {
                     return Verdict::Suppressed;
                 }
-                self.entries.insert(
-                    key,
-                    Entry {
-                        opened_ms: now_ms,
-                        count: 1,
-                        events: Vec::new(),
-                    },
-                );
+                let (entry, _) = self
+                    .entries
+                    .upsert(key, source, || ThrottleEntry::new(now_ms));
+                *entry = ThrottleEntry::new(now_ms);
+                entry.count = 1;
                 Verdict::Fire(vec![event.clone()])
             }
             ThrottleMode::OnceAfter(_) => {
-                let entry = self.entries.entry(key).or_insert(Entry {
-                    opened_ms: now_ms,
-                    count: 0,
-                    events: Vec::new(),
-                });
+                let (entry, _) = self
+                    .entries
+                    .upsert(key, source, || ThrottleEntry::new(now_ms));
                 entry.count += 1;
                 // ansible-rulebook collects unique events for the one firing at the window's end.
                 if !entry.events.contains(event) {
@@ -80,24 +91,18 @@ impl ThrottleState {
                 Verdict::Held
             }
             ThrottleMode::AccumulateWithin { window, threshold } => {
-                let entry = self.entries.entry(key.clone()).or_insert(Entry {
-                    opened_ms: now_ms,
-                    count: 0,
-                    events: Vec::new(),
-                });
+                let (entry, _) = self
+                    .entries
+                    .upsert(key, source, || ThrottleEntry::new(now_ms));
                 if now_ms >= entry.opened_ms.saturating_add(window_ms(window)) {
-                    *entry = Entry {
-                        opened_ms: now_ms,
-                        count: 0,
-                        events: Vec::new(),
-                    };
+                    *entry = ThrottleEntry::new(now_ms);
                 }
                 entry.count += 1;
                 entry.events.push(event.clone());
                 if entry.count >= threshold {
                     let events = self
                         .entries
-                        .remove(&key)
+                        .remove(key)
                         .map(|e| e.events)
                         .unwrap_or_default();
                     Verdict::Fire(events)
@@ -113,11 +118,11 @@ impl ThrottleState {
         let ThrottleMode::OnceAfter(window) = mode else {
             return Vec::new();
         };
-        let mut due: Vec<(i64, String)> = self
+        let mut due: Vec<(i64, Arc<str>)> = self
             .entries
             .iter()
             .filter(|(_, e)| now_ms >= e.opened_ms.saturating_add(window_ms(window)))
-            .map(|(k, e)| (e.opened_ms, k.clone()))
+            .map(|(k, e)| (e.opened_ms, Arc::clone(k)))
             .collect();
         due.sort();
         due.into_iter()
@@ -131,37 +136,11 @@ impl ThrottleState {
             return None;
         };
         self.entries
-            .values()
-            .map(|e| e.opened_ms.saturating_add(window_ms(window)))
+            .iter()
+            .map(|(_, e)| e.opened_ms.saturating_add(window_ms(window)))
             .min()
     }
-
-    fn make_room(&mut self, mode: ThrottleMode, now_ms: i64) {
-        if self.entries.len() < MAX_KEYS_PER_RULE {
-            return;
-        }
-        let window = match mode {
-            ThrottleMode::OnceWithin(w) | ThrottleMode::OnceAfter(w) => w,
-            ThrottleMode::AccumulateWithin { window, .. } => window,
-        };
-        let before = self.entries.len();
-        if !matches!(mode, ThrottleMode::OnceAfter(_)) {
-            self.entries
-                .retain(|_, e| now_ms < e.opened_ms.saturating_add(window_ms(window)));
-        }
-        if self.entries.len() >= MAX_KEYS_PER_RULE
-            && let Some(oldest) = self
-                .entries
-                .iter()
-                .min_by_key(|(_, e)| e.opened_ms)
-                .map(|(k, _)| k.clone())
-        {
-            self.entries.remove(&oldest);
-        }
-        self.evicted += (before - self.entries.len()) as u64;
-    }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,21 +154,21 @@ mod tests {
     #[test]
     fn once_within_fires_once_per_window_and_key() {
         let mode = ThrottleMode::OnceWithin(Duration::from_secs(60));
-        let mut state = ThrottleState::default();
+        let mut state = ThrottleState::new(crate::rulebook::DEFAULT_MAX_KEYS);
         assert!(matches!(
-            state.on_match(mode, "a".into(), &ev(1), 0),
+            state.on_match(mode, "a", None, &ev(1), 0),
             Verdict::Fire(_)
         ));
         assert_eq!(
-            state.on_match(mode, "a".into(), &ev(2), 59_999),
+            state.on_match(mode, "a", None, &ev(2), 59_999),
             Verdict::Suppressed
         );
         assert!(matches!(
-            state.on_match(mode, "b".into(), &ev(3), 10),
+            state.on_match(mode, "b", None, &ev(3), 10),
             Verdict::Fire(_)
         ));
         assert!(matches!(
-            state.on_match(mode, "a".into(), &ev(4), 60_000),
+            state.on_match(mode, "a", None, &ev(4), 60_000),
             Verdict::Fire(_)
         ));
     }
@@ -197,14 +176,14 @@ mod tests {
     #[test]
     fn once_after_collects_unique_events_until_the_window_ends() {
         let mode = ThrottleMode::OnceAfter(Duration::from_secs(10));
-        let mut state = ThrottleState::default();
-        assert_eq!(state.on_match(mode, "a".into(), &ev(1), 0), Verdict::Held);
+        let mut state = ThrottleState::new(crate::rulebook::DEFAULT_MAX_KEYS);
+        assert_eq!(state.on_match(mode, "a", None, &ev(1), 0), Verdict::Held);
         assert_eq!(
-            state.on_match(mode, "a".into(), &ev(1), 1_000),
+            state.on_match(mode, "a", None, &ev(1), 1_000),
             Verdict::Held
         );
         assert_eq!(
-            state.on_match(mode, "a".into(), &ev(2), 2_000),
+            state.on_match(mode, "a", None, &ev(2), 2_000),
             Verdict::Held
         );
         assert_eq!(state.next_due_ms(mode), Some(10_000));
@@ -219,35 +198,44 @@ mod tests {
             window: Duration::from_secs(10),
             threshold: 3,
         };
-        let mut state = ThrottleState::default();
-        assert_eq!(state.on_match(mode, "a".into(), &ev(1), 0), Verdict::Held);
+        let mut state = ThrottleState::new(crate::rulebook::DEFAULT_MAX_KEYS);
+        assert_eq!(state.on_match(mode, "a", None, &ev(1), 0), Verdict::Held);
         assert_eq!(
-            state.on_match(mode, "a".into(), &ev(2), 5_000),
+            state.on_match(mode, "a", None, &ev(2), 5_000),
             Verdict::Held
         );
         // The window closed short: counting starts again.
         assert_eq!(
-            state.on_match(mode, "a".into(), &ev(3), 10_000),
+            state.on_match(mode, "a", None, &ev(3), 10_000),
             Verdict::Held
         );
         assert_eq!(
-            state.on_match(mode, "a".into(), &ev(4), 11_000),
+            state.on_match(mode, "a", None, &ev(4), 11_000),
             Verdict::Held
         );
         assert_eq!(
-            state.on_match(mode, "a".into(), &ev(5), 12_000),
+            state.on_match(mode, "a", None, &ev(5), 12_000),
             Verdict::Fire(vec![ev(3), ev(4), ev(5)])
         );
     }
 
     #[test]
-    fn keys_are_bounded() {
+    fn keys_are_bounded_least_recently_updated_first() {
         let mode = ThrottleMode::OnceWithin(Duration::from_secs(3600));
-        let mut state = ThrottleState::default();
-        for i in 0..(MAX_KEYS_PER_RULE as i64 + 10) {
-            state.on_match(mode, i.to_string(), &ev(i), i);
+        let mut state = ThrottleState::new(100);
+        for i in 0..110 {
+            state.on_match(mode, &i.to_string(), None, &ev(i), i);
         }
-        assert_eq!(state.entries.len(), MAX_KEYS_PER_RULE);
-        assert_eq!(state.evicted, 10);
+        assert_eq!(state.entries.len(), 100);
+        assert_eq!(state.entries.evicted, 10);
+        // The oldest keys went: key 0 fires again, key 50 is still inside its window.
+        assert!(matches!(
+            state.on_match(mode, "0", None, &ev(0), 200),
+            Verdict::Fire(_)
+        ));
+        assert_eq!(
+            state.on_match(mode, "50", None, &ev(0), 200),
+            Verdict::Suppressed
+        );
     }
 }

@@ -38,6 +38,9 @@ pub fn trace(
             .join("; "),
     };
     let reason = match (matched, fired, &rule.condition) {
+        (true, false, RuleCondition::Single(_)) if rule.window.is_some() => {
+            format!("{reason} (counted in the window; no firing or resolve now)")
+        }
         (true, false, RuleCondition::Single(_)) => format!("{reason} (held back by throttle)"),
         (false, _, RuleCondition::All { .. }) => {
             format!("waiting for all sub-conditions: {reason}")

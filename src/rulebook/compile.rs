@@ -173,12 +173,16 @@ impl Compiler<'_> {
                 "`throttle` works only with a single condition, as in ansible-rulebook",
             ));
         }
+        let window = self.rule_window(&spec, multi, throttle.as_ref());
+        let max_keys = self.max_keys(&spec);
         let actions = self.actions(node, &spec, &label);
         Some(Rule {
             name: spec.name.value,
             enabled: spec.enabled,
             condition: condition?,
             throttle,
+            window: window?,
+            max_keys,
             actions: actions?,
             fingerprint: fingerprint::rule(context, node),
         })
@@ -293,7 +297,7 @@ impl Compiler<'_> {
         }
     }
 
-    fn expr(&mut self, text: &str, pos: Pos) -> Option<Expr> {
+    pub(super) fn expr(&mut self, text: &str, pos: Pos) -> Option<Expr> {
         match Expr::compile(text) {
             Ok(expr) => Some(expr),
             Err(err) => {
@@ -346,7 +350,7 @@ impl Compiler<'_> {
         })
     }
 
-    fn duration(&mut self, value: &Located<serde_json::Value>) -> Option<Duration> {
+    pub(super) fn duration(&mut self, value: &Located<serde_json::Value>) -> Option<Duration> {
         match duration::parse(&value.value) {
             Ok(d) => Some(d),
             Err(message) => {

@@ -13,10 +13,14 @@ pub mod model;
 pub(crate) mod position;
 pub mod spec;
 pub mod suggest;
+mod window;
 pub mod yaml;
 
 pub use diagnostic::{Diagnostic, Diagnostics};
-pub use model::{Rule, RuleCondition, Rulebook, Ruleset, Throttle, ThrottleMode};
+pub use model::{
+    Rule, RuleCondition, Rulebook, Ruleset, Throttle, ThrottleMode, Window, WindowForm,
+};
+pub use window::DEFAULT_MAX_KEYS;
 pub use yaml::{Node, NodeKind, Pos};
 
 use crate::actions::TemplateSet;

@@ -71,6 +71,9 @@ pub struct Rule {
     pub enabled: bool,
     pub condition: RuleCondition,
     pub throttle: Option<Throttle>,
+    pub window: Option<Window>,
+    /// Group keys kept for the window or throttle; the least recently updated goes first.
+    pub max_keys: usize,
     pub actions: Vec<Action>,
     /// What the rule means, positions left out: its definition and the settings of its ruleset that
     /// it depends on (vars, sources, ...). A reload keeps the state of a rule whose fingerprint (and
@@ -110,4 +113,32 @@ pub enum ThrottleMode {
     OnceAfter(Duration),
     /// Fire when `threshold` matches per group arrive within the window.
     AccumulateWithin { window: Duration, threshold: u64 },
+}
+
+/// A window rule: events that meet the condition feed per-key state; the rule fires per key.
+#[derive(Debug)]
+pub struct Window {
+    pub group_by: Vec<Expr>,
+    pub form: WindowForm,
+    /// Sliding window length: the aggregate span, the `change` count span, or half of `spike`'s.
+    pub size: Option<Duration>,
+    /// The number aggregated (avg, min, max, sum, percentiles); without it only `count` exists.
+    pub value: Option<Expr>,
+    /// Over `{event, meta, vars, facts, window}`; required for `Threshold`, optional otherwise.
+    pub fire_when: Option<Expr>,
+    pub resolve_when: Option<Expr>,
+    /// Whether a condition reads a percentile, so that values are sorted only when needed.
+    pub percentiles: bool,
+}
+
+#[derive(Debug)]
+pub enum WindowForm {
+    /// Count and aggregates over `size`, tested by `fire_when`.
+    Threshold,
+    /// A key that was seen gets no event for this long.
+    Absence(Duration),
+    /// The value of this expression differs from the key's previous one.
+    Change(Expr),
+    /// The window's value (the average of `value`, else the count) against the previous window's.
+    Spike { factor: f64, down: bool },
 }

@@ -104,6 +104,15 @@ pub struct RuleSpec {
     pub enabled: bool,
     #[serde(default)]
     pub throttle: Option<Located<ThrottleSpec>>,
+    /// Aggregate matching events per group key over time (see [`WindowSpec`]).
+    #[serde(default)]
+    pub window: Option<Located<WindowSpec>>,
+    /// With `window`: when a firing key recovers; the actions then run again with `status: resolved`.
+    #[serde(default)]
+    pub resolve_when: Option<Located<String>>,
+    /// Group keys kept for `window` and `throttle` before the least recently updated one goes.
+    #[serde(default)]
+    pub max_keys: Option<Located<u64>>,
 }
 
 fn enabled_by_default() -> bool {
@@ -138,4 +147,43 @@ pub struct ThrottleSpec {
     pub threshold: Option<Located<u64>>,
     #[serde(default, alias = "group_by_attributes")]
     pub group_by: Vec<Located<String>>,
+}
+
+/// A rule's `window` block: one of four forms, chosen by the keys present. `size` + `fire_when` is a
+/// frequency or aggregate window; `absent_for` fires for a key gone quiet; `change` fires when a value
+/// differs from the key's previous one; `spike` compares the current window with the previous one.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WindowSpec {
+    #[serde(default, alias = "group_by_attributes")]
+    pub group_by: Vec<Located<String>>,
+    #[serde(default)]
+    pub size: Option<Located<Value>>,
+    #[serde(default)]
+    pub value: Option<Located<String>>,
+    #[serde(default)]
+    pub fire_when: Option<Located<String>>,
+    #[serde(default)]
+    pub absent_for: Option<Located<Value>>,
+    #[serde(default)]
+    pub change: Option<Located<String>>,
+    #[serde(default)]
+    pub spike: Option<Located<SpikeSpec>>,
+}
+
+/// `spike: {factor: 3}` (the window's value at least 3x the previous window's) or
+/// `spike: {factor: 2, direction: down}` (at most half of it).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpikeSpec {
+    pub factor: Located<f64>,
+    #[serde(default)]
+    pub direction: Option<DirectionSpec>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DirectionSpec {
+    Up,
+    Down,
 }

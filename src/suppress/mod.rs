@@ -61,22 +61,8 @@ pub struct Suppressed {
     pub idempotency_key: String,
 }
 
-/// Whether a firing opens or closes a problem (resolved firings come from rules with a resolve
-/// condition).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FiringStatus {
-    Firing,
-    Resolved,
-}
-
-impl FiringStatus {
-    pub fn name(self) -> &'static str {
-        match self {
-            FiringStatus::Firing => "firing",
-            FiringStatus::Resolved => "resolved",
-        }
-    }
-}
+/// Whether a firing opens or closes a problem: the engine's notion, which inhibition follows.
+pub use crate::engine::FiringStatus;
 
 /// What suppression sees of one firing.
 pub struct FiringView<'a> {

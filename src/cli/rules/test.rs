@@ -1,7 +1,8 @@
 //! `semaphore rules test RULEBOOK --events FILE.jsonl`: offline evaluation. Each input line is an event
 //! object, or `{"event": {...}, "meta": {...}}` to give meta such as `timestamp`. Firings go to stdout
 //! as JSON lines; `--explain` adds one line per event and rule saying whether it matched and why; the
-//! summary and input errors go to stderr.
+//! summary and input errors go to stderr. Event time drives windows and timers; at the end of input
+//! time stops at the last event's, unless `--until` moves it on so that pending timers fire.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Write};
@@ -36,6 +37,11 @@ pub struct TestArgs {
     /// Silences file (docs/silences.md): matching firings are reported as suppressed, not fired.
     #[arg(long, env = "SEMAPHORE_SILENCES")]
     pub silences: Option<PathBuf>,
+    /// After the last event, move the clock to this time (RFC 3339) so that timers due by then fire
+    /// (`absent_for` windows, `once_after` throttles, `not_all` timeouts); their firings have
+    /// `event_index: null`. Without it, time stops at the last event's.
+    #[arg(long)]
+    pub until: Option<String>,
     /// More log detail (-v, -vv).
     #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -54,6 +60,14 @@ struct Summary {
     throttled: u64,
     /// By reason label (`silenced`, `inhibited`).
     suppressed: BTreeMap<&'static str, usize>,
+    /// A timer still pending at the end (see `--until`).
+    next_timer_ms: Option<i64>,
+}
+
+fn rfc3339_ms(flag: &str, text: &str) -> anyhow::Result<i64> {
+    Ok(chrono::DateTime::parse_from_rfc3339(text)
+        .with_context(|| format!("{flag} {text:?} is not RFC 3339"))?
+        .timestamp_millis())
 }
 
 #[allow(clippy::print_stderr)] // the command's own diagnostics
@@ -72,9 +86,12 @@ pub fn run(args: &TestArgs) -> anyhow::Result<ExitCode> {
         engine.suppressor_mut().set_silences(silences);
     }
     engine.set_tracing(args.explain);
-    let mut clock = chrono::DateTime::parse_from_rfc3339(&args.start_time)
-        .with_context(|| format!("--start-time {:?} is not RFC 3339", args.start_time))?
-        .timestamp_millis();
+    let mut clock = rfc3339_ms("--start-time", &args.start_time)?;
+    let until = args
+        .until
+        .as_deref()
+        .map(|text| rfc3339_ms("--until", text))
+        .transpose()?;
 
     let reader = open(&args.events)?;
     let stdout = std::io::stdout();
@@ -97,13 +114,24 @@ pub fn run(args: &TestArgs) -> anyhow::Result<ExitCode> {
         summary.events += 1;
         let outcome = engine.process(event, clock);
         let context = ReportContext {
-            index,
+            index: Some(index),
             secrets: &secrets,
             dispatch: &dispatch,
             args,
         };
         report(&mut out, &context, &outcome, &mut summary)?;
     }
+    if let Some(until) = until {
+        let outcome = engine.advance(until);
+        let context = ReportContext {
+            index: None,
+            secrets: &secrets,
+            dispatch: &dispatch,
+            args,
+        };
+        report(&mut out, &context, &outcome, &mut summary)?;
+    }
+    summary.next_timer_ms = engine.next_deadline_ms();
     out.flush()?;
     eprintln!("{}", summary_line(&summary));
     Ok(if summary.bad_lines > 0 {
@@ -144,7 +172,8 @@ fn parse_line(line: &str) -> Result<Event, String> {
 
 /// What every report line of one event needs besides the outcome.
 struct ReportContext<'a> {
-    index: usize,
+    /// The input line's index; `None` for firings of `--until`.
+    index: Option<usize>,
     secrets: &'a BTreeSet<String>,
     dispatch: &'a DispatchSettings,
     args: &'a TestArgs,
@@ -158,6 +187,7 @@ fn report(
     summary: &mut Summary,
 ) -> anyhow::Result<()> {
     let index = context.index;
+    let line_number = index.map_or_else(|| "end".to_owned(), |i| (i + 1).to_string());
     for trace in &outcome.trace {
         let line = json!({
             "event_index": index,
@@ -197,7 +227,7 @@ fn report(
         eprintln!(
             "{}:{}: rule {}/{}: {}",
             context.args.events.display(),
-            index + 1,
+            line_number,
             error.ruleset,
             error.rule,
             error.message
@@ -209,7 +239,7 @@ fn report(
 
 /// A firing with each action's rendered arguments and, under `send`, exactly what `rules run` would
 /// send (request, argv, record), with credentials masked.
-fn firing_json(index: usize, firing: &Firing, dispatch: &DispatchSettings) -> Value {
+fn firing_json(index: Option<usize>, firing: &Firing, dispatch: &DispatchSettings) -> Value {
     let events: Vec<Value> = firing
         .events
         .iter()
@@ -237,6 +267,7 @@ fn firing_json(index: usize, firing: &Firing, dispatch: &DispatchSettings) -> Va
         "ruleset": firing.ruleset,
         "rule": firing.rule,
         "event_index": index,
+        "status": firing.status.name(),
         "time": chrono::DateTime::from_timestamp_millis(firing.time_ms).map(|t| t.to_rfc3339()),
         "idempotency_key": firing.idempotency_key,
         "events": firing.events.len(),
@@ -295,5 +326,14 @@ fn summary_line(summary: &Summary) -> String {
         ", throttled: {}, evaluation errors: {}, unreadable lines: {}",
         summary.throttled, summary.errors, summary.bad_lines
     ));
+    if let Some(next) = summary
+        .next_timer_ms
+        .and_then(chrono::DateTime::from_timestamp_millis)
+    {
+        line.push_str(&format!(
+            ", next timer: {} (see --until)",
+            next.to_rfc3339()
+        ));
+    }
     line
 }

@@ -1,0 +1,299 @@
+//! Per-rule keyed state with a bound: a map from group key to a value, ordered by last update so that
+//! the least recently updated key is evicted when the rule holds `max` keys. Each entry remembers the
+//! Kafka partition of the event that last updated it, and keys touched since the last
+//! [`KeyedStore::drain_dirty`] are remembered so that only they go to a changelog. It knows nothing
+//! of what the values mean.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+/// The topic and partition an event came from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct SourcePartition {
+    pub topic: String,
+    pub partition: i32,
+}
+
+/// A key touched since the last drain: its source and value, or `None` if it is gone.
+pub type Dirty<'a, V> = (Arc<str>, Option<Arc<SourcePartition>>, Option<&'a V>);
+
+#[derive(Debug)]
+struct Slot<V> {
+    seq: u64,
+    source: Option<Arc<SourcePartition>>,
+    value: V,
+}
+
+/// Group key to state, LRU-bounded, with a dirty set.
+#[derive(Debug)]
+pub struct KeyedStore<V> {
+    entries: HashMap<Arc<str>, Slot<V>>,
+    /// Update sequence to key: the first entry is the least recently updated.
+    order: BTreeMap<u64, Arc<str>>,
+    next_seq: u64,
+    max: usize,
+    dirty: HashSet<Arc<str>>,
+    /// Whether `dirty` is kept: only when someone drains it, else it would grow without bound.
+    tracking: bool,
+    /// Keys dropped to stay within `max`, since the engine started.
+    pub evicted: u64,
+}
+
+impl<V> KeyedStore<V> {
+    pub fn new(max: usize) -> KeyedStore<V> {
+        KeyedStore {
+            entries: HashMap::new(),
+            order: BTreeMap::new(),
+            next_seq: 0,
+            max: max.max(1),
+            dirty: HashSet::new(),
+            tracking: false,
+            evicted: 0,
+        }
+    }
+
+    /// Starts or stops remembering touched keys for [`Self::drain_dirty`].
+    pub fn set_tracking(&mut self, on: bool) {
+        self.tracking = on;
+        if !on {
+            self.dirty.clear();
+        }
+    }
+
+    fn mark(&mut self, key: Arc<str>) {
+        if self.tracking {
+            self.dirty.insert(key);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn get(&self, key: &str) -> Option<&V> {
+        self.entries.get(key).map(|slot| &slot.value)
+    }
+
+    /// The value for `key`, created with `init` if absent, marked as updated now from `source`.
+    /// Inserting past the bound evicts the least recently updated key, returned with its value.
+    pub fn upsert(
+        &mut self,
+        key: &str,
+        source: Option<Arc<SourcePartition>>,
+        init: impl FnOnce() -> V,
+    ) -> (&mut V, Option<(Arc<str>, V)>) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let mut evicted = None;
+        let shared: Arc<str> = match self.entries.get_key_value(key) {
+            Some((shared, slot)) => {
+                let shared = Arc::clone(shared);
+                self.order.remove(&slot.seq);
+                shared
+            }
+            None => {
+                if self.entries.len() >= self.max {
+                    evicted = self.evict_oldest();
+                }
+                let shared: Arc<str> = Arc::from(key);
+                self.entries.insert(
+                    Arc::clone(&shared),
+                    Slot {
+                        seq,
+                        source: None,
+                        value: init(),
+                    },
+                );
+                shared
+            }
+        };
+        self.order.insert(seq, Arc::clone(&shared));
+        self.mark(Arc::clone(&shared));
+        let slot = self
+            .entries
+            .get_mut(&shared)
+            .expect("the key was found or inserted above");
+        slot.seq = seq;
+        slot.source = source;
+        (&mut slot.value, evicted)
+    }
+
+    /// Changes a key's value without counting it as an update for eviction (a timer firing).
+    pub fn modify(&mut self, key: &str) -> Option<&mut V> {
+        let shared = Arc::clone(self.entries.get_key_value(key)?.0);
+        self.mark(shared);
+        self.entries.get_mut(key).map(|slot| &mut slot.value)
+    }
+
+    pub fn remove(&mut self, key: &str) -> Option<V> {
+        let (shared, slot) = self.entries.remove_entry(key)?;
+        self.order.remove(&slot.seq);
+        self.mark(shared);
+        Some(slot.value)
+    }
+
+    /// Removes a key as a changelog tombstone says: not itself a change.
+    pub fn discard(&mut self, key: &str) {
+        if let Some(slot) = self.entries.remove(key) {
+            self.order.remove(&slot.seq);
+        }
+        self.dirty.remove(key);
+    }
+
+    fn evict_oldest(&mut self) -> Option<(Arc<str>, V)> {
+        let (_, key) = self.order.pop_first()?;
+        let slot = self.entries.remove(&key)?;
+        self.mark(Arc::clone(&key));
+        self.evicted += 1;
+        Some((key, slot.value))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&Arc<str>, &V)> {
+        self.entries.iter().map(|(k, slot)| (k, &slot.value))
+    }
+
+    /// Keys touched since the last call, each with its source and current value (`None`: removed).
+    pub fn drain_dirty(&mut self) -> Vec<Dirty<'_, V>> {
+        let dirty = std::mem::take(&mut self.dirty);
+        dirty
+            .into_iter()
+            .map(|key| match self.entries.get(&key) {
+                Some(slot) => (key, slot.source.clone(), Some(&slot.value)),
+                None => (key, None, None),
+            })
+            .collect()
+    }
+
+    /// Puts back a key from a changelog, as the most recently updated; not dirty (it is already
+    /// in the changelog).
+    pub fn restore(&mut self, key: &str, source: Option<Arc<SourcePartition>>, value: V) {
+        let mut value = Some(value);
+        let (slot, _) = self.upsert(key, source, || value.take().expect("taken once, here"));
+        if let Some(newer) = value {
+            *slot = newer;
+        }
+        self.dirty.remove(key);
+    }
+
+    /// Drops, without a changelog entry, every key last updated from `partition` (it now belongs to
+    /// another instance). Returns the dropped keys.
+    pub fn forget(&mut self, partition: &SourcePartition) -> Vec<Arc<str>> {
+        let gone: Vec<Arc<str>> = self
+            .entries
+            .iter()
+            .filter(|(_, slot)| slot.source.as_deref() == Some(partition))
+            .map(|(key, _)| Arc::clone(key))
+            .collect();
+        for key in &gone {
+            if let Some(slot) = self.entries.remove(key) {
+                self.order.remove(&slot.seq);
+            }
+            self.dirty.remove(key);
+        }
+        gone
+    }
+}
+
+/// Serde for held events: they stay shared JMESPath values in memory (no conversion on the hot path)
+/// and are written as plain JSON.
+pub mod events_serde {
+    use jmespath::{Rcvar, Variable};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::sync::Arc;
+
+    pub fn serialize<S: Serializer>(events: &[Rcvar], serializer: S) -> Result<S::Ok, S::Error> {
+        let plain: Vec<&Variable> = events.iter().map(|e| &**e).collect();
+        plain.serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Rcvar>, D::Error> {
+        let plain = Vec::<Variable>::deserialize(deserializer)?;
+        Ok(plain.into_iter().map(Arc::new).collect())
+    }
+}
+
+/// Serde for an optional held event, as [`events_serde`] does for a list.
+pub mod event_serde {
+    use jmespath::{Rcvar, Variable};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::sync::Arc;
+
+    pub fn serialize<S: Serializer>(
+        event: &Option<Rcvar>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        event.as_deref().serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Rcvar>, D::Error> {
+        Ok(Option::<Variable>::deserialize(deserializer)?.map(Arc::new))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn partition(n: i32) -> Option<Arc<SourcePartition>> {
+        Some(Arc::new(SourcePartition {
+            topic: "t".into(),
+            partition: n,
+        }))
+    }
+
+    #[test]
+    fn the_least_recently_updated_key_goes_first() {
+        let mut store = KeyedStore::new(2);
+        store.upsert("a", None, || 1);
+        store.upsert("b", None, || 2);
+        store.upsert("a", None, || 0);
+        let (_, evicted) = store.upsert("c", None, || 3);
+        assert_eq!(
+            evicted.map(|(k, v)| (k.to_string(), v)),
+            Some(("b".into(), 2))
+        );
+        assert_eq!(store.evicted, 1);
+        assert_eq!(store.get("a"), Some(&1));
+        assert_eq!(store.len(), 2);
+    }
+
+    #[test]
+    fn dirty_keys_are_reported_once_with_removals_as_none() {
+        let mut store = KeyedStore::new(10);
+        store.upsert("untracked", None, || 0);
+        store.set_tracking(true);
+        store.upsert("a", partition(1), || 1);
+        store.upsert("b", None, || 2);
+        store.remove("b");
+        let mut changes: Vec<(String, Option<i32>, Option<i32>)> = store
+            .drain_dirty()
+            .into_iter()
+            .map(|(k, s, v)| (k.to_string(), s.map(|s| s.partition), v.copied()))
+            .collect();
+        changes.sort();
+        assert_eq!(
+            changes,
+            vec![("a".into(), Some(1), Some(1)), ("b".into(), None, None)]
+        );
+        assert!(store.drain_dirty().is_empty());
+    }
+
+    #[test]
+    fn forget_drops_only_the_keys_of_that_partition() {
+        let mut store = KeyedStore::new(10);
+        store.set_tracking(true);
+        store.upsert("a", partition(1), || 1);
+        store.upsert("b", partition(2), || 2);
+        store.drain_dirty();
+        let gone = store.forget(&SourcePartition {
+            topic: "t".into(),
+            partition: 1,
+        });
+        assert_eq!(gone.len(), 1);
+        assert_eq!(store.get("a"), None);
+        assert_eq!(store.get("b"), Some(&2));
+        assert!(store.drain_dirty().is_empty());
+    }
+}
