@@ -169,6 +169,11 @@ impl Engine {
         &mut self.suppressor
     }
 
+    /// The rulebook being evaluated.
+    pub fn rulebook(&self) -> &Arc<Rulebook> {
+        &self.rulebook
+    }
+
     /// Per-rule totals since the engine started, for the caller's metrics.
     pub fn stats(&self) -> &RuleStats {
         &self.stats

@@ -3,9 +3,11 @@
 //! earlier record of its partition too ([`offsets`]). Records are evaluated in order; their actions
 //! run concurrently up to a bound, past which intake pauses. On shutdown intake stops, in-flight work
 //! drains up to a deadline, and finished offsets are committed. Sending actions is the dispatcher's
-//! job, reached through [`Dispatch`].
+//! job, reached through [`Dispatch`]. Throttle and window state goes to a compacted changelog and
+//! comes back when a partition is assigned ([`durable`]).
 
 mod dead_letter;
+mod durable;
 mod observe;
 pub mod offsets;
 mod order;
@@ -63,6 +65,9 @@ pub enum PipelineError {
     },
     #[error("{what} did not finish in time")]
     Timeout { what: &'static str },
+    /// Boxed: the state errors carry names and a timeout, and would make every result large.
+    #[error(transparent)]
+    State(#[from] Box<crate::state::StateError>),
     #[error("the rulebook names no Kafka topic: add a `kafka` source or pass --topic")]
     NoTopics,
 }
@@ -84,6 +89,9 @@ pub struct RunSettings {
     pub dry_run: bool,
     /// Where the consumer reports [`BROKER`] and [`PARTITIONS`] for `/readyz`.
     pub readiness: Readiness,
+    /// The compacted topic that keeps throttle and window state across restarts and rebalances;
+    /// `None` keeps state in memory only.
+    pub state_topic: Option<String>,
 }
 
 /// Counters reported when the run ends.
@@ -150,12 +158,13 @@ pub async fn run(
     shutdown: ShutdownSignal,
     controls: Controls,
 ) -> Result<RunSummary, PipelineError> {
+    let durable = durable::open(connection, settings).await?;
     let source = Source::subscribe(
         connection,
         &settings.group_id,
         settings.offset,
         &settings.topics,
-        false,
+        durable.is_some(),
         settings.readiness.clone(),
     )?;
     let dead_letters = DeadLetters::new(connection, settings.dead_letter_topic.clone())?;
@@ -167,6 +176,7 @@ pub async fn run(
     let observer = Observer::new(&book, &settings.topics);
     let order = FiringOrder::new(reload::sequential(&book));
     let mut engine = Engine::new(book, env);
+    engine.set_change_tracking(durable.is_some());
     if let Some(set) = silences
         .as_mut()
         .and_then(|updates| updates.try_recv().ok())
@@ -174,6 +184,7 @@ pub async fn run(
         engine.suppressor_mut().set_silences(set);
     }
     let mut run = Run {
+        durable,
         silences,
         observer,
         order,
@@ -203,6 +214,7 @@ pub async fn run(
 }
 
 struct Run {
+    durable: Option<durable::Durable>,
     silences: Option<SilenceUpdates>,
     observer: Observer,
     order: FiringOrder,
@@ -224,6 +236,9 @@ impl Run {
         let mut stop = self.shutdown.clone();
         loop {
             self.forget_revoked();
+            if !self.restore_assigned().await {
+                return Ok(());
+            }
             self.flow_control()?;
             let timer = self.timer();
             tokio::select! {
@@ -237,6 +252,7 @@ impl Run {
                 },
                 _ = tokio::time::sleep(timer) => {
                     let outcome = self.engine.advance(wall_clock_ms());
+                    self.save_state(None);
                     self.handle_outcome(outcome, None);
                 }
                 record = self.source.recv(POLL) => {
@@ -274,6 +290,10 @@ impl Run {
     fn forget_revoked(&mut self) {
         for partition in self.source.take_revoked() {
             self.tracker.forget(&partition);
+            // Its new owner restores the state from the changelog.
+            if self.durable.is_some() {
+                self.engine.forget_partition(&partition.0, partition.1);
+            }
         }
     }
 
@@ -360,7 +380,9 @@ impl Run {
             .iter()
             .filter(|f| caused_by_a_record(f))
             .count();
-        self.tracker.track(&partition, record.offset, caused);
+        let saving = self.save_state(Some((partition.clone(), record.offset)));
+        self.tracker
+            .track(&partition, record.offset, caused + usize::from(saving));
         self.handle_outcome(outcome, Some(record));
     }
 

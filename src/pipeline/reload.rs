@@ -29,6 +29,8 @@ impl Run {
         self.observer.flush_rules(&self.engine, true);
         self.observer.reload(&reload.rulebook);
         let report = self.engine.reload(reload.rulebook);
+        // New and changed rules start with fresh state, which must be tracked like the rest.
+        self.engine.set_change_tracking(self.durable.is_some());
         tracing::info!("rulebook reloaded: {report}");
     }
 }

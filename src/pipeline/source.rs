@@ -224,12 +224,19 @@ impl Source {
             .unwrap_or_default()
     }
 
-    /// Partitions assigned and held since the last call.
+    /// Partitions assigned and held since the last call, and still assigned (two rebalances may
+    /// have passed since).
     pub fn take_assigned(&self) -> Vec<Partition> {
-        self.assigned
+        let mut gained = self
+            .assigned
             .lock()
             .map(|mut a| std::mem::take(&mut *a))
-            .unwrap_or_default()
+            .unwrap_or_default();
+        if let Ok(now) = self.consumer.assignment() {
+            gained.retain(|(topic, partition)| now.find_partition(topic, *partition).is_some());
+        }
+        gained.dedup();
+        gained
     }
 
     /// Starts fetching held partitions.

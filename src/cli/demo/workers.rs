@@ -220,6 +220,8 @@ fn run_settings(file: &str, book: &Rulebook) -> RunSettings {
         connect_timeout: CONNECT_TIMEOUT,
         dry_run: false,
         readiness: Readiness::new(&[pipeline::PARTITIONS, pipeline::BROKER]),
+        // The mock cluster forgets everything when the demo ends; there is nothing to keep.
+        state_topic: None,
     }
 }
 

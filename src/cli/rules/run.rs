@@ -58,6 +58,13 @@ pub struct RunArgs {
     /// Silences file (docs/silences.md), re-read when it changes; matching firings are not sent.
     #[arg(long, env = "SEMAPHORE_SILENCES")]
     pub silences: Option<PathBuf>,
+    /// Compacted topic that keeps throttle and window state across restarts and rebalances, created
+    /// when missing [default: <group id>.state]. Only used when a rule has a throttle or a window.
+    #[arg(long, env = "SEMAPHORE_STATE_TOPIC")]
+    pub state_topic: Option<String>,
+    /// Keep throttle and window state in memory only: a restart forgets it.
+    #[arg(long, conflicts_with = "state_topic")]
+    pub no_state_topic: bool,
     /// More log detail (-v, -vv).
     #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -191,7 +198,6 @@ pub(super) fn settings(args: &RunArgs, book: &Rulebook) -> anyhow::Result<RunSet
             Some(Offset::Earliest) | None => OffsetReset::Earliest,
         });
     Ok(RunSettings {
-        group_id,
         topics,
         offset,
         dead_letter_topic: args.dead_letter_topic.clone(),
@@ -200,7 +206,25 @@ pub(super) fn settings(args: &RunArgs, book: &Rulebook) -> anyhow::Result<RunSet
         connect_timeout: seconds(args.connect_timeout, "--connect-timeout")?,
         dry_run: args.dry_run,
         readiness: Readiness::new(&[RULEBOOK, pipeline::PARTITIONS, pipeline::BROKER]),
+        state_topic: state_topic(args, book, &group_id),
+        group_id,
     })
+}
+
+fn state_topic(args: &RunArgs, book: &Rulebook, group_id: &str) -> Option<String> {
+    let keyed = book
+        .rulesets
+        .iter()
+        .flat_map(|ruleset| &ruleset.rules)
+        .any(|rule| rule.throttle.is_some() || rule.window.is_some());
+    if args.no_state_topic || !keyed {
+        return None;
+    }
+    Some(
+        args.state_topic
+            .clone()
+            .unwrap_or_else(|| format!("{group_id}.state")),
+    )
 }
 
 fn seconds(value: f64, flag: &str) -> anyhow::Result<Duration> {

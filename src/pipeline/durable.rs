@@ -1,0 +1,268 @@
+//! Durable engine state in `rules run`: after each record, the keys whose throttle or window state
+//! changed are queued to the changelog, and the record counts as done only when the broker has
+//! acknowledged them, so a committed offset never runs ahead of the saved state. When a partition is
+//! assigned (at start, or moved here from another instance) its state is read back before any of its
+//! records; when one is revoked its keys are dropped. Each saved state carries the fingerprint of the
+//! rule that wrote it: a rule whose definition changed since starts empty instead of inheriting
+//! state that means something else. The changelog format is `crate::state`'s; the state itself is the
+//! engine's.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::offsets::Partition;
+use super::{Completion, PipelineError, Run, RunSettings};
+use crate::config::KafkaConnection;
+use crate::engine::{SourcePartition, StateChange};
+use crate::kafka::check_topic;
+use crate::rulebook::Rulebook;
+use crate::shutdown::ShutdownSignal;
+use crate::state::{Changelog, Entry, PendingWrite, StateError};
+
+/// How long one attempt at restoring a partition may take before it is tried again.
+const RESTORE_TIMEOUT: Duration = Duration::from_secs(60);
+const RESTORE_BACKOFF: Duration = Duration::from_secs(2);
+
+/// Opens the changelog when the settings name one and the run sends actions (a dry run must not
+/// save state that would hold back the real alerts later). The changelog needs as many partitions as
+/// the largest source topic.
+pub(super) async fn open(
+    connection: &KafkaConnection,
+    settings: &RunSettings,
+) -> Result<Option<Durable>, PipelineError> {
+    let Some(topic) = settings
+        .state_topic
+        .as_deref()
+        .filter(|_| !settings.dry_run)
+    else {
+        return Ok(None);
+    };
+    let mut partitions = 1;
+    for source in &settings.topics {
+        let info = check_topic(connection, source, settings.connect_timeout).await?;
+        partitions = partitions.max(info.partitions);
+    }
+    let changelog = Changelog::open(connection, topic, partitions, settings.connect_timeout)
+        .await
+        .map_err(Box::new)?;
+    tracing::info!(topic, partitions, "engine state is kept in the changelog");
+    Ok(Some(Durable { changelog }))
+}
+
+pub struct Durable {
+    changelog: Changelog,
+}
+
+impl Durable {
+    /// Queues the changes that belong to a source partition; `None` when there is nothing to save.
+    /// Changes of keys last updated by a posted event have no partition to live in and are not saved.
+    pub fn save(&self, book: &Rulebook, changes: Vec<StateChange>) -> Option<PendingWrite> {
+        let entries: Vec<Entry> = changes
+            .into_iter()
+            .filter_map(|change| entry(book, change))
+            .collect();
+        (!entries.is_empty()).then(|| self.changelog.send(entries))
+    }
+
+    /// The saved state of `partition` that still fits `book`, retried until read or shutdown.
+    pub async fn restore(
+        &self,
+        book: &Rulebook,
+        (topic, partition): &Partition,
+        mut shutdown: ShutdownSignal,
+    ) -> Option<Vec<StateChange>> {
+        loop {
+            match self
+                .changelog
+                .restore(topic, *partition, RESTORE_TIMEOUT)
+                .await
+            {
+                Ok(entries) => {
+                    let read = entries.len();
+                    let changes: Vec<StateChange> = entries
+                        .into_iter()
+                        .filter_map(|e| change(book, e))
+                        .collect();
+                    tracing::info!(
+                        topic,
+                        partition,
+                        keys = changes.len(),
+                        stale = read - changes.len(),
+                        changelog = self.changelog.topic(),
+                        "state restored"
+                    );
+                    return Some(changes);
+                }
+                Err(err) => log_restore_error(topic, *partition, &err),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(RESTORE_BACKOFF) => {}
+                _ = shutdown.requested() => return None,
+            }
+        }
+    }
+}
+
+impl Run {
+    /// Restores every partition assigned (and held) since the last look, then lets it be fetched.
+    /// `false` when shutdown came first.
+    pub(super) async fn restore_assigned(&mut self) -> bool {
+        let Some(durable) = &self.durable else {
+            return true;
+        };
+        let assigned = self.source.take_assigned();
+        if assigned.is_empty() {
+            return true;
+        }
+        let book = Arc::clone(self.engine.rulebook());
+        for partition in &assigned {
+            let restored = durable
+                .restore(&book, partition, self.shutdown.clone())
+                .await;
+            let Some(changes) = restored else {
+                return false;
+            };
+            self.engine.restore(changes);
+        }
+        // While intake is paused for backpressure, resuming happens with everything else.
+        if !self.paused
+            && let Err(err) = self.source.release(&assigned)
+        {
+            tracing::error!(%err, "cannot resume the restored partitions");
+        }
+        true
+    }
+
+    /// Queues the state the last evaluation changed. `true` when a write is now pending for the
+    /// record at `position` (its offset waits for the acknowledgement).
+    pub(super) fn save_state(&mut self, position: Option<(Partition, i64)>) -> bool {
+        let Some(durable) = &self.durable else {
+            return false;
+        };
+        let changes = self.engine.take_changes();
+        if changes.is_empty() {
+            return false;
+        }
+        let Some(pending) = durable.save(self.engine.rulebook(), changes) else {
+            return false;
+        };
+        let shutdown = self.shutdown.clone();
+        let for_record = position.is_some();
+        self.tasks.spawn(async move {
+            let saved = pending.acknowledged(shutdown).await;
+            Completion {
+                position: position.filter(|_| saved),
+                failed: false,
+            }
+        });
+        for_record
+    }
+}
+
+fn log_restore_error(topic: &str, partition: i32, err: &StateError) {
+    tracing::error!(
+        topic,
+        partition,
+        %err,
+        "cannot restore the partition's state; its records wait until it is restored"
+    );
+}
+
+fn fingerprint(book: &Rulebook, ruleset: &str, rule: &str) -> Option<String> {
+    book.rulesets
+        .iter()
+        .find(|r| r.name == ruleset)
+        .and_then(|r| r.rules.iter().find(|ru| ru.name == rule))
+        .map(|rule| format!("{:016x}", rule.fingerprint))
+}
+
+fn entry(book: &Rulebook, change: StateChange) -> Option<Entry> {
+    let source = change.source?;
+    let state = match change.state {
+        Some(state) => Some(json!({
+            "fingerprint": fingerprint(book, &change.ruleset, &change.rule)?,
+            "state": state,
+        })),
+        None => None,
+    };
+    Some(Entry {
+        topic: source.topic,
+        partition: source.partition,
+        ruleset: change.ruleset,
+        rule: change.rule,
+        key: change.key,
+        state,
+    })
+}
+
+/// A saved entry back as an engine change, unless its rule is gone or was changed since.
+fn change(book: &Rulebook, entry: Entry) -> Option<StateChange> {
+    let mut saved = entry.state?;
+    let current = fingerprint(book, &entry.ruleset, &entry.rule)?;
+    if saved.get("fingerprint").and_then(Value::as_str) != Some(current.as_str()) {
+        return None;
+    }
+    let state = saved.get_mut("state").map(Value::take)?;
+    Some(StateChange {
+        ruleset: entry.ruleset,
+        rule: entry.rule,
+        key: entry.key,
+        source: Some(SourcePartition {
+            topic: entry.topic,
+            partition: entry.partition,
+        }),
+        state: Some(state),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn book(condition: &str) -> Rulebook {
+        let source = format!(
+            "- name: s\n  rules:\n    - name: r\n      condition: {condition}\n      throttle: {{once_within: 1 hour, group_by: [event.d]}}\n      action: {{debug: {{}}}}\n"
+        );
+        crate::rulebook::compile("b.yml", &source).unwrap()
+    }
+
+    fn saved(source: Option<(&str, i32)>, state: Option<Value>) -> StateChange {
+        StateChange {
+            ruleset: "s".into(),
+            rule: "r".into(),
+            key: "[\"d1\"]".into(),
+            source: source.map(|(topic, partition)| SourcePartition {
+                topic: topic.into(),
+                partition,
+            }),
+            state,
+        }
+    }
+
+    #[test]
+    fn saved_state_comes_back_for_the_same_rule_definition() {
+        let book = book("event.down");
+        let original = saved(Some(("t", 2)), Some(json!({"opened_ms": 5})));
+        let entry = entry(&book, original.clone()).unwrap();
+        assert_eq!((entry.topic.as_str(), entry.partition), ("t", 2));
+        assert_eq!(change(&book, entry), Some(original));
+    }
+
+    #[test]
+    fn state_of_a_changed_rule_is_not_restored() {
+        let written = entry(&book("event.down"), saved(Some(("t", 2)), Some(json!({})))).unwrap();
+        assert_eq!(change(&book("event.up"), written), None);
+    }
+
+    #[test]
+    fn removals_are_tombstones_and_partitionless_keys_are_not_saved() {
+        let book = book("event.down");
+        assert_eq!(
+            entry(&book, saved(Some(("t", 0)), None)).unwrap().state,
+            None
+        );
+        assert!(entry(&book, saved(None, Some(json!({})))).is_none());
+    }
+}

@@ -1,0 +1,189 @@
+//! Durable engine state against the real broker: throttle and window state written to the compacted
+//! changelog survives a `kill -9` (an alert already sent is not sent again within its throttle window,
+//! and a window in progress goes on counting) and moves with its partitions to another instance.
+
+mod common;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use common::kafka::{bootstrap, fresh_topic};
+use common::run::{RulesRun, lag, produce_json, rulebook};
+use common::unique_name;
+use common::webhook::Receiver;
+
+const WAIT: Duration = Duration::from_secs(120);
+
+fn stateful_rulebook(topic: &str, group: &str) -> String {
+    format!(
+        r#"
+- name: state
+  sources:
+    - kafka: {{topic: {topic}, group_id: {group}, offset: earliest}}
+  execution_strategy: parallel
+  match_multiple_rules: true
+  rules:
+    - name: down once per device
+      condition: event.kind == 'down'
+      throttle:
+        once_within: 1 hour
+        group_by: [event.device]
+      action:
+        webhook: &send
+          url: "{{{{ env.RECEIVER_URL }}}}"
+          body:
+            rule: "{{{{ rule }}}}"
+            device: "{{{{ event.device }}}}"
+            instance: "{{{{ env.INSTANCE }}}}"
+          timeout: 5 s
+    - name: five samples
+      condition: event.kind == 'sample'
+      window:
+        group_by: [event.device]
+        size: 1 hour
+        fire_when: window.count >= `5`
+      action:
+        webhook: *send
+"#
+    )
+}
+
+/// Per device: one `down` and `samples` samples, keyed by device.
+fn records(devices: usize, samples: usize) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for device in 0..devices {
+        let key = format!("device-{device:03}");
+        let down = serde_json::json!({"kind": "down", "device": key});
+        out.push((key.clone(), down.to_string().into_bytes()));
+        for _ in 0..samples {
+            let sample = serde_json::json!({"kind": "sample", "device": key});
+            out.push((key.clone(), sample.to_string().into_bytes()));
+        }
+    }
+    out
+}
+
+/// Deliveries per (rule, device).
+fn per_rule_and_device(receiver: &Receiver) -> HashMap<(String, String), usize> {
+    let mut counts = HashMap::new();
+    for delivery in receiver.deliveries() {
+        let field = |name: &str| delivery.body[name].as_str().unwrap_or_default().to_owned();
+        *counts.entry((field("rule"), field("device"))).or_default() += 1;
+    }
+    counts
+}
+
+fn count_rule(receiver: &Receiver, rule: &str) -> usize {
+    per_rule_and_device(receiver)
+        .iter()
+        .filter(|((r, _), _)| r == rule)
+        .map(|(_, n)| n)
+        .sum()
+}
+
+/// Waits until the group committed everything: every record's actions and state writes are done.
+async fn caught_up(group: &str, topic: &str) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while lag(&bootstrap(), group, topic) != 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "lag never reached 0"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+fn assert_each_device_once(receiver: &Receiver, devices: usize) {
+    let counts = per_rule_and_device(receiver);
+    for rule in ["down once per device", "five samples"] {
+        for device in 0..devices {
+            let key = (rule.to_owned(), format!("device-{device:03}"));
+            assert_eq!(counts.get(&key), Some(&1), "{key:?} in {counts:?}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn state_survives_a_kill_9_in_the_middle_of_a_window() {
+    let topic = fresh_topic("state-kill").await;
+    let group = unique_name("state-kill");
+    let receiver = Receiver::start().await;
+    let book = rulebook(&stateful_rulebook(&topic, &group));
+    let env = [("RECEIVER_URL", receiver.url.as_str()), ("INSTANCE", "a")];
+    const DEVICES: usize = 20;
+
+    produce_json(&bootstrap(), &topic, &records(DEVICES, 3)).await;
+    let first = RulesRun::start(book.path(), &bootstrap(), &[], &env);
+    receiver
+        .wait_for("one down alert per device", WAIT, |_| {
+            count_rule(&receiver, "down once per device") == DEVICES
+        })
+        .await;
+    caught_up(&group, &topic).await;
+    first.kill_hard();
+
+    // After the restart: a second `down` inside the hour must stay quiet, and two more samples
+    // complete each device's window of five.
+    produce_json(&bootstrap(), &topic, &records(DEVICES, 2)).await;
+    let second = RulesRun::start(book.path(), &bootstrap(), &[], &env);
+    receiver
+        .wait_for("every window firing", WAIT, |_| {
+            count_rule(&receiver, "five samples") == DEVICES
+        })
+        .await;
+    caught_up(&group, &topic).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let (status, log) = second.stop();
+    assert!(status.success(), "exit {status}: {log}");
+    assert!(log.contains("state restored"), "{log}");
+    assert_each_device_once(&receiver, DEVICES);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn state_moves_with_its_partitions_to_another_instance() {
+    let topic = fresh_topic("state-move").await;
+    let group = unique_name("state-move");
+    let receiver = Receiver::start().await;
+    let book = rulebook(&stateful_rulebook(&topic, &group));
+    const DEVICES: usize = 60;
+
+    produce_json(&bootstrap(), &topic, &records(DEVICES, 3)).await;
+    let env_a = [("RECEIVER_URL", receiver.url.as_str()), ("INSTANCE", "a")];
+    let first = RulesRun::start(book.path(), &bootstrap(), &[], &env_a);
+    receiver
+        .wait_for("one down alert per device", WAIT, |_| {
+            count_rule(&receiver, "down once per device") == DEVICES
+        })
+        .await;
+    caught_up(&group, &topic).await;
+
+    let env_b = [("RECEIVER_URL", receiver.url.as_str()), ("INSTANCE", "b")];
+    let second = RulesRun::start(book.path(), &bootstrap(), &[], &env_b);
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !second.log().contains("state restored") {
+        assert!(tokio::time::Instant::now() < deadline, "{}", second.log());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    produce_json(&bootstrap(), &topic, &records(DEVICES, 2)).await;
+    receiver
+        .wait_for("every window firing", WAIT, |_| {
+            count_rule(&receiver, "five samples") == DEVICES
+        })
+        .await;
+    caught_up(&group, &topic).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let (status_b, log_b) = second.stop();
+    let (status_a, log_a) = first.stop();
+    assert!(status_a.success() && status_b.success(), "{log_a}\n{log_b}");
+    assert_each_device_once(&receiver, DEVICES);
+    let by_b = receiver
+        .deliveries()
+        .iter()
+        .filter(|d| d.body["instance"] == "b" && d.body["rule"] == "five samples")
+        .count();
+    assert!(
+        by_b > 0,
+        "instance b completed no window: the partitions did not move"
+    );
+}
