@@ -4,7 +4,9 @@
 //! nothing is sent; the caller dispatches the firings and logs the errors.
 
 mod document;
+mod evaluate;
 mod facts;
+mod fire;
 mod multi;
 mod reload;
 mod routing;
@@ -22,11 +24,11 @@ use std::sync::Arc;
 
 use jmespath::Rcvar;
 
-use crate::actions::{ActionKind, RenderError, RenderedAction};
+use crate::actions::{RenderError, RenderedAction};
 use crate::condition::{self, Expr};
 use crate::event::Event;
 use crate::rulebook::{Rule, RuleCondition, Rulebook, Throttle, ThrottleMode, WindowForm};
-use crate::suppress::{FiringView, Suppressed, Suppressor};
+use crate::suppress::{Suppressed, Suppressor};
 pub use document::Document;
 use facts::Facts;
 pub use multi::{AllState, NotAllState};
@@ -321,227 +323,26 @@ impl Engine {
             if !rule.enabled {
                 continue;
             }
-            if rule.window.is_some() {
-                let (matched, fired) = self.window_event(r, i, &doc, event, now, outcome, queue);
-                if self.tracing {
-                    outcome.trace.push(trace::trace(
-                        ruleset.name.as_str(),
-                        rule,
-                        &doc,
-                        matched,
-                        fired,
-                    ));
+            let (matched, fired) = if rule.window.is_some() {
+                self.window_event(r, i, &doc, event, now, outcome, queue)
+            } else {
+                let (matched, events) = self.evaluate_rule(r, i, &doc, event, now, outcome);
+                let fired = events.is_some();
+                if let Some(events) = events {
+                    self.fire(r, i, events, &event.meta, now, None, outcome, queue);
                 }
-                if matched && !ruleset.match_multiple_rules {
-                    break;
-                }
-                continue;
-            }
-            let source = match rule.throttle {
-                Some(_) => self.source_of(&event.meta),
-                None => None,
-            };
-            let mut eval = |expr: &Expr, doc: &Rcvar| match expr.is_true(doc) {
-                Ok(matched) => matched,
-                Err(err) => {
-                    outcome.errors.push(RuleError {
-                        ruleset: ruleset.name.clone(),
-                        rule: rule.name.clone(),
-                        message: err.to_string(),
-                    });
-                    false
-                }
-            };
-            let (matched, fired) = match (&rule.condition, &mut self.state[r].rules[i]) {
-                (RuleCondition::Single(expr), state) => {
-                    let matched = eval(expr, doc.base());
-                    let fired = if !matched {
-                        None
-                    } else if let (Some(throttle), RuleState::Throttle(state)) =
-                        (&rule.throttle, state)
-                    {
-                        let key = group_key(&throttle.group_by, doc.base());
-                        throttled(throttle, state, &key, source, &event.payload, now, outcome)
-                    } else {
-                        Some(vec![event.payload.clone()])
-                    };
-                    (matched, fired)
-                }
-                (RuleCondition::Any(exprs), _) => {
-                    let matched = exprs.iter().any(|expr| eval(expr, doc.base()));
-                    (matched, matched.then(|| vec![event.payload.clone()]))
-                }
-                (
-                    RuleCondition::All {
-                        conditions,
-                        timeout,
-                    },
-                    RuleState::All(state),
-                ) => {
-                    let timeout = millis(timeout.unwrap_or(ruleset.default_events_ttl));
-                    let fired = state.offer(
-                        conditions.len(),
-                        &event.payload,
-                        now,
-                        timeout,
-                        |slot, bound| eval(&conditions[slot], &doc.with_events(bound)),
-                    );
-                    (fired.is_some(), fired)
-                }
-                (RuleCondition::NotAll { conditions, .. }, RuleState::NotAll(state)) => {
-                    state.offer(conditions.len(), &event.payload, now, |slot, bound| {
-                        eval(&conditions[slot], &doc.with_events(bound))
-                    });
-                    (false, None)
-                }
-                _ => (false, None),
+                (matched, fired)
             };
             if self.tracing {
-                outcome.trace.push(trace::trace(
-                    ruleset.name.as_str(),
-                    rule,
-                    &doc,
-                    matched,
-                    fired.is_some(),
-                ));
+                let trace = trace::trace(ruleset.name.as_str(), rule, &doc, matched, fired);
+                outcome.trace.push(trace);
             }
-            self.stats.evaluated(r, i, matched, fired.is_some());
-            if let Some(events) = fired {
-                self.fire(r, i, events, &event.meta, now, None, outcome, queue);
-            }
+            // A window's matches feed the window: none of them is held back by a throttle.
+            self.stats
+                .evaluated(r, i, matched, fired || rule.window.is_some());
             if matched && !ruleset.match_multiple_rules {
                 break;
             }
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)] // one firing's full context; splitting it would only add a struct
-    fn fire(
-        &mut self,
-        r: usize,
-        i: usize,
-        events: Vec<Rcvar>,
-        meta: &Rcvar,
-        now: i64,
-        window: Option<WindowFiring>,
-        outcome: &mut Outcome,
-        queue: &mut VecDeque<(Option<usize>, Event)>,
-    ) {
-        let book = Arc::clone(&self.rulebook);
-        let ruleset = &book.rulesets[r];
-        let rule = &ruleset.rules[i];
-        self.stats.fired(r, i);
-        let env = Arc::clone(&self.env);
-        let status = window.as_ref().map_or(FiringStatus::Firing, |w| w.status);
-        let idempotency_key = match &window {
-            Some(w) => document::window_idempotency_key(meta, ruleset, rule, &w.key, status, now),
-            None => document::idempotency_key(meta, &ruleset.name, &rule.name, now),
-        };
-        let view = FiringView {
-            ruleset: &ruleset.name,
-            rule: &rule.name,
-            events: &events,
-            vars: &ruleset.vars,
-            status,
-        };
-        let decision = self.suppressor.decide(r, &view, now);
-        outcome
-            .errors
-            .extend(decision.errors.into_iter().map(|message| RuleError {
-                ruleset: ruleset.name.clone(),
-                rule: rule.name.clone(),
-                message,
-            }));
-        let context = document::render_context(
-            ruleset,
-            rule,
-            &events,
-            meta,
-            self.state[r].facts.map(),
-            &idempotency_key,
-            &env,
-            status,
-            window.as_ref().map(|w| &w.window),
-        );
-        let alert_key = window
-            .as_ref()
-            .map(|w| document::alert_key(ruleset, rule, &w.key));
-        let mut actions = Vec::with_capacity(rule.actions.len());
-        for action in &rule.actions {
-            let mut rendered = action.render(&book.templates, &context);
-            if let (Ok(done), Some(alert_key)) = (&mut rendered, &alert_key) {
-                crate::actions::presets::for_window_firing(done, status, alert_key);
-            }
-            if let Ok(done) = &rendered {
-                let target = match &action.target.ruleset {
-                    Some(name) => book
-                        .rulesets
-                        .iter()
-                        .position(|rs| &rs.name == name)
-                        .unwrap_or(r),
-                    None => r,
-                };
-                self.apply_engine_action(done, target, action.target.partial, meta, now, queue);
-            }
-            actions.push(rendered);
-        }
-        // Alertmanager mutes notifications, not the rule engine: engine actions above still applied.
-        if let Some(reason) = decision.reason {
-            outcome.suppressed.push(Suppressed {
-                ruleset: ruleset.name.clone(),
-                rule: rule.name.clone(),
-                reason,
-                time_ms: now,
-                idempotency_key,
-            });
-            return;
-        }
-        outcome.firings.push(Firing {
-            ruleset: ruleset.name.clone(),
-            rule: rule.name.clone(),
-            events,
-            meta: meta.clone(),
-            time_ms: now,
-            idempotency_key,
-            actions,
-            status,
-            group_key: window.map(|w| w.key.to_string()),
-        });
-    }
-
-    fn apply_engine_action(
-        &mut self,
-        action: &RenderedAction,
-        target: usize,
-        partial: bool,
-        meta: &Rcvar,
-        now: i64,
-        queue: &mut VecDeque<(Option<usize>, Event)>,
-    ) {
-        let facts = &mut self.state[target].facts;
-        match action.kind {
-            ActionKind::SetFact => {
-                if let Some(serde_json::Value::Object(fact)) = action.args.get("fact") {
-                    facts.set(fact);
-                }
-            }
-            ActionKind::RetractFact => {
-                if let Some(serde_json::Value::Object(fact)) = action.args.get("fact") {
-                    facts.retract(fact, partial);
-                }
-            }
-            ActionKind::PostEvent => {
-                let payload = action.args.get("event").cloned().unwrap_or_default();
-                let event = Event {
-                    payload: Arc::new(
-                        jmespath::Variable::try_from(payload).unwrap_or(jmespath::Variable::Null),
-                    ),
-                    meta: meta.clone(),
-                    time_ms: Some(now),
-                };
-                queue.push_back((Some(target), event));
-            }
-            _ => {}
         }
     }
 }
