@@ -11,8 +11,10 @@ mod durable;
 mod observe;
 pub mod offsets;
 mod order;
+mod record;
 mod reload;
 mod source;
+mod work;
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -21,11 +23,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::task::JoinSet;
-use tracing::Instrument as _;
 
 use crate::config::{ConfigError, KafkaConnection, OffsetReset};
-use crate::engine::{Engine, Firing, Outcome};
-use crate::event::{Event, Meta};
+use crate::engine::{Engine, Firing};
 use crate::rulebook::Rulebook;
 use crate::shutdown::ShutdownSignal;
 use crate::suppress::SilenceSet;
@@ -333,173 +333,6 @@ impl Run {
             Err(err) => tracing::error!(%err, "an action task ended abnormally"),
         }
     }
-
-    /// One record, in its own span: every log line about it (and about the actions it causes)
-    /// carries its topic, partition and offset.
-    fn handle_record(&mut self, record: SourceRecord) {
-        let span = tracing::info_span!(
-            "record",
-            topic = record.topic,
-            partition = record.partition,
-            offset = record.offset
-        );
-        let _entered = span.enter();
-        self.summary.records += 1;
-        self.observer.consumed(&record.topic);
-        if self.summary.records == 1 {
-            tracing::info!(
-                topic = record.topic,
-                partition = record.partition,
-                offset = record.offset,
-                "first record received"
-            );
-        }
-        let partition = (record.topic.clone(), record.partition);
-        let Some(value) = &record.value else {
-            self.summary.tombstones += 1;
-            self.tracker.track(&partition, record.offset, 0);
-            return;
-        };
-        let meta = meta_of(&record);
-        let event = match Event::decode(value, &meta) {
-            Ok(event) => event,
-            Err(err) => {
-                self.summary.undecodable += 1;
-                self.observer.decode_error(&record.topic);
-                self.tracker.track(&partition, record.offset, 1);
-                self.spawn_dead_letter(Arc::new(record), Reason::Undecodable(err.to_string()));
-                return;
-            }
-        };
-        let started = std::time::Instant::now();
-        let outcome = self.engine.process(event, wall_clock_ms());
-        self.observer.evaluated_in(started.elapsed());
-        let record = Arc::new(record);
-        let caused = outcome
-            .firings
-            .iter()
-            .filter(|f| caused_by_a_record(f))
-            .count();
-        let saving = self.save_state(Some((partition.clone(), record.offset)));
-        self.tracker
-            .track(&partition, record.offset, caused + usize::from(saving));
-        self.handle_outcome(outcome, Some(record));
-    }
-
-    fn handle_outcome(&mut self, outcome: Outcome, record: Option<Arc<SourceRecord>>) {
-        self.summary.evaluation_errors += outcome.errors.len() as u64;
-        self.summary.throttled += outcome.throttled;
-        self.count_suppressed(&outcome);
-        for error in &outcome.errors {
-            observe::evaluation_error(error);
-            tracing::warn!(
-                ruleset = error.ruleset,
-                rule = error.rule,
-                error = error.message,
-                "condition could not be evaluated; counted as no match"
-            );
-        }
-        for firing in outcome.firings {
-            self.summary.firings += 1;
-            let record = record.clone().filter(|_| caused_by_a_record(&firing));
-            self.spawn_firing(firing, record);
-        }
-    }
-
-    fn count_suppressed(&mut self, outcome: &Outcome) {
-        self.summary.suppressed += outcome.suppressed.len() as u64;
-        for muted in &outcome.suppressed {
-            tracing::info!(
-                ruleset = muted.ruleset,
-                rule = muted.rule,
-                idempotency_key = muted.idempotency_key,
-                suppressed = %muted.reason.to_json(),
-                "firing suppressed; its actions are not sent"
-            );
-            metrics::counter!(
-                "semaphore_suppressed_total",
-                "ruleset" => muted.ruleset.clone(),
-                "rule" => muted.rule.clone(),
-                "reason" => muted.reason.label(),
-            )
-            .increment(1);
-        }
-        metrics::counter!("semaphore_inhibit_keys_evicted_total")
-            .absolute(self.engine.suppressor().evicted());
-    }
-
-    fn spawn_firing(&mut self, firing: Firing, record: Option<Arc<SourceRecord>>) {
-        let position = record
-            .as_ref()
-            .map(|r| ((r.topic.clone(), r.partition), r.offset));
-        if self.settings.dry_run {
-            log_dry_run(&firing);
-            self.tasks.spawn(async move {
-                Completion {
-                    position,
-                    failed: false,
-                }
-            });
-            return;
-        }
-        let dispatch = Arc::clone(&self.dispatch);
-        let dead_letters = self.dead_letters.clone();
-        let shutdown = self.shutdown.clone();
-        let (turn, done) = self.order.next(&firing.ruleset);
-        let work = async move {
-            let rule = format!("{}/{}", firing.ruleset, firing.rule);
-            let key = firing.idempotency_key.clone();
-            turn.wait().await;
-            let dispatched = dispatch.dispatch(firing).await;
-            drop(done);
-            let Err(failure) = dispatched else {
-                return Completion {
-                    position,
-                    failed: false,
-                };
-            };
-            tracing::error!(
-                rule,
-                idempotency_key = key,
-                action = failure.action,
-                reason = failure.reason,
-                "action failed after its retries"
-            );
-            let Some(record) = record else {
-                return Completion {
-                    position: None,
-                    failed: true,
-                };
-            };
-            let reason = Reason::ActionFailed {
-                rule,
-                action: failure.action,
-                error: failure.reason,
-            };
-            // Not acknowledged (shutdown first): leave the record pending so it is read again.
-            let sent = dead_letters.send(&record, &reason, shutdown).await;
-            Completion {
-                position: position.filter(|_| sent),
-                failed: true,
-            }
-        };
-        // The record's span goes with the work, so action logs say which record caused them.
-        self.tasks.spawn(work.instrument(tracing::Span::current()));
-    }
-
-    fn spawn_dead_letter(&mut self, record: Arc<SourceRecord>, reason: Reason) {
-        let dead_letters = self.dead_letters.clone();
-        let shutdown = self.shutdown.clone();
-        let position = ((record.topic.clone(), record.partition), record.offset);
-        let work = async move {
-            let sent = dead_letters.send(&record, &reason, shutdown).await;
-            Completion {
-                position: sent.then_some(position),
-                failed: false,
-            }
-        };
-        self.tasks.spawn(work.instrument(tracing::Span::current()));
-    }
 }
 
 /// The next silence set, or `None` once the watcher is gone; pending forever without a silences file.
@@ -507,43 +340,6 @@ async fn next_silences(updates: &mut Option<SilenceUpdates>) -> Option<Arc<Silen
     match updates {
         Some(updates) => updates.recv().await,
         None => std::future::pending().await,
-    }
-}
-
-/// Windows that close on a timer (`once_after`, `not_all`) fire while some record is being handled,
-/// but not because of it: such firings carry no meta, and neither hold back nor dead-letter the record.
-fn caused_by_a_record(firing: &Firing) -> bool {
-    !firing.meta.is_null()
-}
-
-fn meta_of(record: &SourceRecord) -> Meta {
-    Meta {
-        topic: record.topic.clone(),
-        partition: record.partition,
-        offset: record.offset,
-        key: record
-            .key
-            .as_ref()
-            .map(|k| String::from_utf8_lossy(k).into_owned()),
-        timestamp: record.timestamp,
-        headers: record
-            .headers
-            .iter()
-            .map(|(k, v)| (k.clone(), String::from_utf8_lossy(v).into_owned()))
-            .collect(),
-    }
-}
-
-fn log_dry_run(firing: &Firing) {
-    for action in &firing.actions {
-        match action {
-            Ok(rendered) => {
-                tracing::info!(ruleset = firing.ruleset, rule = firing.rule, idempotency_key = firing.idempotency_key, action = rendered.kind.name(), args = %crate::telemetry::redact::loggable(&rendered.args), "dry run: not sent")
-            }
-            Err(err) => {
-                tracing::warn!(ruleset = firing.ruleset, rule = firing.rule, %err, "dry run: action could not be rendered")
-            }
-        }
     }
 }
 

@@ -1,0 +1,129 @@
+//! One record through the decision path: decode (or dead-letter), evaluate, save the state it
+//! changed, and track how many pieces of work must finish before its offset may be committed; and the
+//! bookkeeping of an engine outcome (errors, throttles, suppressions, firings).
+
+use std::sync::Arc;
+
+use super::{Reason, Run, SourceRecord, observe, wall_clock_ms};
+use crate::engine::{Firing, Outcome};
+use crate::event::{Event, Meta};
+
+impl Run {
+    /// One record, in its own span: every log line about it (and about the actions it causes)
+    /// carries its topic, partition and offset.
+    pub(super) fn handle_record(&mut self, record: SourceRecord) {
+        let span = tracing::info_span!(
+            "record",
+            topic = record.topic,
+            partition = record.partition,
+            offset = record.offset
+        );
+        let _entered = span.enter();
+        self.summary.records += 1;
+        self.observer.consumed(&record.topic);
+        if self.summary.records == 1 {
+            tracing::info!(
+                topic = record.topic,
+                partition = record.partition,
+                offset = record.offset,
+                "first record received"
+            );
+        }
+        let partition = (record.topic.clone(), record.partition);
+        let Some(value) = &record.value else {
+            self.summary.tombstones += 1;
+            self.tracker.track(&partition, record.offset, 0);
+            return;
+        };
+        let meta = meta_of(&record);
+        let event = match Event::decode(value, &meta) {
+            Ok(event) => event,
+            Err(err) => {
+                self.summary.undecodable += 1;
+                self.observer.decode_error(&record.topic);
+                self.tracker.track(&partition, record.offset, 1);
+                self.spawn_dead_letter(Arc::new(record), Reason::Undecodable(err.to_string()));
+                return;
+            }
+        };
+        let started = std::time::Instant::now();
+        let outcome = self.engine.process(event, wall_clock_ms());
+        self.observer.evaluated_in(started.elapsed());
+        let record = Arc::new(record);
+        let caused = outcome
+            .firings
+            .iter()
+            .filter(|f| caused_by_a_record(f))
+            .count();
+        let saving = self.save_state(Some((partition.clone(), record.offset)));
+        self.tracker
+            .track(&partition, record.offset, caused + usize::from(saving));
+        self.handle_outcome(outcome, Some(record));
+    }
+
+    pub(super) fn handle_outcome(&mut self, outcome: Outcome, record: Option<Arc<SourceRecord>>) {
+        self.summary.evaluation_errors += outcome.errors.len() as u64;
+        self.summary.throttled += outcome.throttled;
+        self.count_suppressed(&outcome);
+        for error in &outcome.errors {
+            observe::evaluation_error(error);
+            tracing::warn!(
+                ruleset = error.ruleset,
+                rule = error.rule,
+                error = error.message,
+                "condition could not be evaluated; counted as no match"
+            );
+        }
+        for firing in outcome.firings {
+            self.summary.firings += 1;
+            let record = record.clone().filter(|_| caused_by_a_record(&firing));
+            self.spawn_firing(firing, record);
+        }
+    }
+
+    fn count_suppressed(&mut self, outcome: &Outcome) {
+        self.summary.suppressed += outcome.suppressed.len() as u64;
+        for muted in &outcome.suppressed {
+            tracing::info!(
+                ruleset = muted.ruleset,
+                rule = muted.rule,
+                idempotency_key = muted.idempotency_key,
+                suppressed = %muted.reason.to_json(),
+                "firing suppressed; its actions are not sent"
+            );
+            metrics::counter!(
+                "semaphore_suppressed_total",
+                "ruleset" => muted.ruleset.clone(),
+                "rule" => muted.rule.clone(),
+                "reason" => muted.reason.label(),
+            )
+            .increment(1);
+        }
+        metrics::counter!("semaphore_inhibit_keys_evicted_total")
+            .absolute(self.engine.suppressor().evicted());
+    }
+}
+
+/// Windows that close on a timer (`once_after`, `not_all`) fire while some record is being handled,
+/// but not because of it: such firings carry no meta, and neither hold back nor dead-letter the record.
+fn caused_by_a_record(firing: &Firing) -> bool {
+    !firing.meta.is_null()
+}
+
+fn meta_of(record: &SourceRecord) -> Meta {
+    Meta {
+        topic: record.topic.clone(),
+        partition: record.partition,
+        offset: record.offset,
+        key: record
+            .key
+            .as_ref()
+            .map(|k| String::from_utf8_lossy(k).into_owned()),
+        timestamp: record.timestamp,
+        headers: record
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), String::from_utf8_lossy(v).into_owned()))
+            .collect(),
+    }
+}
