@@ -284,6 +284,11 @@ impl Source {
             Ok(Ok(Ok(()) | Err(RdKafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)))) => {
                 Ok(())
             }
+            Ok(Ok(Err(err))) if lost_membership(&err) => {
+                // Nothing is lost: the partitions' next owner replays from the last commit.
+                tracing::warn!(%err, "the final commit was refused because this member had left the group (e.g. its session expired while the broker was away); the next owner replays from the last commit");
+                Ok(())
+            }
             Ok(Ok(Err(source))) => Err(PipelineError::Kafka {
                 what: "committing offsets",
                 source,
@@ -299,6 +304,19 @@ impl Source {
         }
         committed
     }
+}
+
+/// The group no longer counts this consumer as the owner of its partitions.
+fn lost_membership(err: &RdKafkaError) -> bool {
+    matches!(
+        err.rdkafka_error_code(),
+        Some(
+            RDKafkaErrorCode::UnknownMemberId
+                | RDKafkaErrorCode::IllegalGeneration
+                | RDKafkaErrorCode::RebalanceInProgress
+                | RDKafkaErrorCode::AssignmentLost
+        )
+    )
 }
 
 fn is_fatal(err: &RdKafkaError) -> bool {
