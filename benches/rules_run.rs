@@ -5,7 +5,10 @@
 //!    to an alerts topic) and measures start-up to the first record, events/s until the group has
 //!    committed everything, and peak RSS;
 //! 4. feeds 10,000 records/s for a while and reports end-to-end p50/p99 latency (record timestamp to
-//!    alert acknowledged by the broker).
+//!    alert acknowledged by the broker);
+//! 5. runs a windowed rule that every record feeds (average loss per serial and uplink over 5
+//!    minutes) twice over the same records: with its state saved to the changelog (the default) and
+//!    with `--no-state-topic`, to show what durable state costs.
 //!
 //! Run: `eval "$(scripts/kafka-test-broker.sh start)"; cargo bench --bench rules_run [-- RECORDS]`
 //! (default 1,000,000 records).
@@ -57,7 +60,7 @@ fn main() {
     let group = format!("bench-group-{stamp}");
     let log = tempfile::NamedTempFile::new().expect("log file");
     let spawned = Instant::now();
-    let mut child = spawn(&rulebook, &bootstrap, &group, &log);
+    let mut child = spawn(&rulebook, &bootstrap, &group, &log, &[]);
     let first = wait_for_log(&log, "first record received", Duration::from_secs(60));
     println!(
         "start-up: {:.0} ms from spawn to the first record",
@@ -78,6 +81,44 @@ fn main() {
         peak_rss_kib(child.id()) / 1024
     );
     stop(&mut child);
+
+    let window = window_rulebook(&topic, &alerts);
+    let durable = timed_run(&bootstrap, &topic, &window, &[], records);
+    let in_memory = timed_run(&bootstrap, &topic, &window, &["--no-state-topic"], records);
+    println!(
+        "window rule, state in the changelog: {durable:.0} events/s; in memory only: {in_memory:.0} events/s ({:.2}x)",
+        durable / in_memory
+    );
+}
+
+/// Events/s of one `rules run` over every record of `topic`, in a group of its own.
+fn timed_run(
+    bootstrap: &str,
+    topic: &str,
+    rulebook: &tempfile::NamedTempFile,
+    args: &[&str],
+    records: usize,
+) -> f64 {
+    let group = format!("bench-group-{}", now_ms());
+    let log = tempfile::NamedTempFile::new().expect("log file");
+    let spawned = Instant::now();
+    let mut child = spawn(rulebook, bootstrap, &group, &log, args);
+    let first = wait_for_log(&log, "first record received", Duration::from_secs(60));
+    let done = wait_until_committed(bootstrap, &group, topic, Duration::from_secs(600));
+    stop(&mut child);
+    records as f64 / (done - first.unwrap_or(spawned)).as_secs_f64()
+}
+
+fn window_rulebook(topic: &str, alerts: &str) -> tempfile::NamedTempFile {
+    let yaml = format!(
+        "- name: bench-window\n  sources:\n    - kafka: {{topic: {topic}, offset: earliest}}\n  execution_strategy: parallel\n  rules:\n    - name: sustained loss\n      condition: event.lossPercent != `null`\n      window:\n        group_by: [event.serial, event.uplink]\n        size: 5 minutes\n        value: event.lossPercent\n        fire_when: window.avg > `50`\n      action:\n        publish:\n          topic: {alerts}\n          value: {{serial: \"{{{{ event.serial }}}}\"}}\n"
+    );
+    let mut file = tempfile::Builder::new()
+        .suffix(".yml")
+        .tempfile()
+        .expect("temp file");
+    file.write_all(yaml.as_bytes()).expect("rulebook written");
+    file
 }
 
 fn client(bootstrap: &str) -> ClientConfig {
@@ -203,11 +244,13 @@ fn spawn(
     bootstrap: &str,
     group: &str,
     log: &tempfile::NamedTempFile,
+    args: &[&str],
 ) -> Child {
     Command::new(env!("CARGO_BIN_EXE_semaphore"))
         .args(["rules", "run"])
         .arg(rulebook.path())
         .args(["--bootstrap-servers", bootstrap, "--group-id", group])
+        .args(args)
         .env("RUST_LOG", "warn,semaphore::pipeline=info")
         .stdout(Stdio::null())
         .stderr(log.reopen().expect("log reopens"))

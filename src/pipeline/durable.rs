@@ -1,19 +1,15 @@
-//! Durable engine state in `rules run`: after each record, the keys whose throttle or window state
-//! changed are queued to the changelog, and the record counts as done only when the broker has
-//! acknowledged them, so a committed offset never runs ahead of the saved state. When a partition is
-//! assigned (at start, or moved here from another instance) its state is read back before any of its
-//! records; when one is revoked its keys are dropped. Each saved state carries the fingerprint of the
-//! rule that wrote it: a rule whose definition changed since starts empty instead of inheriting
-//! state that means something else. The changelog format is `crate::state`'s; the state itself is the
-//! engine's.
+//! Durable engine state in `rules run`, the changelog side: opening it, turning engine changes into
+//! changelog entries and back, and restoring one partition. Each saved state carries the fingerprint
+//! of the rule that wrote it: a rule whose definition changed since starts empty instead of
+//! inheriting state that means something else. When to save and restore is [`super::state_sync`]'s;
+//! the changelog format is `crate::state`'s; the state itself is the engine's.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use super::offsets::Partition;
-use super::{Completion, PipelineError, Run, RunSettings};
+use super::{PipelineError, RunSettings};
 use crate::config::KafkaConnection;
 use crate::engine::{SourcePartition, StateChange};
 use crate::kafka::check_topic;
@@ -102,62 +98,6 @@ impl Durable {
                 _ = shutdown.requested() => return None,
             }
         }
-    }
-}
-
-impl Run {
-    /// Restores every partition assigned (and held) since the last look, then lets it be fetched.
-    /// `false` when shutdown came first.
-    pub(super) async fn restore_assigned(&mut self) -> bool {
-        let Some(durable) = &self.durable else {
-            return true;
-        };
-        let assigned = self.source.take_assigned();
-        if assigned.is_empty() {
-            return true;
-        }
-        let book = Arc::clone(self.engine.rulebook());
-        for partition in &assigned {
-            let restored = durable
-                .restore(&book, partition, self.shutdown.clone())
-                .await;
-            let Some(changes) = restored else {
-                return false;
-            };
-            self.engine.restore(changes);
-        }
-        // While intake is paused for backpressure, resuming happens with everything else.
-        if !self.paused
-            && let Err(err) = self.source.release(&assigned)
-        {
-            tracing::error!(%err, "cannot resume the restored partitions");
-        }
-        true
-    }
-
-    /// Queues the state the last evaluation changed. `true` when a write is now pending for the
-    /// record at `position` (its offset waits for the acknowledgement).
-    pub(super) fn save_state(&mut self, position: Option<(Partition, i64)>) -> bool {
-        let Some(durable) = &self.durable else {
-            return false;
-        };
-        let changes = self.engine.take_changes();
-        if changes.is_empty() {
-            return false;
-        }
-        let Some(pending) = durable.save(self.engine.rulebook(), changes) else {
-            return false;
-        };
-        let shutdown = self.shutdown.clone();
-        let for_record = position.is_some();
-        self.tasks.spawn(async move {
-            let saved = pending.acknowledged(shutdown).await;
-            Completion {
-                position: position.filter(|_| saved),
-                failed: false,
-            }
-        });
-        for_record
     }
 }
 

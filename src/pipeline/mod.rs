@@ -14,6 +14,7 @@ mod order;
 mod record;
 mod reload;
 mod source;
+mod state_sync;
 mod work;
 
 use std::collections::BTreeMap;
@@ -110,10 +111,11 @@ pub struct RunSummary {
     pub abandoned: u64,
 }
 
-/// A finished piece of work: the record it belongs to (none for timer firings), and whether an action
-/// failed (and the record was dead-lettered).
+/// A finished piece of work: the records it belongs to (none for timer firings), and whether an
+/// action failed (and the record was dead-lettered).
 struct Completion {
-    position: Option<(Partition, i64)>,
+    /// Usually one record; a state flush finishes every record whose changes it carried.
+    positions: Vec<(Partition, i64)>,
     failed: bool,
 }
 
@@ -185,6 +187,7 @@ pub async fn run(
     }
     let mut run = Run {
         durable,
+        unsaved: state_sync::StateBuffer::default(),
         silences,
         observer,
         order,
@@ -215,6 +218,7 @@ pub async fn run(
 
 struct Run {
     durable: Option<durable::Durable>,
+    unsaved: state_sync::StateBuffer,
     silences: Option<SilenceUpdates>,
     observer: Observer,
     order: FiringOrder,
@@ -261,6 +265,7 @@ impl Run {
                     }
                 }
             }
+            self.flush_state(false);
             self.source.store(&self.tracker.take_committable());
             self.observer.flush_rules(&self.engine, false);
         }
@@ -268,6 +273,7 @@ impl Run {
 
     /// Waits for in-flight work up to the drain deadline, storing offsets as it finishes.
     async fn drain(&mut self) {
+        self.flush_state(true);
         let deadline = tokio::time::Instant::now() + self.settings.drain_timeout;
         while !self.tasks.is_empty() {
             match tokio::time::timeout_at(deadline, self.tasks.join_next()).await {
@@ -293,6 +299,7 @@ impl Run {
             // Its new owner restores the state from the changelog.
             if self.durable.is_some() {
                 self.engine.forget_partition(&partition.0, partition.1);
+                self.forget_unsaved(&partition);
             }
         }
     }
@@ -313,19 +320,22 @@ impl Run {
         Ok(())
     }
 
-    /// How long until the engine's next window or timeout ends (at most a second).
+    /// How long until the engine's next window or timeout ends (at most a second), or until
+    /// collected state changes are due.
     fn timer(&self) -> Duration {
         let wait_ms = self.engine.next_deadline_ms().map_or(1_000, |deadline| {
             (deadline - wall_clock_ms()).clamp(0, 1_000)
         });
-        Duration::from_millis(wait_ms.unsigned_abs())
+        let engine = Duration::from_millis(wait_ms.unsigned_abs());
+        // Collected state changes must not wait for the next record to be written.
+        self.unsaved.due_in().map_or(engine, |due| engine.min(due))
     }
 
     fn finished(&mut self, done: Result<Completion, tokio::task::JoinError>) {
         match done {
             Ok(completion) => {
                 self.summary.failed_firings += u64::from(completion.failed);
-                if let Some((partition, offset)) = completion.position {
+                for (partition, offset) in completion.positions {
                     self.tracker.complete(&partition, offset);
                 }
             }

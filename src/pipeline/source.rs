@@ -232,6 +232,10 @@ impl Source {
             .lock()
             .map(|mut a| std::mem::take(&mut *a))
             .unwrap_or_default();
+        // Asking librdkafka for the assignment is a round trip to its main thread: only when needed.
+        if gained.is_empty() {
+            return gained;
+        }
         if let Ok(now) = self.consumer.assignment() {
             gained.retain(|(topic, partition)| now.find_partition(topic, *partition).is_some());
         }

@@ -19,7 +19,7 @@ impl Run {
             log_dry_run(&firing);
             self.tasks.spawn(async move {
                 Completion {
-                    position,
+                    positions: position.into_iter().collect(),
                     failed: false,
                 }
             });
@@ -37,7 +37,7 @@ impl Run {
             drop(done);
             let Err(failure) = dispatched else {
                 return Completion {
-                    position,
+                    positions: position.into_iter().collect(),
                     failed: false,
                 };
             };
@@ -50,7 +50,7 @@ impl Run {
             );
             let Some(record) = record else {
                 return Completion {
-                    position: None,
+                    positions: Vec::new(),
                     failed: true,
                 };
             };
@@ -62,7 +62,7 @@ impl Run {
             // Not acknowledged (shutdown first): leave the record pending so it is read again.
             let sent = dead_letters.send(&record, &reason, shutdown).await;
             Completion {
-                position: position.filter(|_| sent),
+                positions: position.filter(|_| sent).into_iter().collect(),
                 failed: true,
             }
         };
@@ -77,7 +77,7 @@ impl Run {
         let work = async move {
             let sent = dead_letters.send(&record, &reason, shutdown).await;
             Completion {
-                position: sent.then_some(position),
+                positions: sent.then_some(position).into_iter().collect(),
                 failed: false,
             }
         };

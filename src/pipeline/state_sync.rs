@@ -1,0 +1,198 @@
+//! When durable state is saved and restored during a run. The keys an evaluation changed are
+//! collected, the latest state per key, and flushed to the changelog every [`FLUSH_EVERY`] or
+//! [`FLUSH_RECORDS`] records, whichever comes first (a key updated by many records in between is
+//! written once). The records whose changes a flush carries count as done only when the broker has
+//! acknowledged it, so a committed offset never runs ahead of the saved state. A newly assigned
+//! partition's state is read back before any of its records; a revoked partition's unsaved changes
+//! are dropped with its keys (the new owner replays those records).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::offsets::Partition;
+use super::{Completion, Run};
+use crate::engine::StateChange;
+
+/// The longest a change waits before it is written.
+const FLUSH_EVERY: Duration = Duration::from_millis(50);
+/// Records whose changes are written together at most.
+const FLUSH_RECORDS: usize = 512;
+
+/// Changes not yet written: the latest per (ruleset, rule, key), and the records they came from.
+#[derive(Default)]
+pub(super) struct StateBuffer {
+    changes: HashMap<(String, String, String), StateChange>,
+    records: Vec<(Partition, i64)>,
+    since: Option<Instant>,
+}
+
+impl StateBuffer {
+    fn add(&mut self, changes: Vec<StateChange>, record: Option<(Partition, i64)>) {
+        self.since.get_or_insert_with(Instant::now);
+        for change in changes {
+            let key = (
+                change.ruleset.clone(),
+                change.rule.clone(),
+                change.key.clone(),
+            );
+            self.changes.insert(key, change);
+        }
+        self.records.extend(record);
+    }
+
+    /// Time left before the buffer must be written; `None` when it is empty.
+    pub(super) fn due_in(&self) -> Option<Duration> {
+        self.since
+            .map(|since| FLUSH_EVERY.saturating_sub(since.elapsed()))
+    }
+
+    fn is_due(&self) -> bool {
+        self.records.len() >= FLUSH_RECORDS || self.due_in() == Some(Duration::ZERO)
+    }
+
+    fn forget(&mut self, (topic, partition): &Partition) {
+        self.changes.retain(|_, change| {
+            change
+                .source
+                .as_ref()
+                .is_none_or(|s| (&s.topic, s.partition) != (topic, *partition))
+        });
+        self.records
+            .retain(|((t, p), _)| (t, p) != (topic, partition));
+    }
+}
+
+impl Run {
+    /// Restores every partition assigned (and held) since the last look, then lets it be fetched.
+    /// `false` when shutdown came first.
+    pub(super) async fn restore_assigned(&mut self) -> bool {
+        let Some(durable) = &self.durable else {
+            return true;
+        };
+        let assigned = self.source.take_assigned();
+        if assigned.is_empty() {
+            return true;
+        }
+        let book = Arc::clone(self.engine.rulebook());
+        for partition in &assigned {
+            let restored = durable
+                .restore(&book, partition, self.shutdown.clone())
+                .await;
+            let Some(changes) = restored else {
+                return false;
+            };
+            self.engine.restore(changes);
+        }
+        // While intake is paused for backpressure, resuming happens with everything else.
+        if !self.paused
+            && let Err(err) = self.source.release(&assigned)
+        {
+            tracing::error!(%err, "cannot resume the restored partitions");
+        }
+        true
+    }
+
+    /// Collects the state the last evaluation changed. `true` when the record at `position` now
+    /// waits for a flush (its offset waits for the acknowledgement).
+    pub(super) fn save_state(&mut self, position: Option<(Partition, i64)>) -> bool {
+        if self.durable.is_none() {
+            return false;
+        }
+        let changes = self.engine.take_changes();
+        if changes.is_empty() {
+            return false;
+        }
+        let for_record = position.is_some();
+        self.unsaved.add(changes, position);
+        for_record
+    }
+
+    /// Writes the collected changes when they are due, or now when `force`d (before draining).
+    pub(super) fn flush_state(&mut self, force: bool) {
+        let Some(durable) = &self.durable else {
+            return;
+        };
+        if self.unsaved.since.is_none() || !(force || self.unsaved.is_due()) {
+            return;
+        }
+        let StateBuffer {
+            changes, records, ..
+        } = std::mem::take(&mut self.unsaved);
+        let pending = durable.save(self.engine.rulebook(), changes.into_values().collect());
+        let shutdown = self.shutdown.clone();
+        self.tasks.spawn(async move {
+            let saved = match pending {
+                Some(pending) => pending.acknowledged(shutdown).await,
+                None => true,
+            };
+            Completion {
+                positions: if saved { records } else { Vec::new() },
+                failed: false,
+            }
+        });
+    }
+
+    /// Drops what a revoked partition had not saved yet: its new owner replays those records.
+    pub(super) fn forget_unsaved(&mut self, partition: &Partition) {
+        self.unsaved.forget(partition);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::SourcePartition;
+
+    fn change(key: &str, partition: i32, count: u64) -> StateChange {
+        StateChange {
+            ruleset: "s".into(),
+            rule: "r".into(),
+            key: key.into(),
+            source: Some(SourcePartition {
+                topic: "t".into(),
+                partition,
+            }),
+            state: Some(serde_json::json!({ "count": count })),
+        }
+    }
+
+    fn at(partition: i32, offset: i64) -> Option<(Partition, i64)> {
+        Some((("t".into(), partition), offset))
+    }
+
+    #[test]
+    fn a_key_changed_by_many_records_is_written_once_with_its_latest_state() {
+        let mut buffer = StateBuffer::default();
+        buffer.add(vec![change("a", 0, 1), change("b", 1, 1)], at(0, 10));
+        buffer.add(vec![change("a", 0, 2)], at(0, 11));
+        assert_eq!(buffer.changes.len(), 2);
+        assert_eq!(
+            buffer.changes[&("s".into(), "r".into(), "a".into())],
+            change("a", 0, 2)
+        );
+        assert_eq!(buffer.records.len(), 2);
+    }
+
+    #[test]
+    fn a_revoked_partition_leaves_nothing_behind() {
+        let mut buffer = StateBuffer::default();
+        buffer.add(vec![change("a", 0, 1)], at(0, 10));
+        buffer.add(vec![change("b", 1, 1)], at(1, 4));
+        buffer.forget(&("t".into(), 0));
+        assert_eq!(buffer.changes.len(), 1);
+        assert_eq!(buffer.records, vec![(("t".into(), 1), 4)]);
+    }
+
+    #[test]
+    fn many_records_make_a_flush_due_before_its_time() {
+        let mut buffer = StateBuffer::default();
+        assert_eq!(buffer.due_in(), None);
+        for offset in 0..FLUSH_RECORDS as i64 - 1 {
+            buffer.add(vec![change("a", 0, 1)], at(0, offset));
+        }
+        assert!(!buffer.is_due());
+        buffer.add(vec![change("a", 0, 2)], at(0, 600));
+        assert!(buffer.is_due());
+    }
+}
