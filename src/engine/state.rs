@@ -62,6 +62,19 @@ impl Engine {
         }
     }
 
+    /// Whether [`Self::take_changes`] would return something: cheap, nothing is serialized, so a
+    /// caller can collect changes less often than it evaluates events.
+    pub fn has_changes(&self) -> bool {
+        self.state
+            .iter()
+            .flat_map(|s| &s.rules)
+            .any(|rule| match rule {
+                RuleState::Throttle(t) => t.entries.has_dirty(),
+                RuleState::Window(w) => w.keys.has_dirty(),
+                _ => false,
+            })
+    }
+
     /// The keys touched since the last call (and since [`Self::set_change_tracking`] turned tracking
     /// on), each with its state now. Cheap when nothing changed:
     /// only rules with keyed state are visited, and only their dirty keys.

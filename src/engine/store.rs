@@ -153,6 +153,11 @@ impl<V> KeyedStore<V> {
     }
 
     /// Keys touched since the last call, each with its source and current value (`None`: removed).
+    /// Whether some key was touched since the last [`Self::drain_dirty`].
+    pub fn has_dirty(&self) -> bool {
+        !self.dirty.is_empty()
+    }
+
     pub fn drain_dirty(&mut self) -> Vec<Dirty<'_, V>> {
         let dirty = std::mem::take(&mut self.dirty);
         dirty

@@ -1,43 +1,32 @@
-//! When durable state is saved and restored during a run. The keys an evaluation changed are
-//! collected, the latest state per key, and flushed to the changelog every [`FLUSH_EVERY`] or
-//! [`FLUSH_RECORDS`] records, whichever comes first (a key updated by many records in between is
+//! When durable state is saved and restored during a run. The engine remembers which keys changed;
+//! every [`FLUSH_EVERY`] or [`FLUSH_RECORDS`] records, whichever comes first, their current state is
+//! taken and written to the changelog (a key updated by many records in between is serialized and
 //! written once). The records whose changes a flush carries count as done only when the broker has
 //! acknowledged it, so a committed offset never runs ahead of the saved state. A newly assigned
 //! partition's state is read back before any of its records; a revoked partition's unsaved changes
 //! are dropped with its keys (the new owner replays those records).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::offsets::Partition;
 use super::{Completion, Run};
-use crate::engine::StateChange;
 
 /// The longest a change waits before it is written.
 const FLUSH_EVERY: Duration = Duration::from_millis(50);
 /// Records whose changes are written together at most.
 const FLUSH_RECORDS: usize = 512;
 
-/// Changes not yet written: the latest per (ruleset, rule, key), and the records they came from.
+/// Records whose state changes are not written yet.
 #[derive(Default)]
 pub(super) struct StateBuffer {
-    changes: HashMap<(String, String, String), StateChange>,
     records: Vec<(Partition, i64)>,
     since: Option<Instant>,
 }
 
 impl StateBuffer {
-    fn add(&mut self, changes: Vec<StateChange>, record: Option<(Partition, i64)>) {
+    fn add(&mut self, record: Option<(Partition, i64)>) {
         self.since.get_or_insert_with(Instant::now);
-        for change in changes {
-            let key = (
-                change.ruleset.clone(),
-                change.rule.clone(),
-                change.key.clone(),
-            );
-            self.changes.insert(key, change);
-        }
         self.records.extend(record);
     }
 
@@ -51,13 +40,8 @@ impl StateBuffer {
         self.records.len() >= FLUSH_RECORDS || self.due_in() == Some(Duration::ZERO)
     }
 
+    /// The engine dropped the partition's keys, changed or not; its records are replayed elsewhere.
     fn forget(&mut self, (topic, partition): &Partition) {
-        self.changes.retain(|_, change| {
-            change
-                .source
-                .as_ref()
-                .is_none_or(|s| (&s.topic, s.partition) != (topic, *partition))
-        });
         self.records
             .retain(|((t, p), _)| (t, p) != (topic, partition));
     }
@@ -93,18 +77,14 @@ impl Run {
         true
     }
 
-    /// Collects the state the last evaluation changed. `true` when the record at `position` now
-    /// waits for a flush (its offset waits for the acknowledgement).
+    /// Notes that the last evaluation changed state. `true` when the record at `position` now waits
+    /// for a flush (its offset waits for the acknowledgement).
     pub(super) fn save_state(&mut self, position: Option<(Partition, i64)>) -> bool {
-        if self.durable.is_none() {
-            return false;
-        }
-        let changes = self.engine.take_changes();
-        if changes.is_empty() {
+        if self.durable.is_none() || !self.engine.has_changes() {
             return false;
         }
         let for_record = position.is_some();
-        self.unsaved.add(changes, position);
+        self.unsaved.add(position);
         for_record
     }
 
@@ -116,10 +96,9 @@ impl Run {
         if self.unsaved.since.is_none() || !(force || self.unsaved.is_due()) {
             return;
         }
-        let StateBuffer {
-            changes, records, ..
-        } = std::mem::take(&mut self.unsaved);
-        let pending = durable.save(self.engine.rulebook(), changes.into_values().collect());
+        let records = std::mem::take(&mut self.unsaved).records;
+        let changes = self.engine.take_changes();
+        let pending = durable.save(self.engine.rulebook(), changes);
         let shutdown = self.shutdown.clone();
         self.tasks.spawn(async move {
             let saved = match pending {
@@ -142,45 +121,17 @@ impl Run {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::SourcePartition;
-
-    fn change(key: &str, partition: i32, count: u64) -> StateChange {
-        StateChange {
-            ruleset: "s".into(),
-            rule: "r".into(),
-            key: key.into(),
-            source: Some(SourcePartition {
-                topic: "t".into(),
-                partition,
-            }),
-            state: Some(serde_json::json!({ "count": count })),
-        }
-    }
 
     fn at(partition: i32, offset: i64) -> Option<(Partition, i64)> {
         Some((("t".into(), partition), offset))
     }
 
     #[test]
-    fn a_key_changed_by_many_records_is_written_once_with_its_latest_state() {
+    fn a_revoked_partition_leaves_no_waiting_record_behind() {
         let mut buffer = StateBuffer::default();
-        buffer.add(vec![change("a", 0, 1), change("b", 1, 1)], at(0, 10));
-        buffer.add(vec![change("a", 0, 2)], at(0, 11));
-        assert_eq!(buffer.changes.len(), 2);
-        assert_eq!(
-            buffer.changes[&("s".into(), "r".into(), "a".into())],
-            change("a", 0, 2)
-        );
-        assert_eq!(buffer.records.len(), 2);
-    }
-
-    #[test]
-    fn a_revoked_partition_leaves_nothing_behind() {
-        let mut buffer = StateBuffer::default();
-        buffer.add(vec![change("a", 0, 1)], at(0, 10));
-        buffer.add(vec![change("b", 1, 1)], at(1, 4));
+        buffer.add(at(0, 10));
+        buffer.add(at(1, 4));
         buffer.forget(&("t".into(), 0));
-        assert_eq!(buffer.changes.len(), 1);
         assert_eq!(buffer.records, vec![(("t".into(), 1), 4)]);
     }
 
@@ -189,10 +140,10 @@ mod tests {
         let mut buffer = StateBuffer::default();
         assert_eq!(buffer.due_in(), None);
         for offset in 0..FLUSH_RECORDS as i64 - 1 {
-            buffer.add(vec![change("a", 0, 1)], at(0, offset));
+            buffer.add(at(0, offset));
         }
         assert!(!buffer.is_due());
-        buffer.add(vec![change("a", 0, 2)], at(0, 600));
+        buffer.add(at(0, 600));
         assert!(buffer.is_due());
     }
 }
