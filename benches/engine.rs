@@ -6,6 +6,8 @@
 
 #![allow(clippy::print_stdout)] // a benchmark reports on stdout
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::sync::Arc;
@@ -40,7 +42,7 @@ fn main() {
         let rate = measure(&format!("decode + {rules} rules"), &records, Some(engine));
         println!("  ratio to baseline: {:.2}", rate / baseline);
     }
-    println!("peak RSS: {} MiB", peak_rss_kib() / 1024);
+    println!("peak RSS: {} MiB", common::peak_rss_kib("self") / 1024);
 }
 
 /// Runs every record through decoding (and the engine, when given) and prints the rate.
@@ -119,16 +121,4 @@ fn rulebook(rules: usize) -> String {
         ));
     }
     yaml
-}
-
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|line| line.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
 }

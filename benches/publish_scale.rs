@@ -8,6 +8,8 @@
 
 #![allow(clippy::print_stdout)] // a benchmark reports on stdout
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::thread;
@@ -122,7 +124,7 @@ fn publish(base_url: &str, args: &[&str]) -> Run {
     });
     let mut peak_rss_kib = 0;
     let status = loop {
-        peak_rss_kib = peak_rss_kib.max(high_water_mark(child.id()).unwrap_or(0));
+        peak_rss_kib = peak_rss_kib.max(common::peak_rss_kib(&child.id().to_string()));
         if let Some(status) = child.try_wait().expect("the publisher can be waited for") {
             break status;
         }
@@ -140,13 +142,6 @@ fn publish(base_url: &str, args: &[&str]) -> Run {
         peak_rss_kib,
         summary,
     }
-}
-
-/// The process's peak resident set so far, in KiB.
-fn high_water_mark(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// The number right before `label` in the summary line, e.g. `5051 API calls`.

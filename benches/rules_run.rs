@@ -15,6 +15,8 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a benchmark reports on stdout
 
+mod common;
+
 use std::io::Write;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -78,7 +80,7 @@ fn main() {
     report_latency(&latencies);
     println!(
         "peak RSS of rules run: {} MiB",
-        peak_rss_kib(child.id()) / 1024
+        common::peak_rss_kib(&child.id().to_string()) / 1024
     );
     stop(&mut child);
 
@@ -354,17 +356,6 @@ fn report_latency(latencies: &[i64]) {
         at(0.99),
         sorted.last().copied().unwrap_or(-1)
     );
-}
-
-fn peak_rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 fn stop(child: &mut Child) {

@@ -8,6 +8,8 @@
 
 #![allow(clippy::print_stdout)] // a benchmark reports on stdout
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
@@ -37,7 +39,7 @@ fn main() {
         let rate = measure(label, &events, silences, inhibit);
         println!("  ratio to baseline: {:.2}", rate / baseline);
     }
-    println!("peak RSS: {} MiB", peak_rss_kib() / 1024);
+    println!("peak RSS: {} MiB", common::peak_rss_kib("self") / 1024);
 }
 
 fn measure(label: &str, events: &[serde_json::Value], silences: bool, inhibit: bool) -> f64 {
@@ -89,16 +91,4 @@ fn rulebook(inhibit: bool) -> String {
         "- name: bench\n  match_multiple_rules: true\n{}  rules:\n    - name: Uplink down\n      condition: event.lossPercent >= `100`\n      action: {{none: {{}}}}\n    - name: High loss\n      condition: event.lossPercent > `5`\n      action: {{none: {{}}}}\n",
         if inhibit { block } else { "" }
     )
-}
-
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|line| line.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
 }
