@@ -95,7 +95,8 @@ async fn a_restore_returns_the_last_live_write_per_key_of_one_source_partition()
         entry("clients", 1, "a", Some(json!({"count": 9}))),
         entry("loss", 2, "a", Some(json!({"count": 7}))),
     ];
-    assert!(changelog.write(&writes, shutdown.signal()).await);
+    let pending = changelog.send(writes.to_vec());
+    assert!(pending.acknowledged(shutdown.signal()).await);
 
     let restored = changelog
         .restore("loss", 1, TIMEOUT)

@@ -75,11 +75,6 @@ impl Changelog {
         &self.topic
     }
 
-    /// Writes every entry and waits until the broker acknowledged them all; see [`Self::send`].
-    pub async fn write(&self, entries: &[Entry], shutdown: ShutdownSignal) -> bool {
-        self.send(entries.to_vec()).acknowledged(shutdown).await
-    }
-
     /// Queues the entries at once, in call order, so that a later state of a key lands after an
     /// earlier one; the returned [`PendingWrite`] resolves when all are acknowledged.
     pub fn send(&self, entries: Vec<Entry>) -> PendingWrite {
