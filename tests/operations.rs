@@ -218,56 +218,24 @@ async fn readyz_until(addr: &str, done: impl Fn(u16, &Value) -> bool) -> Vec<(u1
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn readiness_needs_assigned_partitions() {
-    let topic = one_partition_topic("ops-ready").await;
-    let group = unique_name("ops-ready");
-    let book = rulebook(&counting_rulebook(&topic, &group));
-    let first_addr = free_addr();
-    let first = RulesRun::start(
-        book.path(),
-        &bootstrap(),
-        &["--metrics-addr", &first_addr],
-        &[],
-    );
-    let seen = readyz_until(&first_addr, |status, _| status == 200).await;
-    let (status, body) = &seen[0];
-    assert_eq!(
-        *status, 503,
-        "not ready before the group assigned partitions"
-    );
-    assert_eq!(body["ready"], false);
-    assert_ne!(body["checks"]["partitions"], "ok", "{body}");
-    let (_, ready) = seen.last().expect("at least one answer");
-    assert_eq!(ready["checks"]["rulebook"], "ok");
-    assert_eq!(ready["checks"]["broker"], "ok");
-    let health = get(&format!("http://{first_addr}/healthz")).await;
-    assert_eq!(health.map(|(status, _)| status), Some(200));
-
-    // A second member gets nothing of a one-partition topic: it serves, but is not ready.
-    let second_addr = free_addr();
-    let second = RulesRun::start(
-        book.path(),
-        &bootstrap(),
-        &["--metrics-addr", &second_addr],
-        &[],
-    );
+/// Polls both members until one is ready and the other idle (503, no partitions); returns the
+/// index of the idle one.
+async fn one_ready_one_idle(addrs: [&str; 2]) -> usize {
     let deadline = Instant::now() + WAIT;
     loop {
-        let a = readyz(&first_addr).await;
-        let b = readyz(&second_addr).await;
+        let a = readyz(addrs[0]).await;
+        let b = readyz(addrs[1]).await;
         if let (Some((a_status, a_body)), Some((b_status, b_body))) = (&a, &b) {
-            let (idle, busy) = if *a_status == 503 {
-                ((a_status, a_body), b_status)
-            } else {
-                ((b_status, b_body), a_status)
-            };
-            if *idle.0 == 503
-                && idle.1["checks"]["partitions"] == "no partitions assigned"
-                && *busy == 200
+            let answers = [(*a_status, a_body), (*b_status, b_body)];
+            let idle = answers.iter().position(|(status, body)| {
+                *status == 503 && body["checks"]["partitions"] == "no partitions assigned"
+            });
+            if let Some(idle) = idle
+                && answers[1 - idle].0 == 200
             {
-                assert_eq!(idle.1["checks"]["broker"], "ok");
-                break;
+                assert_eq!(answers[idle].1["checks"]["broker"], "ok");
+                assert_eq!(answers[idle].1["ready"], false);
+                return idle;
             }
         }
         assert!(
@@ -276,9 +244,56 @@ async fn readiness_needs_assigned_partitions() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let (status, log) = second.stop();
+}
+
+// The first member may be assigned before its first answer (the test broker has no initial
+// rebalance delay), so the 503 → 200 flip is shown on a member that starts idle and takes the
+// partition over when the busy one stops.
+#[tokio::test(flavor = "multi_thread")]
+async fn readiness_needs_assigned_partitions() {
+    let topic = one_partition_topic("ops-ready").await;
+    let group = unique_name("ops-ready");
+    let book = rulebook(&counting_rulebook(&topic, &group));
+    let addrs = [free_addr(), free_addr()];
+    let first = RulesRun::start(
+        book.path(),
+        &bootstrap(),
+        &["--metrics-addr", &addrs[0]],
+        &[],
+    );
+    let seen = readyz_until(&addrs[0], |status, _| status == 200).await;
+    let (_, ready) = seen.last().expect("at least one answer");
+    assert_eq!(ready["ready"], true);
+    for check in ["rulebook", "partitions", "broker"] {
+        assert_eq!(ready["checks"][check], "ok", "{ready}");
+    }
+    let health = get(&format!("http://{}/healthz", addrs[0])).await;
+    assert_eq!(health.map(|(status, _)| status), Some(200));
+
+    // A second member gets nothing of a one-partition topic: it serves, but is not ready.
+    let second = RulesRun::start(
+        book.path(),
+        &bootstrap(),
+        &["--metrics-addr", &addrs[1]],
+        &[],
+    );
+    let mut members = [Some(first), Some(second)];
+    let idle = one_ready_one_idle([&addrs[0], &addrs[1]]).await;
+    let busy = 1 - idle;
+    let health = get(&format!("http://{}/healthz", addrs[idle])).await;
+    assert_eq!(
+        health.map(|(status, _)| status),
+        Some(200),
+        "an idle member is alive"
+    );
+
+    // The busy member leaves: the idle one is assigned the partition and turns ready.
+    let (status, log) = members[busy].take().expect("running").stop();
     assert!(status.success(), "exit {status}: {log}");
-    let (status, log) = first.stop();
+    let seen = readyz_until(&addrs[idle], |status, _| status == 200).await;
+    let (_, ready) = seen.last().expect("at least one answer");
+    assert_eq!(ready["checks"]["partitions"], "ok", "{ready}");
+    let (status, log) = members[idle].take().expect("running").stop();
     assert!(status.success(), "exit {status}: {log}");
 }
 
