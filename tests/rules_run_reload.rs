@@ -2,7 +2,8 @@
 //! with `--watch` an overwritten file is picked up; a broken rulebook is reported at FILE:LINE:COL and
 //! the old rules keep firing; a valid one with a changed rule takes over while an unchanged throttled
 //! rule stays quiet inside its window; SIGHUP reloads without `--watch`, and a rulebook that would
-//! consume other topics is refused.
+//! consume other topics, or that adds the first stateful rule to a run without a
+//! changelog, is refused.
 
 mod common;
 
@@ -268,6 +269,40 @@ async fn sighup_reloads_without_watch_and_refuses_other_topics() {
         "a rulebook for other topics is refused; the running one goes on"
     );
 
+    let (status, log) = run.stop();
+    assert!(status.success(), "exit {status}: {log}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_first_stateful_rule_needs_a_restart_to_be_durable() {
+    let topic = fresh_topic("reload-state").await;
+    let group = unique_name("reload-state");
+    let receiver = Receiver::start().await;
+    let stateful = book(&topic, &group, "1");
+    let flap_at = stateful
+        .find("    - name: flap")
+        .expect("the book has a flap rule");
+    let stateless = stateful[..flap_at].to_owned();
+    let file = rulebook(&stateless);
+    let env = [("RECEIVER_URL", receiver.url.as_str())];
+    let run = RulesRun::start(file.path(), &bootstrap(), &[], &env);
+    produce(&topic, &[(0, "alert")]).await;
+    wait_for_delivery(&receiver, "alert", 0).await;
+
+    std::fs::write(file.path(), &stateful).expect("overwrite");
+    hangup(&run);
+    let log = wait_for_log(&run, "rulebook reload failed", 1).await;
+    assert!(
+        log.contains(&format!("restart to keep that state in {group}.state")),
+        "{log}"
+    );
+    produce(&topic, &[(1, "flap")]).await;
+    produce(&topic, &[(2, "alert")]).await;
+    wait_for_delivery(&receiver, "alert", 2).await;
+    assert!(
+        delivered(&receiver.deliveries(), "flap", 1).is_none(),
+        "the refused rule does not run"
+    );
     let (status, log) = run.stop();
     assert!(status.success(), "exit {status}: {log}");
 }

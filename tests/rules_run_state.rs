@@ -1,6 +1,7 @@
-//! Durable engine state against the real broker: throttle and window state written to the compacted
-//! changelog survives a `kill -9` (an alert already sent is not sent again within its throttle window,
-//! and a window in progress goes on counting) and moves with its partitions to another instance.
+//! Durable engine state against the real broker: throttle, window and correlation state written to the
+//! compacted changelog survives a `kill -9` (an alert already sent is not sent again within its
+//! throttle window, a window in progress goes on counting, an `all` match half made is completed) and
+//! moves with its partitions to another instance.
 
 mod common;
 
@@ -44,6 +45,14 @@ fn stateful_rulebook(topic: &str, group: &str) -> String {
         fire_when: window.count >= `5`
       action:
         webhook: *send
+    - name: down then recovered
+      condition:
+        all:
+          - event.kind == 'down'
+          - event.kind == 'recovered' && event.device == events.m_0.device
+        timeout: 1 hour
+      action:
+        webhook: *send
 "#
     )
 }
@@ -60,6 +69,20 @@ fn records(devices: usize, samples: usize) -> Vec<(String, Vec<u8>)> {
             out.push((key.clone(), sample.to_string().into_bytes()));
         }
     }
+    out
+}
+
+/// The second phase: each device recovers (completing the `all` match its first `down` started,
+/// which only a restored engine still holds), then sends another `down` and `samples` samples.
+fn second_phase(devices: usize, samples: usize) -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<(String, Vec<u8>)> = (0..devices)
+        .map(|device| {
+            let key = format!("device-{device:03}");
+            let recovered = serde_json::json!({"kind": "recovered", "device": key});
+            (key, recovered.to_string().into_bytes())
+        })
+        .collect();
+    out.extend(records(devices, samples));
     out
 }
 
@@ -95,7 +118,11 @@ async fn caught_up(group: &str, topic: &str) {
 
 fn assert_each_device_once(receiver: &Receiver, devices: usize) {
     let counts = per_rule_and_device(receiver);
-    for rule in ["down once per device", "five samples"] {
+    for rule in [
+        "down once per device",
+        "five samples",
+        "down then recovered",
+    ] {
         for device in 0..devices {
             let key = (rule.to_owned(), format!("device-{device:03}"));
             assert_eq!(counts.get(&key), Some(&1), "{key:?} in {counts:?}");
@@ -122,13 +149,14 @@ async fn state_survives_a_kill_9_in_the_middle_of_a_window() {
     caught_up(&group, &topic).await;
     first.kill_hard();
 
-    // After the restart: a second `down` inside the hour must stay quiet, and two more samples
-    // complete each device's window of five.
-    produce_json(&bootstrap(), &topic, &records(DEVICES, 2)).await;
+    // After the restart: a second `down` inside the hour must stay quiet, two more samples
+    // complete each device's window of five, and a recovery completes the `down` seen before.
+    produce_json(&bootstrap(), &topic, &second_phase(DEVICES, 2)).await;
     let second = RulesRun::start(book.path(), &bootstrap(), &[], &env);
     receiver
-        .wait_for("every window firing", WAIT, |_| {
+        .wait_for("every window and correlation firing", WAIT, |_| {
             count_rule(&receiver, "five samples") == DEVICES
+                && count_rule(&receiver, "down then recovered") == DEVICES
         })
         .await;
     caught_up(&group, &topic).await;
@@ -165,10 +193,11 @@ async fn state_moves_with_its_partitions_to_another_instance() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 
-    produce_json(&bootstrap(), &topic, &records(DEVICES, 2)).await;
+    produce_json(&bootstrap(), &topic, &second_phase(DEVICES, 2)).await;
     receiver
-        .wait_for("every window firing", WAIT, |_| {
+        .wait_for("every window and correlation firing", WAIT, |_| {
             count_rule(&receiver, "five samples") == DEVICES
+                && count_rule(&receiver, "down then recovered") == DEVICES
         })
         .await;
     caught_up(&group, &topic).await;

@@ -25,9 +25,10 @@ impl Engine {
         let book = Arc::clone(&self.rulebook);
         let ruleset = &book.rulesets[r];
         let rule = &ruleset.rules[i];
-        let source = match rule.throttle {
-            Some(_) => self.source_of(&event.meta),
-            None => None,
+        let source = if rule.keeps_state() {
+            self.source_of(&event.meta)
+        } else {
+            None
         };
         let mut eval = |expr: &Expr, doc: &Rcvar| match expr.is_true(doc) {
             Ok(matched) => matched,
@@ -69,6 +70,7 @@ impl Engine {
                 let fired = state.offer(
                     conditions.len(),
                     &event.payload,
+                    source,
                     now,
                     timeout,
                     |slot, bound| eval(&conditions[slot], &doc.with_events(bound)),
@@ -76,9 +78,13 @@ impl Engine {
                 (fired.is_some(), fired)
             }
             (RuleCondition::NotAll { conditions, .. }, RuleState::NotAll(state)) => {
-                state.offer(conditions.len(), &event.payload, now, |slot, bound| {
-                    eval(&conditions[slot], &doc.with_events(bound))
-                });
+                state.offer(
+                    conditions.len(),
+                    &event.payload,
+                    source,
+                    now,
+                    |slot, bound| eval(&conditions[slot], &doc.with_events(bound)),
+                );
                 (false, None)
             }
             _ => (false, None),

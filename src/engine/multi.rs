@@ -1,8 +1,16 @@
 //! Multi-event state: partial `all:` matches and open `not_all:` windows. Sub-conditions are evaluated
 //! by a caller-supplied closure (given the slot index and the events already bound as `events.m_N`),
-//! so this module owns only the bookkeeping: which event fills which slot, expiry, and bounds.
+//! so this module owns only the bookkeeping: which event fills which slot, expiry, bounds, and which
+//! partials changed since a changelog last looked. A partial belongs to the partition of the event
+//! that started it: saved there, restored with it, forgotten when it moves away.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use jmespath::Rcvar;
+use serde::{Deserialize, Serialize};
+
+use super::store::SourcePartition;
 
 /// Partial matches kept per rule before the oldest are dropped.
 pub const MAX_PARTIALS_PER_RULE: usize = 10_000;
@@ -10,73 +18,195 @@ pub const MAX_PARTIALS_PER_RULE: usize = 10_000;
 /// The events bound so far, slot by slot.
 pub type Slots = Vec<Option<Rcvar>>;
 
-#[derive(Debug)]
-struct Partial {
+type Source = Option<Arc<SourcePartition>>;
+
+/// A partial match: when its first event came and the events bound so far. Saved as plain JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Partial {
     started_ms: i64,
+    #[serde(with = "slots_serde")]
     slots: Slots,
+}
+
+impl Partial {
+    fn new(started_ms: i64, slots: usize) -> Partial {
+        Partial {
+            started_ms,
+            slots: vec![None; slots],
+        }
+    }
+
+    fn is_complete(&self) -> bool {
+        self.slots.iter().all(Option::is_some)
+    }
+}
+
+#[derive(Debug)]
+struct Tracked {
+    id: u64,
+    source: Source,
+    partial: Partial,
 }
 
 /// `all:` — each sub-condition met by a different event, within the timeout of the first.
 #[derive(Debug, Default)]
 pub struct AllState {
-    partials: Vec<Partial>,
+    /// Oldest first.
+    partials: Vec<Tracked>,
+    next_id: u64,
+    /// Partials started, filled or dropped since the last drain; `None` when nobody drains them.
+    dirty: Option<HashSet<(u64, Source)>>,
     pub evicted: u64,
     pub expired: u64,
 }
 
 impl AllState {
-    /// Offers `event` to the oldest partial match that has a free slot it satisfies, else starts a new
-    /// one. An event fills at most one slot. Returns the completed match, if any.
+    /// Offers `event` (from `source`) to the oldest partial match that has a free slot it satisfies,
+    /// else starts a new one. An event fills at most one slot. Returns the completed match, if any.
     pub fn offer(
         &mut self,
         slots: usize,
         event: &Rcvar,
+        source: Source,
         now_ms: i64,
         timeout_ms: i64,
         mut matches: impl FnMut(usize, &Slots) -> bool,
     ) -> Option<Vec<Rcvar>> {
-        let before = self.partials.len();
-        self.partials
-            .retain(|p| now_ms < p.started_ms.saturating_add(timeout_ms));
-        self.expired += (before - self.partials.len()) as u64;
+        self.expire(now_ms, timeout_ms);
         for index in 0..self.partials.len() {
-            let free = (0..slots).find(|&slot| {
-                self.partials[index].slots[slot].is_none()
-                    && matches(slot, &self.partials[index].slots)
-            });
+            let bound = &self.partials[index].partial.slots;
+            let free = (0..slots).find(|&slot| bound[slot].is_none() && matches(slot, bound));
             if let Some(slot) = free {
-                self.partials[index].slots[slot] = Some(event.clone());
+                self.partials[index].partial.slots[slot] = Some(event.clone());
+                self.mark(index);
                 return self.complete(index);
             }
         }
-        let empty: Slots = vec![None; slots];
-        let slot = (0..slots).find(|&slot| matches(slot, &empty))?;
+        let mut partial = Partial::new(now_ms, slots);
+        let slot = (0..slots).find(|&slot| matches(slot, &partial.slots))?;
         if self.partials.len() >= MAX_PARTIALS_PER_RULE {
+            self.mark(0);
             self.partials.remove(0);
             self.evicted += 1;
         }
-        let mut partial = Partial {
-            started_ms: now_ms,
-            slots: empty,
-        };
         partial.slots[slot] = Some(event.clone());
-        self.partials.push(partial);
+        let id = self.next_id;
+        self.next_id += 1;
+        self.partials.push(Tracked {
+            id,
+            source,
+            partial,
+        });
+        self.mark(self.partials.len() - 1);
         self.complete(self.partials.len() - 1)
     }
 
+    fn expire(&mut self, now_ms: i64, timeout_ms: i64) {
+        let live = |t: &Tracked| now_ms < t.partial.started_ms.saturating_add(timeout_ms);
+        if self.partials.iter().all(live) {
+            return;
+        }
+        let (kept, gone): (Vec<Tracked>, Vec<Tracked>) = std::mem::take(&mut self.partials)
+            .into_iter()
+            .partition(live);
+        self.partials = kept;
+        self.expired += gone.len() as u64;
+        if let Some(dirty) = &mut self.dirty {
+            dirty.extend(gone.into_iter().map(|t| (t.id, t.source)));
+        }
+    }
+
+    fn mark(&mut self, index: usize) {
+        if let Some(dirty) = &mut self.dirty {
+            let tracked = &self.partials[index];
+            dirty.insert((tracked.id, tracked.source.clone()));
+        }
+    }
+
     fn complete(&mut self, index: usize) -> Option<Vec<Rcvar>> {
-        if self.partials[index].slots.iter().any(Option::is_none) {
+        if !self.partials[index].partial.is_complete() {
             return None;
         }
-        let partial = self.partials.remove(index);
-        partial.slots.into_iter().collect()
+        let tracked = self.partials.remove(index);
+        tracked.partial.slots.into_iter().collect()
+    }
+
+    /// Correlations in progress.
+    pub fn pending(&self) -> usize {
+        self.partials.len()
+    }
+
+    /// Starts or stops remembering changed partials for [`Self::drain_changes`]; turning it on again
+    /// keeps what is already remembered.
+    pub fn set_tracking(&mut self, on: bool) {
+        if on {
+            self.dirty.get_or_insert_with(HashSet::new);
+        } else {
+            self.dirty = None;
+        }
+    }
+
+    pub fn has_changes(&self) -> bool {
+        self.dirty.as_ref().is_some_and(|d| !d.is_empty())
+    }
+
+    /// Partials changed since the last call: id, partition, and the partial (`None`: gone).
+    pub fn drain_changes(&mut self) -> Vec<(u64, Source, Option<&Partial>)> {
+        let Some(dirty) = self.dirty.as_mut().map(std::mem::take) else {
+            return Vec::new();
+        };
+        let live: HashMap<(u64, &Source), &Partial> = self
+            .partials
+            .iter()
+            .map(|t| ((t.id, &t.source), &t.partial))
+            .collect();
+        dirty
+            .into_iter()
+            .map(|(id, source)| {
+                let partial = live.get(&(id, &source)).copied();
+                (id, source, partial)
+            })
+            .collect()
+    }
+
+    /// Puts back a saved partial, in order of age; not a change. New partials get higher ids, so
+    /// they never overwrite a restored one in the changelog.
+    pub fn restore(&mut self, id: u64, source: Source, partial: Partial) {
+        self.discard(id, &source);
+        let at = self
+            .partials
+            .partition_point(|t| t.partial.started_ms <= partial.started_ms);
+        self.partials.insert(
+            at,
+            Tracked {
+                id,
+                source,
+                partial,
+            },
+        );
+        self.next_id = self.next_id.max(id.saturating_add(1));
+    }
+
+    /// Removes a partial as a changelog tombstone says: not itself a change.
+    pub fn discard(&mut self, id: u64, source: &Source) {
+        self.partials
+            .retain(|t| !(t.id == id && &t.source == source));
+    }
+
+    /// Drops, without a change, the partials started by an event of `partition`.
+    pub fn forget(&mut self, partition: &SourcePartition) {
+        self.partials
+            .retain(|t| t.source.as_deref() != Some(partition));
     }
 }
 
 /// `not_all:` — fires when, `timeout` after the first sub-condition was met, not all of them were.
 #[derive(Debug, Default)]
 pub struct NotAllState {
-    window: Option<Partial>,
+    window: Option<(Source, Partial)>,
+    /// Partitions whose window opened, changed or closed since the last drain; `None` when nobody
+    /// drains them.
+    dirty: Option<HashSet<Source>>,
 }
 
 impl NotAllState {
@@ -84,45 +214,142 @@ impl NotAllState {
         &mut self,
         slots: usize,
         event: &Rcvar,
+        source: Source,
         now_ms: i64,
         mut matches: impl FnMut(usize, &Slots) -> bool,
     ) {
-        let window = self.window.get_or_insert_with(|| Partial {
-            started_ms: now_ms,
-            slots: vec![None; slots],
-        });
-        let free =
-            (0..slots).find(|&slot| window.slots[slot].is_none() && matches(slot, &window.slots));
+        let (owner, window) = self
+            .window
+            .get_or_insert_with(|| (source, Partial::new(now_ms, slots)));
+        let owner = owner.clone();
+        let bound = &window.slots;
+        let free = (0..slots).find(|&slot| bound[slot].is_none() && matches(slot, bound));
         match free {
             Some(slot) => window.slots[slot] = Some(event.clone()),
-            None if window.slots.iter().all(Option::is_none) => self.window = None,
-            None => {}
+            // Nothing met: no window was opened after all.
+            None if window.slots.iter().all(Option::is_none) => {
+                self.window = None;
+                return;
+            }
+            None => return,
         }
-        if self
-            .window
-            .as_ref()
-            .is_some_and(|w| w.slots.iter().all(Option::is_some))
-        {
+        if window.is_complete() {
             // Everything arrived in time: nothing to report.
             self.window = None;
+        }
+        self.mark(owner);
+    }
+
+    fn mark(&mut self, source: Source) {
+        if let Some(dirty) = &mut self.dirty {
+            dirty.insert(source);
         }
     }
 
     /// When the window has timed out incomplete: the events that did arrive.
     pub fn due(&mut self, now_ms: i64, timeout_ms: i64) -> Option<Vec<Rcvar>> {
-        let window = self.window.as_ref()?;
+        let (_, window) = self.window.as_ref()?;
         if now_ms < window.started_ms.saturating_add(timeout_ms) {
             return None;
         }
-        self.window
-            .take()
-            .map(|w| w.slots.into_iter().flatten().collect())
+        let (source, window) = self.window.take()?;
+        self.mark(source);
+        Some(window.slots.into_iter().flatten().collect())
     }
 
     pub fn next_due_ms(&self, timeout_ms: i64) -> Option<i64> {
         self.window
             .as_ref()
-            .map(|w| w.started_ms.saturating_add(timeout_ms))
+            .map(|(_, w)| w.started_ms.saturating_add(timeout_ms))
+    }
+
+    /// Correlations in progress.
+    pub fn pending(&self) -> usize {
+        usize::from(self.window.is_some())
+    }
+
+    pub fn set_tracking(&mut self, on: bool) {
+        if on {
+            self.dirty.get_or_insert_with(HashSet::new);
+        } else {
+            self.dirty = None;
+        }
+    }
+
+    pub fn has_changes(&self) -> bool {
+        self.dirty.as_ref().is_some_and(|d| !d.is_empty())
+    }
+
+    /// The partitions whose window changed since the last call, with the open window if it is
+    /// theirs (`None`: closed).
+    pub fn drain_changes(&mut self) -> Vec<(Source, Option<&Partial>)> {
+        let Some(dirty) = self.dirty.as_mut().map(std::mem::take) else {
+            return Vec::new();
+        };
+        dirty
+            .into_iter()
+            .map(|source| {
+                let open = self
+                    .window
+                    .as_ref()
+                    .filter(|(owner, _)| *owner == source)
+                    .map(|(_, w)| w);
+                (source, open)
+            })
+            .collect()
+    }
+
+    /// Puts back a saved window unless another partition's window is already open (a rule has one
+    /// window at a time); not a change.
+    pub fn restore(&mut self, source: Source, window: Partial) {
+        if self
+            .window
+            .as_ref()
+            .is_none_or(|(owner, _)| *owner == source)
+        {
+            self.window = Some((source, window));
+        }
+    }
+
+    /// Closes the window of `source` as a changelog tombstone says: not itself a change.
+    pub fn discard(&mut self, source: &Source) {
+        if self
+            .window
+            .as_ref()
+            .is_some_and(|(owner, _)| owner == source)
+        {
+            self.window = None;
+        }
+    }
+
+    /// Closes, without a change, the window opened by an event of `partition`.
+    pub fn forget(&mut self, partition: &SourcePartition) {
+        let owned = |(owner, _): &(Source, Partial)| owner.as_deref() == Some(partition);
+        if self.window.as_ref().is_some_and(owned) {
+            self.window = None;
+        }
+    }
+}
+
+/// Serde for bound slots, as `store::events_serde` does for a list of events.
+mod slots_serde {
+    use jmespath::{Rcvar, Variable};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::sync::Arc;
+
+    pub fn serialize<S: Serializer>(
+        slots: &[Option<Rcvar>],
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        let plain: Vec<Option<&Variable>> = slots.iter().map(Option::as_deref).collect();
+        plain.serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Vec<Option<Rcvar>>, D::Error> {
+        let plain = Vec::<Option<Variable>>::deserialize(deserializer)?;
+        Ok(plain.into_iter().map(|slot| slot.map(Arc::new)).collect())
     }
 }
 
@@ -148,16 +375,16 @@ mod tests {
     fn all_needs_different_events_for_each_slot() {
         let mut state = AllState::default();
         let (a, b, c) = (ev(2), ev(4), ev(3));
-        assert_eq!(state.offer(2, &a, 0, 1000, parity(&a)), None);
-        assert_eq!(state.offer(2, &b, 1, 1000, parity(&b)), None);
+        assert_eq!(state.offer(2, &a, None, 0, 1000, parity(&a)), None);
+        assert_eq!(state.offer(2, &b, None, 1, 1000, parity(&b)), None);
         assert_eq!(
-            state.offer(2, &c, 2, 1000, parity(&c)),
+            state.offer(2, &c, None, 2, 1000, parity(&c)),
             Some(vec![ev(2), ev(3)])
         );
         // The second even number is still waiting for its partner.
         let d = ev(5);
         assert_eq!(
-            state.offer(2, &d, 3, 1000, parity(&d)),
+            state.offer(2, &d, None, 3, 1000, parity(&d)),
             Some(vec![ev(4), ev(5)])
         );
     }
@@ -166,8 +393,8 @@ mod tests {
     fn all_partials_expire() {
         let mut state = AllState::default();
         let (a, c) = (ev(2), ev(3));
-        state.offer(2, &a, 0, 1000, parity(&a));
-        let fresh = state.offer(2, &c, 1000, 1000, parity(&c));
+        state.offer(2, &a, None, 0, 1000, parity(&a));
+        let fresh = state.offer(2, &c, None, 1000, 1000, parity(&c));
         assert_eq!(fresh, None);
         assert_eq!(state.expired, 1);
     }
@@ -176,7 +403,7 @@ mod tests {
     fn not_all_reports_an_incomplete_window_after_the_timeout() {
         let mut state = NotAllState::default();
         let a = ev(2);
-        state.offer(2, &a, 0, parity(&a));
+        state.offer(2, &a, None, 0, parity(&a));
         assert_eq!(state.due(999, 1000), None);
         assert_eq!(state.next_due_ms(1000), Some(1000));
         assert_eq!(state.due(1000, 1000), Some(vec![ev(2)]));
@@ -186,8 +413,8 @@ mod tests {
     fn not_all_stays_quiet_when_everything_arrives() {
         let mut state = NotAllState::default();
         let (a, b) = (ev(2), ev(3));
-        state.offer(2, &a, 0, parity(&a));
-        state.offer(2, &b, 10, parity(&b));
+        state.offer(2, &a, None, 0, parity(&a));
+        state.offer(2, &b, None, 10, parity(&b));
         assert_eq!(state.due(5000, 1000), None);
     }
 }

@@ -1,14 +1,16 @@
 //! The engine's keyed state as data, for a changelog: which keys changed since the last look
 //! ([`Engine::take_changes`]), putting keys back ([`Engine::restore`]), dropping the keys of a
 //! partition that moved to another instance ([`Engine::forget_partition`]), and eviction counts.
-//! Covered: throttles and windows (including firing/resolved status). Not covered: facts and the
-//! partial matches of `all`/`not_all`, which restart empty. Writing and reading the changelog topic is
-//! the caller's job; this module does no I/O.
+//! Covered: throttles, windows (including firing/resolved status) and the correlation state of
+//! `all`/`not_all` (partial matches, keyed by a per-rule id, and the open window). Not covered: facts,
+//! which restart empty. Writing and reading the changelog topic is the caller's job; this module
+//! does no I/O.
 
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::multi::Partial;
 use super::store::SourcePartition;
 use super::throttle::ThrottleEntry;
 use super::window::WindowKey;
@@ -20,7 +22,8 @@ use super::{Engine, RuleState};
 pub struct StateChange {
     pub ruleset: String,
     pub rule: String,
-    /// The group key: a JSON list of the rule's `group_by` values.
+    /// The group key: a JSON list of the rule's `group_by` values; for `all` the partial's id, for
+    /// `not_all` [`NOT_ALL_KEY`].
     pub key: String,
     /// The partition of the event that last updated the key; `None` for events without one.
     pub source: Option<SourcePartition>,
@@ -33,9 +36,14 @@ pub struct StateChange {
 enum KeyState {
     Throttle(ThrottleEntry),
     Window(WindowKey),
+    All(Partial),
+    NotAll(Partial),
 }
 
-/// Keys a rule dropped to stay within `max_keys`, since the engine started.
+/// The key of a `not_all` rule's open window: a rule has at most one.
+pub const NOT_ALL_KEY: &str = "open";
+
+/// Keys (for `all`, partial matches) a rule dropped to stay within its bound, since the engine started.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleEvictions {
     pub ruleset: String,
@@ -56,7 +64,9 @@ impl Engine {
                 match rule_state {
                     RuleState::Throttle(t) => t.entries.set_tracking(on),
                     RuleState::Window(w) => w.keys.set_tracking(on),
-                    _ => {}
+                    RuleState::All(a) => a.set_tracking(on),
+                    RuleState::NotAll(n) => n.set_tracking(on),
+                    RuleState::Stateless => {}
                 }
             }
         }
@@ -71,7 +81,9 @@ impl Engine {
             .any(|rule| match rule {
                 RuleState::Throttle(t) => t.entries.has_dirty(),
                 RuleState::Window(w) => w.keys.has_dirty(),
-                _ => false,
+                RuleState::All(a) => a.has_changes(),
+                RuleState::NotAll(n) => n.has_changes(),
+                RuleState::Stateless => false,
             })
     }
 
@@ -115,7 +127,25 @@ impl Engine {
                             })
                             .map(change),
                     ),
-                    _ => {}
+                    RuleState::All(a) => changes.extend(
+                        a.drain_changes()
+                            .into_iter()
+                            .map(|(id, s, v)| {
+                                let state = v.and_then(|v| serialize(KeyState::All(v.clone())));
+                                (Arc::from(id.to_string()), s, state)
+                            })
+                            .map(change),
+                    ),
+                    RuleState::NotAll(n) => changes.extend(
+                        n.drain_changes()
+                            .into_iter()
+                            .map(|(s, v)| {
+                                let state = v.and_then(|v| serialize(KeyState::NotAll(v.clone())));
+                                (Arc::from(NOT_ALL_KEY), s, state)
+                            })
+                            .map(change),
+                    ),
+                    RuleState::Stateless => {}
                 }
             }
         }
@@ -158,6 +188,28 @@ impl Engine {
                     w.keys.discard(&entry.key);
                     true
                 }
+                (RuleState::All(a), None) => match entry.key.parse() {
+                    Ok(id) => {
+                        a.discard(id, &source);
+                        true
+                    }
+                    Err(_) => false,
+                },
+                (RuleState::NotAll(n), None) => {
+                    n.discard(&source);
+                    true
+                }
+                (RuleState::All(a), Some(KeyState::All(partial))) => match entry.key.parse() {
+                    Ok(id) => {
+                        a.restore(id, source, partial);
+                        true
+                    }
+                    Err(_) => false,
+                },
+                (RuleState::NotAll(n), Some(KeyState::NotAll(window))) => {
+                    n.restore(source, window);
+                    true
+                }
                 (RuleState::Throttle(t), Some(KeyState::Throttle(value))) => {
                     t.entries.restore(&entry.key, source, value);
                     true
@@ -188,7 +240,9 @@ impl Engine {
                 match rule_state {
                     RuleState::Throttle(t) => drop(t.entries.forget(&gone)),
                     RuleState::Window(w) => drop(w.keys.forget(&gone)),
-                    _ => {}
+                    RuleState::All(a) => a.forget(&gone),
+                    RuleState::NotAll(n) => n.forget(&gone),
+                    RuleState::Stateless => {}
                 }
             }
         }
@@ -202,6 +256,7 @@ impl Engine {
                 let evicted = match rule_state {
                     RuleState::Throttle(t) => t.entries.evicted,
                     RuleState::Window(w) => w.keys.evicted,
+                    RuleState::All(a) => a.evicted,
                     _ => continue,
                 };
                 out.push(RuleEvictions {
@@ -222,7 +277,9 @@ impl Engine {
                 let keys = match rule_state {
                     RuleState::Throttle(t) => t.entries.len(),
                     RuleState::Window(w) => w.keys.len(),
-                    _ => continue,
+                    RuleState::All(a) => a.pending(),
+                    RuleState::NotAll(n) => n.pending(),
+                    RuleState::Stateless => continue,
                 };
                 out.push((ruleset.name.clone(), rule.name.clone(), keys));
             }

@@ -4,7 +4,7 @@
 //! [`KeyedStore::drain_dirty`] are remembered so that only they go to a changelog. It knows nothing
 //! of what the values mean.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 /// The topic and partition an event came from.
@@ -32,7 +32,9 @@ pub struct KeyedStore<V> {
     order: BTreeMap<u64, Arc<str>>,
     next_seq: u64,
     max: usize,
-    dirty: HashSet<Arc<str>>,
+    /// Touched keys with the partition they belong to, kept here so that a removed key can still
+    /// be tombstoned in its partition.
+    dirty: HashMap<Arc<str>, Option<Arc<SourcePartition>>>,
     /// Whether `dirty` is kept: only when someone drains it, else it would grow without bound.
     tracking: bool,
     /// Keys dropped to stay within `max`, since the engine started.
@@ -46,7 +48,7 @@ impl<V> KeyedStore<V> {
             order: BTreeMap::new(),
             next_seq: 0,
             max: max.max(1),
-            dirty: HashSet::new(),
+            dirty: HashMap::new(),
             tracking: false,
             evicted: 0,
         }
@@ -60,9 +62,9 @@ impl<V> KeyedStore<V> {
         }
     }
 
-    fn mark(&mut self, key: Arc<str>) {
+    fn mark(&mut self, key: Arc<str>, source: Option<Arc<SourcePartition>>) {
         if self.tracking {
-            self.dirty.insert(key);
+            self.dirty.insert(key, source);
         }
     }
 
@@ -108,7 +110,7 @@ impl<V> KeyedStore<V> {
             }
         };
         self.order.insert(seq, Arc::clone(&shared));
-        self.mark(Arc::clone(&shared));
+        self.mark(Arc::clone(&shared), source.clone());
         let slot = self
             .entries
             .get_mut(&shared)
@@ -120,15 +122,16 @@ impl<V> KeyedStore<V> {
 
     /// Changes a key's value without counting it as an update for eviction (a timer firing).
     pub fn modify(&mut self, key: &str) -> Option<&mut V> {
-        let shared = Arc::clone(self.entries.get_key_value(key)?.0);
-        self.mark(shared);
+        let (shared, slot) = self.entries.get_key_value(key)?;
+        let (shared, source) = (Arc::clone(shared), slot.source.clone());
+        self.mark(shared, source);
         self.entries.get_mut(key).map(|slot| &mut slot.value)
     }
 
     pub fn remove(&mut self, key: &str) -> Option<V> {
         let (shared, slot) = self.entries.remove_entry(key)?;
         self.order.remove(&slot.seq);
-        self.mark(shared);
+        self.mark(shared, slot.source);
         Some(slot.value)
     }
 
@@ -143,7 +146,7 @@ impl<V> KeyedStore<V> {
     fn evict_oldest(&mut self) -> Option<(Arc<str>, V)> {
         let (_, key) = self.order.pop_first()?;
         let slot = self.entries.remove(&key)?;
-        self.mark(Arc::clone(&key));
+        self.mark(Arc::clone(&key), slot.source);
         self.evicted += 1;
         Some((key, slot.value))
     }
@@ -152,19 +155,20 @@ impl<V> KeyedStore<V> {
         self.entries.iter().map(|(k, slot)| (k, &slot.value))
     }
 
-    /// Keys touched since the last call, each with its source and current value (`None`: removed).
     /// Whether some key was touched since the last [`Self::drain_dirty`].
     pub fn has_dirty(&self) -> bool {
         !self.dirty.is_empty()
     }
 
+    /// Keys touched since the last call, each with its source and current value (`None`: removed,
+    /// with the source it had, so that its tombstone lands where its state was written).
     pub fn drain_dirty(&mut self) -> Vec<Dirty<'_, V>> {
         let dirty = std::mem::take(&mut self.dirty);
         dirty
             .into_iter()
-            .map(|key| match self.entries.get(&key) {
+            .map(|(key, source)| match self.entries.get(&key) {
                 Some(slot) => (key, slot.source.clone(), Some(&slot.value)),
-                None => (key, None, None),
+                None => (key, source, None),
             })
             .collect()
     }
@@ -265,12 +269,12 @@ mod tests {
     }
 
     #[test]
-    fn dirty_keys_are_reported_once_with_removals_as_none() {
+    fn dirty_keys_are_reported_once_and_removals_keep_their_partition() {
         let mut store = KeyedStore::new(10);
         store.upsert("untracked", None, || 0);
         store.set_tracking(true);
         store.upsert("a", partition(1), || 1);
-        store.upsert("b", None, || 2);
+        store.upsert("b", partition(2), || 2);
         store.remove("b");
         let mut changes: Vec<(String, Option<i32>, Option<i32>)> = store
             .drain_dirty()
@@ -280,7 +284,7 @@ mod tests {
         changes.sort();
         assert_eq!(
             changes,
-            vec![("a".into(), Some(1), Some(1)), ("b".into(), None, None)]
+            vec![("a".into(), Some(1), Some(1)), ("b".into(), Some(2), None)]
         );
         assert!(store.drain_dirty().is_empty());
     }

@@ -90,8 +90,8 @@ pub struct RunSettings {
     pub dry_run: bool,
     /// Where the consumer reports [`BROKER`] and [`PARTITIONS`] for `/readyz`.
     pub readiness: Readiness,
-    /// The compacted topic that keeps throttle and window state across restarts and rebalances;
-    /// `None` keeps state in memory only.
+    /// The compacted topic that keeps throttle, window and correlation state across restarts and
+    /// rebalances; `None` keeps state in memory only.
     pub state_topic: Option<String>,
 }
 

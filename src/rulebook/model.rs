@@ -81,6 +81,19 @@ pub struct Rule {
     pub fingerprint: u64,
 }
 
+impl Rule {
+    /// Whether the rule remembers something between events (a throttle, a window, a correlation of
+    /// several events): the state a changelog saves.
+    pub fn keeps_state(&self) -> bool {
+        self.throttle.is_some()
+            || self.window.is_some()
+            || matches!(
+                self.condition,
+                RuleCondition::All { .. } | RuleCondition::NotAll { .. }
+            )
+    }
+}
+
 /// A rule's condition, with ansible-rulebook's multi-event forms.
 #[derive(Debug)]
 pub enum RuleCondition {

@@ -3,7 +3,8 @@
 //! rulebook again and checks it fully, as `rules check` does. A valid rulebook goes to the pipeline
 //! over a bounded channel and replaces the old one between two records; an invalid one is logged with
 //! its located errors and counted, and the old one keeps running. A rulebook that would change what
-//! the process consumes (topics, group, offset) is refused: that takes a restart. Applying a reload
+//! the process consumes (topics, group, offset), or that adds the first stateful rule to a run started
+//! without a changelog, is refused: that takes a restart. Applying a reload
 //! and carrying over rule state are the pipeline's and the engine's job.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -41,6 +42,10 @@ pub enum ReloadError {
         "sources changed: restart to consume different topics (running: {running}; the new rulebook: {wanted})"
     )]
     SourcesChanged { running: Consumed, wanted: Consumed },
+    #[error(
+        "the new rulebook keeps state (a throttle, window, all or not_all) and this run started without a state topic: restart to keep that state in {topic}, or run with --no-state-topic to keep it in memory"
+    )]
+    StateTopicNeeded { topic: String },
     #[error("{0:#}")]
     Settings(anyhow::Error),
     #[error("cannot build the action dispatcher for the new rulebook: {0:#}")]
@@ -56,6 +61,8 @@ pub struct Reloader {
     /// The flags, which decide with the rulebook what is consumed.
     args: RunArgs,
     consumed: Consumed,
+    /// Whether the run has a changelog for rule state.
+    durable: bool,
     dispatchers: Dispatchers,
     sender: mpsc::Sender<Reload>,
     debounce: Debounce,
@@ -81,6 +88,7 @@ impl Reloader {
             current: Arc::clone(book),
             args: args.clone(),
             consumed: Consumed::of(running),
+            durable: running.state_topic.is_some(),
             dispatchers,
             sender,
             debounce: Debounce::new(started),
@@ -153,9 +161,13 @@ impl Reloader {
         let source = content?;
         let book = rulebook::compile(&self.path.display().to_string(), &source)
             .map_err(ReloadError::Invalid)?;
-        let wanted = settings(&self.args, &book)
-            .map(|s| Consumed::of(&s))
-            .map_err(ReloadError::Settings)?;
+        let wanted = settings(&self.args, &book).map_err(ReloadError::Settings)?;
+        if let Some(topic) = wanted.state_topic.as_ref().filter(|_| !self.durable) {
+            return Err(ReloadError::StateTopicNeeded {
+                topic: topic.clone(),
+            });
+        }
+        let wanted = Consumed::of(&wanted);
         if wanted != self.consumed {
             return Err(ReloadError::SourcesChanged {
                 running: self.consumed.clone(),

@@ -58,11 +58,12 @@ pub struct RunArgs {
     /// Silences file (docs/silences.md), re-read when it changes; matching firings are not sent.
     #[arg(long, env = "SEMAPHORE_SILENCES")]
     pub silences: Option<PathBuf>,
-    /// Compacted topic that keeps throttle and window state across restarts and rebalances, created
-    /// when missing [default: <group id>.state]. Only used when a rule has a throttle or a window.
+    /// Compacted topic that keeps throttle, window and correlation (all, not_all) state across
+    /// restarts and rebalances, created when missing [default: <group id>.state]. Only used when a
+    /// rule keeps such state.
     #[arg(long, env = "SEMAPHORE_STATE_TOPIC")]
     pub state_topic: Option<String>,
-    /// Keep throttle and window state in memory only: a restart forgets it.
+    /// Keep throttle, window and correlation state in memory only: a restart forgets it.
     #[arg(long, conflicts_with = "state_topic")]
     pub no_state_topic: bool,
     /// More log detail (-v, -vv).
@@ -216,7 +217,7 @@ fn state_topic(args: &RunArgs, book: &Rulebook, group_id: &str) -> Option<String
         .rulesets
         .iter()
         .flat_map(|ruleset| &ruleset.rules)
-        .any(|rule| rule.throttle.is_some() || rule.window.is_some());
+        .any(|rule| rule.keeps_state());
     if args.no_state_topic || !keyed {
         return None;
     }
