@@ -1,6 +1,7 @@
 //! Silences and inhibition through the engine and `semaphore rules test`: deterministic on event time,
 //! suppressed firings reported with their reason and counted, engine actions of a suppressed firing
-//! still applied, and a bad `inhibit` block reported at FILE:LINE:COL with a caret.
+//! still applied, the resolve of a muted firing muted too, and a bad `inhibit` block reported at
+//! FILE:LINE:COL with a caret.
 
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -181,6 +182,64 @@ fn a_suppressed_firing_still_applies_its_engine_actions() {
     );
     assert!(later.suppressed.is_empty());
     assert!(later.firings.iter().any(|f| f.rule == "loss"));
+}
+
+#[test]
+fn the_resolve_of_a_muted_firing_is_muted_too() {
+    let book = semaphore::rulebook::compile(
+        "book.yml",
+        r#"
+- name: rs
+  match_multiple_rules: true
+  inhibit:
+    - {source: down, targets: [loss], equal: [event.net], for: 1 minute}
+  rules:
+    - name: down
+      condition: event.down
+      action: {debug: {}}
+    - name: loss
+      condition: event.loss != `null`
+      window:
+        group_by: [event.net]
+        size: 1 minute
+        value: event.loss
+        fire_when: window.max > `5`
+      resolve_when: window.max <= `5`
+      action: {debug: {}}
+"#,
+    )
+    .expect("valid");
+    let mut engine = Engine::new(Arc::new(book), BTreeMap::new());
+    let mut send = |json: serde_json::Value, at_ms: i64| {
+        let outcome = engine.process(Event::from_json(json, serde_json::json!({})), at_ms);
+        let sent: Vec<(String, &str)> = outcome
+            .firings
+            .iter()
+            .map(|f| (f.rule.clone(), f.status.name()))
+            .collect();
+        let muted: Vec<SuppressReason> = outcome.suppressed.into_iter().map(|s| s.reason).collect();
+        (sent, muted)
+    };
+    let net = |loss: i64| serde_json::json!({"net": "N_1", "loss": loss});
+    send(serde_json::json!({"down": true, "net": "N_1"}), 0);
+    let (sent, muted) = send(net(40), 1_000);
+    assert!(sent.is_empty());
+    assert_eq!(
+        muted,
+        vec![SuppressReason::Inhibited {
+            by_rule: "down".into()
+        }]
+    );
+    // Recovered after the inhibition ended: nobody heard of the firing, so no resolve either.
+    let (sent, muted) = send(net(0), 120_000);
+    assert!(sent.is_empty(), "{sent:?}");
+    assert_eq!(muted, vec![SuppressReason::FiringNotSent]);
+    // The next incident of the same network is notified, and so is its end.
+    let (sent, _) = send(net(40), 130_000);
+    assert_eq!(sent, vec![("loss".to_owned(), "firing")]);
+    let (sent, muted) = send(net(0), 250_000);
+    assert_eq!(sent, vec![("loss".to_owned(), "resolved")]);
+    assert!(muted.is_empty());
 }
 
 #[test]

@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use jmespath::Rcvar;
 
-use super::{Engine, Firing, FiringStatus, Outcome, RuleError, WindowFiring, document};
+use super::{Engine, Firing, FiringStatus, Outcome, RuleError, RuleState, WindowFiring, document};
 use crate::actions::{ActionKind, RenderedAction};
 use crate::event::Event;
-use crate::suppress::{FiringView, Suppressed};
+use crate::suppress::{FiringView, SuppressReason, Suppressed};
 
 impl Engine {
     #[allow(clippy::too_many_arguments)] // one firing's full context; splitting it would only add a struct
@@ -42,7 +42,13 @@ impl Engine {
             vars: &ruleset.vars,
             status,
         };
-        let decision = self.suppressor.decide(r, &view, now);
+        let mut decision = self.suppressor.decide(r, &view, now);
+        if let (Some(w), RuleState::Window(state)) = (&window, &mut self.state[r].rules[i]) {
+            let firing_muted = state.follow_mute(&w.key, status, decision.reason.is_some());
+            if firing_muted && decision.reason.is_none() {
+                decision.reason = Some(SuppressReason::FiringNotSent);
+            }
+        }
         outcome
             .errors
             .extend(decision.errors.into_iter().map(|message| RuleError {

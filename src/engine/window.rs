@@ -13,6 +13,7 @@ use std::sync::Arc;
 use jmespath::{Rcvar, Variable};
 use serde::{Deserialize, Serialize};
 
+use super::FiringStatus;
 use super::store::{KeyedStore, SourcePartition, event_serde};
 use super::window_value::{absence_value, aggregates, current_samples, window_value, with_key};
 use crate::rulebook::{Window, WindowForm};
@@ -35,6 +36,10 @@ pub struct WindowKey {
     notified_ms: Option<i64>,
     #[serde(default, with = "event_serde")]
     last_event: Option<Rcvar>,
+    /// Its firing was muted (silence, inhibition), so its resolve is muted too: Alertmanager never
+    /// sends the resolve of an alert it did not notify.
+    #[serde(default)]
+    muted: bool,
 }
 
 impl WindowKey {
@@ -46,6 +51,7 @@ impl WindowKey {
             active: false,
             notified_ms: None,
             last_event: None,
+            muted: false,
         }
     }
 }
@@ -231,6 +237,21 @@ impl WindowState {
 
     pub fn next_due_ms(&self) -> Option<i64> {
         self.deadlines.first().map(|(t, _)| *t)
+    }
+
+    /// Remembers whether a firing of `key` was muted; for a resolve, returns whether it must be muted
+    /// because its firing was.
+    pub fn follow_mute(&mut self, key: &str, status: FiringStatus, muted: bool) -> bool {
+        let Some(entry) = self.keys.modify(key) else {
+            return false;
+        };
+        match status {
+            FiringStatus::Firing => {
+                entry.muted = muted;
+                false
+            }
+            FiringStatus::Resolved => std::mem::take(&mut entry.muted),
+        }
     }
 
     /// Puts a restored key back, with its absence deadline.

@@ -26,8 +26,14 @@ pub const FIRING_ROOTS: &[&str] = &["ruleset", "rule", "event", "events", "vars"
 /// Why a firing was not sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SuppressReason {
-    Silenced { id: String },
-    Inhibited { by_rule: String },
+    Silenced {
+        id: String,
+    },
+    Inhibited {
+        by_rule: String,
+    },
+    /// A resolve whose firing was not sent: nobody was told of the problem, so nobody is told it ended.
+    FiringNotSent,
 }
 
 impl SuppressReason {
@@ -36,6 +42,7 @@ impl SuppressReason {
         match self {
             SuppressReason::Silenced { .. } => "silenced",
             SuppressReason::Inhibited { .. } => "inhibited",
+            SuppressReason::FiringNotSent => "firing_not_sent",
         }
     }
 
@@ -47,6 +54,7 @@ impl SuppressReason {
             SuppressReason::Inhibited { by_rule } => {
                 serde_json::json!({"reason": "inhibited", "by_rule": by_rule})
             }
+            SuppressReason::FiringNotSent => serde_json::json!({"reason": "firing_not_sent"}),
         }
     }
 }
