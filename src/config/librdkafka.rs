@@ -127,6 +127,10 @@ fn consumer_keys<'a>(
         // this expires; librdkafka's 45 s default leaves them unread that long.
         ("session.timeout.ms", "10000"),
         ("heartbeat.interval.ms", "3000"),
+        // When the local queue is full librdkafka waits this long before fetching again; its 1 s
+        // default let a consumer slower than the broker run dry for half of every second (measured:
+        // `rules run` at 104k events/s with 1 s, the evaluating thread busy throughout with 50 ms).
+        ("fetch.queue.backoff.ms", "50"),
     ];
     keys.extend(statistics_ms.map(|ms| ("statistics.interval.ms", ms)));
     keys
