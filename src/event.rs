@@ -7,6 +7,8 @@ use std::sync::Arc;
 
 use jmespath::{Rcvar, Variable};
 
+mod json;
+
 /// One event on its way through the engine.
 #[derive(Debug, Clone)]
 pub struct Event {
@@ -72,8 +74,8 @@ impl Event {
     /// Decodes a JSON payload; `meta` comes from the transport.
     pub fn decode(payload: &[u8], meta: &Meta) -> Result<Event, DecodeError> {
         // serde_json checks UTF-8 as it parses; the separate check only names the failure.
-        let payload: Variable =
-            serde_json::from_slice(payload).map_err(|err| match std::str::from_utf8(payload) {
+        let payload =
+            json::from_slice(payload).map_err(|err| match std::str::from_utf8(payload) {
                 Err(utf8) => DecodeError::NotUtf8 {
                     valid_up_to: utf8.valid_up_to(),
                 },
