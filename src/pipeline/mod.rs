@@ -120,6 +120,9 @@ struct Completion {
 }
 
 const POLL: Duration = Duration::from_millis(100);
+/// Records handled per turn of the intake loop when librdkafka has them ready: the turn's own work
+/// (timers, storing offsets, flushing metrics) is then paid per batch, not per record.
+const BATCH: usize = 64;
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Checks, within the connect timeout, that the broker answers, the login works and every topic
@@ -260,8 +263,12 @@ impl Run {
                     self.handle_outcome(outcome, None);
                 }
                 record = self.source.recv(POLL) => {
+                    // A rebalance runs inside the poll: what it revoked is forgotten before a record
+                    // of a partition assigned again is begun.
+                    self.forget_revoked();
                     if let Some(record) = record? {
                         self.handle_record(record);
+                        self.handle_ready_records()?;
                     }
                 }
             }
@@ -269,6 +276,22 @@ impl Run {
             self.source.store(&self.tracker.take_committable());
             self.observer.flush_rules(&self.engine, false);
         }
+    }
+
+    /// Handles records already fetched, up to a batch and while the in-flight bound allows.
+    fn handle_ready_records(&mut self) -> Result<(), PipelineError> {
+        for _ in 1..BATCH {
+            if self.tasks.len() >= self.settings.max_in_flight {
+                break;
+            }
+            let record = self.source.try_recv()?;
+            self.forget_revoked();
+            match record {
+                Some(record) => self.handle_record(record),
+                None => break,
+            }
+        }
+        Ok(())
     }
 
     /// Waits for in-flight work up to the drain deadline, storing offsets as it finishes.

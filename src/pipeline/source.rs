@@ -5,7 +5,9 @@
 //! be held (paused inside the rebalance, before anything is fetched) until the caller restored their
 //! state and releases them. Decoding and deciding what is finished are not its business.
 
+use std::future::Future;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use rdkafka::client::ClientContext;
@@ -195,6 +197,25 @@ impl Source {
                 Ok(Err(err)) => {
                     tracing::warn!(group = self.group, %err, "Kafka consumer error; retrying")
                 }
+            }
+        }
+    }
+
+    /// The next record if librdkafka already fetched it, without waiting and without a timer: the
+    /// caller drains what is ready in one turn of its loop.
+    pub fn try_recv(&self) -> Result<Option<SourceRecord>, PipelineError> {
+        let mut next = std::pin::pin!(self.consumer.recv());
+        let mut context = Context::from_waker(Waker::noop());
+        match next.as_mut().poll(&mut context) {
+            Poll::Pending => Ok(None),
+            Poll::Ready(Ok(message)) => Ok(Some(copy(&message))),
+            Poll::Ready(Err(err)) if is_fatal(&err) => Err(PipelineError::Kafka {
+                what: "consuming",
+                source: err,
+            }),
+            Poll::Ready(Err(err)) => {
+                tracing::warn!(group = self.group, %err, "Kafka consumer error; retrying");
+                Ok(None)
             }
         }
     }
