@@ -267,8 +267,9 @@ impl Run {
                     // of a partition assigned again is begun.
                     self.forget_revoked();
                     if let Some(record) = record? {
-                        self.handle_record(record);
-                        self.handle_ready_records()?;
+                        let now_ms = wall_clock_ms();
+                        self.handle_record(record, now_ms);
+                        self.handle_ready_records(now_ms)?;
                     }
                 }
             }
@@ -278,8 +279,9 @@ impl Run {
         }
     }
 
-    /// Handles records already fetched, up to a batch and while the in-flight bound allows.
-    fn handle_ready_records(&mut self) -> Result<(), PipelineError> {
+    /// Handles records already fetched, up to a batch and while the in-flight bound allows. They
+    /// share one reading of the wall clock, the time of records that carry none.
+    fn handle_ready_records(&mut self, now_ms: i64) -> Result<(), PipelineError> {
         for _ in 1..BATCH {
             if self.tasks.len() >= self.settings.max_in_flight {
                 break;
@@ -287,7 +289,7 @@ impl Run {
             let record = self.source.try_recv()?;
             self.forget_revoked();
             match record {
-                Some(record) => self.handle_record(record),
+                Some(record) => self.handle_record(record, now_ms),
                 None => break,
             }
         }

@@ -4,21 +4,15 @@
 
 use std::sync::Arc;
 
-use super::{Reason, Run, SourceRecord, observe, wall_clock_ms};
+use super::{Reason, Run, SourceRecord, observe};
 use crate::engine::{Firing, Outcome};
 use crate::event::{Event, Meta};
 
 impl Run {
-    /// One record, in its own span: every log line about it (and about the actions it causes)
-    /// carries its topic, partition and offset.
-    pub(super) fn handle_record(&mut self, record: SourceRecord) {
-        let span = tracing::info_span!(
-            "record",
-            topic = record.topic,
-            partition = record.partition,
-            offset = record.offset
-        );
-        let _entered = span.enter();
+    /// One record. Every log line about it (and about the actions it causes) is in a `record` span
+    /// carrying its topic, partition and offset; a record that causes nothing to log gets none, as
+    /// formatting the span's fields would cost more than evaluating its rules.
+    pub(super) fn handle_record(&mut self, record: SourceRecord, now_ms: i64) {
         self.summary.records += 1;
         self.observer.consumed(&record.topic);
         if self.summary.records == 1 {
@@ -39,6 +33,7 @@ impl Run {
         let event = match Event::decode(value, &meta) {
             Ok(event) => event,
             Err(err) => {
+                let _entered = record_span(&record).entered();
                 self.summary.undecodable += 1;
                 self.observer.decode_error(&record.topic);
                 self.tracker.track(&partition, record.offset, 1);
@@ -47,9 +42,8 @@ impl Run {
             }
         };
         let started = std::time::Instant::now();
-        let outcome = self.engine.process(event, wall_clock_ms());
+        let outcome = self.engine.process(event, now_ms);
         self.observer.evaluated_in(started.elapsed());
-        let record = Arc::new(record);
         let caused = outcome
             .firings
             .iter()
@@ -58,7 +52,13 @@ impl Run {
         let saving = self.save_state(Some((partition.clone(), record.offset)));
         self.tracker
             .track(&partition, record.offset, caused + usize::from(saving));
-        self.handle_outcome(outcome, Some(record));
+        if outcome.firings.is_empty() && outcome.errors.is_empty() && outcome.suppressed.is_empty()
+        {
+            self.summary.throttled += outcome.throttled;
+            return;
+        }
+        let _entered = record_span(&record).entered();
+        self.handle_outcome(outcome, Some(Arc::new(record)));
     }
 
     pub(super) fn handle_outcome(&mut self, outcome: Outcome, record: Option<Arc<SourceRecord>>) {
@@ -108,6 +108,15 @@ impl Run {
 /// but not because of it: such firings carry no meta, and neither hold back nor dead-letter the record.
 fn caused_by_a_record(firing: &Firing) -> bool {
     !firing.meta.is_null()
+}
+
+fn record_span(record: &SourceRecord) -> tracing::Span {
+    tracing::info_span!(
+        "record",
+        topic = record.topic,
+        partition = record.partition,
+        offset = record.offset
+    )
 }
 
 fn meta_of(record: &SourceRecord) -> Meta {
