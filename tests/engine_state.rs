@@ -1,7 +1,8 @@
 //! The engine's state as a changelog sees it, for the kinds tests/windows.rs does not cover: the
 //! correlation state of `all`/`not_all` comes back after a restore and completes as if the engine never
 //! stopped; it belongs to the partition of the event that started it; removed keys are reported as
-//! tombstones in the partition they were written to.
+//! tombstones in the partition they were written to. And a record that sent a notification, read
+//! again after a crash on top of the state it saved, sends it again with the same idempotency key.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -239,4 +240,76 @@ fn a_removed_throttle_key_is_tombstoned_in_its_partition() {
     assert_eq!(removed[0].key, opened[0].key);
     assert_eq!(removed[0].state, None);
     assert_eq!(removed[0].source.as_ref().map(|s| s.partition), Some(3));
+}
+
+/// Idempotency keys and statuses of the firings.
+fn keys(engine: &mut Engine, event: Value, meta: Value, at_ms: i64) -> Vec<(String, &'static str)> {
+    let outcome = engine.process(semaphore::event::Event::from_json(event, meta), at_ms);
+    outcome
+        .firings
+        .iter()
+        .map(|f| (f.idempotency_key.clone(), f.status.name()))
+        .collect()
+}
+
+#[test]
+fn the_record_that_fired_a_throttle_fires_again_when_replayed_after_a_restore() {
+    let book = "
+- name: rs
+  rules:
+    - name: down
+      condition: event.down
+      throttle: {once_within: 1 hour, group_by: [event.serial]}
+      action: {debug: {}}
+";
+    let mut first = engine(book);
+    let down = json!({"down": true, "serial": "Q1"});
+    let sent = keys(&mut first, down.clone(), from(0, 5), 0);
+    assert_eq!(sent.len(), 1);
+    // The state was saved; the process died before the action finished and the offset was
+    // committed, so record 5 is read again.
+    let mut second = engine(book);
+    second.restore(via_json(first.take_changes()));
+    assert_eq!(keys(&mut second, down.clone(), from(0, 5), 0), sent);
+    assert!(
+        keys(&mut second, down, from(0, 6), 1).is_empty(),
+        "a later record is still throttled"
+    );
+}
+
+#[test]
+fn the_records_that_fired_and_resolved_a_window_notify_again_when_replayed() {
+    let book = "
+- name: rs
+  rules:
+    - name: loss
+      condition: event.loss != `null`
+      window:
+        group_by: [event.serial]
+        size: 1 minute
+        value: event.loss
+        fire_when: window.max > `5`
+      resolve_when: window.max <= `5`
+      action: {debug: {}}
+";
+    let sample = |loss: i64| json!({"serial": "Q1", "loss": loss});
+    let mut first = engine(book);
+    let fired = keys(&mut first, sample(40), from(1, 7), 0);
+    assert_eq!(fired.len(), 1);
+    let after_firing = via_json(first.take_changes());
+    assert!(keys(&mut first, sample(30), from(1, 8), 10_000).is_empty());
+    let resolved = keys(&mut first, sample(0), from(1, 9), 120_000);
+    assert_eq!(resolved.len(), 1);
+    assert_eq!(resolved[0].1, "resolved");
+    let mut after_resolve = after_firing.clone();
+    after_resolve.extend(via_json(first.take_changes()));
+
+    let mut replay = engine(book);
+    replay.restore(after_firing);
+    assert_eq!(keys(&mut replay, sample(40), from(1, 7), 0), fired);
+    assert!(keys(&mut replay, sample(30), from(1, 8), 10_000).is_empty());
+
+    let mut replay = engine(book);
+    replay.restore(after_resolve);
+    assert_eq!(keys(&mut replay, sample(0), from(1, 9), 120_000), resolved);
 }

@@ -1,7 +1,8 @@
 //! Durable engine state against the real broker: throttle, window and correlation state written to the
 //! compacted changelog survives a `kill -9` (an alert already sent is not sent again within its
-//! throttle window, a window in progress goes on counting, an `all` match half made is completed) and
-//! moves with its partitions to another instance.
+//! throttle window, a window in progress goes on counting, an `all` match half made is completed),
+//! moves with its partitions to another instance, and does not swallow an alert whose action a crash
+//! cut short.
 
 mod common;
 
@@ -214,5 +215,46 @@ async fn state_moves_with_its_partitions_to_another_instance() {
     assert!(
         by_b > 0,
         "instance b completed no window: the partitions did not move"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_alert_whose_action_was_cut_short_by_a_crash_is_sent_after_the_restart() {
+    let topic = fresh_topic("state-cut").await;
+    let group = unique_name("state-cut");
+    let receiver = Receiver::start().await;
+    receiver.hang();
+    let book = rulebook(&stateful_rulebook(&topic, &group));
+    produce_json(&bootstrap(), &topic, &records(1, 0)).await;
+
+    // The webhook hangs: the throttle state saying "sent" is in the changelog within 50 ms, but
+    // the action never finishes, so the record's offset is not committed when the process dies.
+    let env_a = [("RECEIVER_URL", receiver.url.as_str()), ("INSTANCE", "a")];
+    let first = RulesRun::start(book.path(), &bootstrap(), &[], &env_a);
+    receiver
+        .wait_for("the first attempt", WAIT, |deliveries| {
+            !deliveries.is_empty()
+        })
+        .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    first.kill_hard();
+
+    receiver.fail_with(0);
+    let env_b = [("RECEIVER_URL", receiver.url.as_str()), ("INSTANCE", "b")];
+    let second = RulesRun::start(book.path(), &bootstrap(), &[], &env_b);
+    receiver
+        .wait_for("the alert sent again", WAIT, |deliveries| {
+            deliveries.iter().any(|d| d.body["instance"] == "b")
+        })
+        .await;
+    caught_up(&group, &topic).await;
+    let (status, log) = second.stop();
+    assert!(status.success(), "exit {status}: {log}");
+    assert!(log.contains("state restored"), "{log}");
+    let deliveries = receiver.deliveries();
+    assert_eq!(deliveries.len(), 2, "{deliveries:?}");
+    assert_eq!(
+        deliveries[0].key, deliveries[1].key,
+        "the same idempotency key, so a receiver can drop the duplicate"
     );
 }

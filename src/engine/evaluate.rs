@@ -49,7 +49,7 @@ impl Engine {
                 } else if let (Some(throttle), RuleState::Throttle(state)) = (&rule.throttle, state)
                 {
                     let key = group_key(&throttle.group_by, doc.base());
-                    throttled(throttle, state, &key, source, &event.payload, now, outcome)
+                    throttled(throttle, state, &key, source, event, now, outcome)
                 } else {
                     Some(vec![event.payload.clone()])
                 };

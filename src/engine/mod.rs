@@ -35,7 +35,7 @@ pub use multi::{AllState, NotAllState};
 pub use reload::ReloadReport;
 pub use state::{RuleEvictions, StateChange};
 pub use stats::{RuleCounts, RuleStats};
-pub use store::SourcePartition;
+pub use store::{Position, SourcePartition};
 use throttle::{ThrottleState, Verdict};
 pub use trace::RuleTrace;
 use window::{Decision, Judge, WindowState};
@@ -357,16 +357,17 @@ fn initial_state(rule: &Rule) -> RuleState {
     }
 }
 
+#[allow(clippy::too_many_arguments)] // one match's full context
 fn throttled(
     throttle: &Throttle,
     state: &mut ThrottleState,
     key: &str,
     source: Option<Arc<SourcePartition>>,
-    payload: &Rcvar,
+    event: &Event,
     now: i64,
     outcome: &mut Outcome,
 ) -> Option<Vec<Rcvar>> {
-    match state.on_match(throttle.mode, key, source, payload, now) {
+    match state.on_match(throttle.mode, key, source, &event.meta, &event.payload, now) {
         Verdict::Fire(events) => Some(events),
         Verdict::Held | Verdict::Suppressed => {
             outcome.throttled += 1;

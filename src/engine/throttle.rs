@@ -7,7 +7,7 @@ use std::sync::Arc;
 use jmespath::Rcvar;
 use serde::{Deserialize, Serialize};
 
-use super::store::{KeyedStore, SourcePartition, events_serde};
+use super::store::{KeyedStore, Position, SourcePartition, events_serde};
 use crate::rulebook::ThrottleMode;
 
 /// What the throttle decided for one matching event.
@@ -27,6 +27,9 @@ pub struct ThrottleEntry {
     count: u64,
     #[serde(with = "events_serde")]
     events: Vec<Rcvar>,
+    /// The record whose match fired (`once_within`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    fired_by: Option<Position>,
 }
 
 impl ThrottleEntry {
@@ -35,6 +38,7 @@ impl ThrottleEntry {
             opened_ms,
             count: 0,
             events: Vec::new(),
+            fired_by: None,
         }
     }
 }
@@ -55,28 +59,35 @@ impl ThrottleState {
         }
     }
 
+    /// `meta` is the matching event's: its record, when it came from a source.
     pub fn on_match(
         &mut self,
         mode: ThrottleMode,
         key: &str,
         source: Option<Arc<SourcePartition>>,
+        meta: &Rcvar,
         event: &Rcvar,
         now_ms: i64,
     ) -> Verdict {
         match mode {
             ThrottleMode::OnceWithin(window) => {
-                let open = self
-                    .entries
-                    .get(key)
-                    .is_some_and(|e| now_ms < e.opened_ms.saturating_add(window_ms(window)));
-                if open {
-                    return Verdict::Suppressed;
+                if let Some(entry) = self.entries.get(key)
+                    && now_ms < entry.opened_ms.saturating_add(window_ms(window))
+                {
+                    // The record that fired, read again after a crash: it fires again.
+                    let replayed = entry.fired_by.as_ref().is_some_and(|by| by.is_of(meta));
+                    return if replayed {
+                        Verdict::Fire(vec![event.clone()])
+                    } else {
+                        Verdict::Suppressed
+                    };
                 }
                 let (entry, _) = self
                     .entries
                     .upsert(key, source, || ThrottleEntry::new(now_ms));
                 *entry = ThrottleEntry::new(now_ms);
                 entry.count = 1;
+                entry.fired_by = Position::of(meta);
                 Verdict::Fire(vec![event.clone()])
             }
             ThrottleMode::OnceAfter(_) => {
@@ -151,24 +162,28 @@ mod tests {
         Arc::new(jmespath::Variable::from_json(&n.to_string()).unwrap())
     }
 
+    fn null() -> Rcvar {
+        Arc::new(jmespath::Variable::Null)
+    }
+
     #[test]
     fn once_within_fires_once_per_window_and_key() {
         let mode = ThrottleMode::OnceWithin(Duration::from_secs(60));
         let mut state = ThrottleState::new(crate::rulebook::DEFAULT_MAX_KEYS);
         assert!(matches!(
-            state.on_match(mode, "a", None, &ev(1), 0),
+            state.on_match(mode, "a", None, &null(), &ev(1), 0),
             Verdict::Fire(_)
         ));
         assert_eq!(
-            state.on_match(mode, "a", None, &ev(2), 59_999),
+            state.on_match(mode, "a", None, &null(), &ev(2), 59_999),
             Verdict::Suppressed
         );
         assert!(matches!(
-            state.on_match(mode, "b", None, &ev(3), 10),
+            state.on_match(mode, "b", None, &null(), &ev(3), 10),
             Verdict::Fire(_)
         ));
         assert!(matches!(
-            state.on_match(mode, "a", None, &ev(4), 60_000),
+            state.on_match(mode, "a", None, &null(), &ev(4), 60_000),
             Verdict::Fire(_)
         ));
     }
@@ -177,13 +192,16 @@ mod tests {
     fn once_after_collects_unique_events_until_the_window_ends() {
         let mode = ThrottleMode::OnceAfter(Duration::from_secs(10));
         let mut state = ThrottleState::new(crate::rulebook::DEFAULT_MAX_KEYS);
-        assert_eq!(state.on_match(mode, "a", None, &ev(1), 0), Verdict::Held);
         assert_eq!(
-            state.on_match(mode, "a", None, &ev(1), 1_000),
+            state.on_match(mode, "a", None, &null(), &ev(1), 0),
             Verdict::Held
         );
         assert_eq!(
-            state.on_match(mode, "a", None, &ev(2), 2_000),
+            state.on_match(mode, "a", None, &null(), &ev(1), 1_000),
+            Verdict::Held
+        );
+        assert_eq!(
+            state.on_match(mode, "a", None, &null(), &ev(2), 2_000),
             Verdict::Held
         );
         assert_eq!(state.next_due_ms(mode), Some(10_000));
@@ -199,22 +217,25 @@ mod tests {
             threshold: 3,
         };
         let mut state = ThrottleState::new(crate::rulebook::DEFAULT_MAX_KEYS);
-        assert_eq!(state.on_match(mode, "a", None, &ev(1), 0), Verdict::Held);
         assert_eq!(
-            state.on_match(mode, "a", None, &ev(2), 5_000),
+            state.on_match(mode, "a", None, &null(), &ev(1), 0),
+            Verdict::Held
+        );
+        assert_eq!(
+            state.on_match(mode, "a", None, &null(), &ev(2), 5_000),
             Verdict::Held
         );
         // The window closed short: counting starts again.
         assert_eq!(
-            state.on_match(mode, "a", None, &ev(3), 10_000),
+            state.on_match(mode, "a", None, &null(), &ev(3), 10_000),
             Verdict::Held
         );
         assert_eq!(
-            state.on_match(mode, "a", None, &ev(4), 11_000),
+            state.on_match(mode, "a", None, &null(), &ev(4), 11_000),
             Verdict::Held
         );
         assert_eq!(
-            state.on_match(mode, "a", None, &ev(5), 12_000),
+            state.on_match(mode, "a", None, &null(), &ev(5), 12_000),
             Verdict::Fire(vec![ev(3), ev(4), ev(5)])
         );
     }
@@ -224,17 +245,17 @@ mod tests {
         let mode = ThrottleMode::OnceWithin(Duration::from_secs(3600));
         let mut state = ThrottleState::new(100);
         for i in 0..110 {
-            state.on_match(mode, &i.to_string(), None, &ev(i), i);
+            state.on_match(mode, &i.to_string(), None, &null(), &ev(i), i);
         }
         assert_eq!(state.entries.len(), 100);
         assert_eq!(state.entries.evicted, 10);
         // The oldest keys went: key 0 fires again, key 50 is still inside its window.
         assert!(matches!(
-            state.on_match(mode, "0", None, &ev(0), 200),
+            state.on_match(mode, "0", None, &null(), &ev(0), 200),
             Verdict::Fire(_)
         ));
         assert_eq!(
-            state.on_match(mode, "50", None, &ev(0), 200),
+            state.on_match(mode, "50", None, &null(), &ev(0), 200),
             Verdict::Suppressed
         );
     }

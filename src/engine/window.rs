@@ -14,7 +14,7 @@ use jmespath::{Rcvar, Variable};
 use serde::{Deserialize, Serialize};
 
 use super::FiringStatus;
-use super::store::{KeyedStore, SourcePartition, event_serde};
+use super::store::{KeyedStore, Position, SourcePartition, event_serde};
 use super::window_value::{absence_value, aggregates, current_samples, window_value, with_key};
 use crate::rulebook::{Window, WindowForm};
 
@@ -40,6 +40,9 @@ pub struct WindowKey {
     /// sends the resolve of an alert it did not notify.
     #[serde(default)]
     muted: bool,
+    /// The record that sent the last notification (firing or resolved), and which.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    notified_by: Option<(Position, FiringStatus)>,
 }
 
 impl WindowKey {
@@ -52,6 +55,7 @@ impl WindowKey {
             notified_ms: None,
             last_event: None,
             muted: false,
+            notified_by: None,
         }
     }
 }
@@ -71,6 +75,8 @@ pub enum Decision {
 pub struct Judge<'a> {
     pub eval: &'a mut dyn FnMut(&crate::condition::Expr, &Rcvar) -> bool,
     pub once_within_ms: Option<i64>,
+    /// The event's meta: its record, when it came from a source.
+    pub meta: &'a Rcvar,
 }
 
 /// An absence found by the clock: the key, when it went silent, its last event and window value.
@@ -139,6 +145,7 @@ impl WindowState {
                 } else {
                     Decision::Quiet
                 };
+                let decision = remember_notice(entry, decision, judge.meta);
                 return (decision, absence_value(entry, time_ms));
             }
             WindowForm::Change(_) => {
@@ -185,6 +192,7 @@ impl WindowState {
             || window.fire_when.is_some()
             || !matches!(window.form, WindowForm::Change(_));
         let decision = decide(entry, window, triggered, latch, time_ms, &value_var, judge);
+        let decision = remember_notice(entry, decision, judge.meta);
         (decision, value_var)
     }
 
@@ -272,6 +280,25 @@ impl WindowState {
         }
         self.keys.restore(key, source, state);
     }
+}
+
+/// A notification remembers its record; that record, read again after a crash (its offset was not
+/// committed), sends the same notification again (with the same idempotency key) instead of finding
+/// it already done in the restored state.
+fn remember_notice(entry: &mut WindowKey, decision: Decision, meta: &Rcvar) -> Decision {
+    let status = match decision {
+        Decision::Fire => FiringStatus::Firing,
+        Decision::Resolve => FiringStatus::Resolved,
+        Decision::Throttled | Decision::Quiet => {
+            return match &entry.notified_by {
+                Some((by, FiringStatus::Firing)) if by.is_of(meta) => Decision::Fire,
+                Some((by, FiringStatus::Resolved)) if by.is_of(meta) => Decision::Resolve,
+                _ => decision,
+            };
+        }
+    };
+    entry.notified_by = Position::of(meta).map(|position| (position, status));
+    decision
 }
 
 fn decide(

@@ -69,6 +69,7 @@ impl Engine {
         let mut judge = Judge {
             eval: &mut judge_eval,
             once_within_ms,
+            meta: &event.meta,
         };
         let (decision, seen) = state.on_event(
             window,
