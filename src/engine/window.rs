@@ -40,9 +40,10 @@ pub struct WindowKey {
     /// sends the resolve of an alert it did not notify.
     #[serde(default)]
     muted: bool,
-    /// The record that sent the last notification (firing or resolved), and which.
+    /// The record that sent the last notification (firing or resolved), and which. Boxed: most keys
+    /// never notify, and a window holds many keys.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    notified_by: Option<(Position, FiringStatus)>,
+    notified_by: Option<Box<(Position, FiringStatus)>>,
 }
 
 impl WindowKey {
@@ -290,14 +291,14 @@ fn remember_notice(entry: &mut WindowKey, decision: Decision, meta: &Rcvar) -> D
         Decision::Fire => FiringStatus::Firing,
         Decision::Resolve => FiringStatus::Resolved,
         Decision::Throttled | Decision::Quiet => {
-            return match &entry.notified_by {
+            return match entry.notified_by.as_deref() {
                 Some((by, FiringStatus::Firing)) if by.is_of(meta) => Decision::Fire,
                 Some((by, FiringStatus::Resolved)) if by.is_of(meta) => Decision::Resolve,
                 _ => decision,
             };
         }
     };
-    entry.notified_by = Position::of(meta).map(|position| (position, status));
+    entry.notified_by = Position::of(meta).map(|position| Box::new((position, status)));
     decision
 }
 
