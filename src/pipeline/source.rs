@@ -260,6 +260,8 @@ impl Source {
         if let Ok(now) = self.consumer.assignment() {
             gained.retain(|(topic, partition)| now.find_partition(topic, *partition).is_some());
         }
+        // Assigned twice since the last look (two rebalances): restored once.
+        gained.sort();
         gained.dedup();
         gained
     }
