@@ -43,6 +43,11 @@ impl Position {
     }
 }
 
+/// `meta.offset`, when the event came from a source.
+pub fn offset_of(meta: &jmespath::Rcvar) -> Option<i64> {
+    parts(meta).map(|(_, _, offset)| offset)
+}
+
 fn parts(meta: &jmespath::Rcvar) -> Option<(&str, i32, i64)> {
     let meta = meta.as_object()?;
     let topic = meta.get("topic")?.as_string()?;
@@ -110,6 +115,13 @@ impl<V> KeyedStore<V> {
 
     pub fn get(&self, key: &str) -> Option<&V> {
         self.entries.get(key).map(|slot| &slot.value)
+    }
+
+    /// The value for `key` and the partition of the event that last updated it.
+    pub fn get_with_source(&self, key: &str) -> Option<(&V, Option<&SourcePartition>)> {
+        self.entries
+            .get(key)
+            .map(|slot| (&slot.value, slot.source.as_deref()))
     }
 
     /// The value for `key`, created with `init` if absent, marked as updated now from `source`.

@@ -14,7 +14,7 @@ use jmespath::{Rcvar, Variable};
 use serde::{Deserialize, Serialize};
 
 use super::FiringStatus;
-use super::store::{KeyedStore, Position, SourcePartition, event_serde};
+use super::store::{KeyedStore, Position, SourcePartition, event_serde, offset_of};
 use super::window_value::{absence_value, aggregates, current_samples, window_value, with_key};
 use crate::rulebook::{Window, WindowForm};
 
@@ -40,6 +40,10 @@ pub struct WindowKey {
     /// sends the resolve of an alert it did not notify.
     #[serde(default)]
     muted: bool,
+    /// The offset of the last record applied, in the partition that last updated the key: a record
+    /// read again after a crash (at or below it) was counted already.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    applied: Option<i64>,
     /// The record that sent the last notification (firing or resolved), and which. Boxed: most keys
     /// never notify, and a window holds many keys.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -56,6 +60,7 @@ impl WindowKey {
             notified_ms: None,
             last_event: None,
             muted: false,
+            applied: None,
             notified_by: None,
         }
     }
@@ -120,7 +125,12 @@ impl WindowState {
         time_ms: i64,
         judge: &mut Judge<'_>,
     ) -> (Decision, Rcvar) {
+        let offset = offset_of(judge.meta);
+        if let Some(replayed) = self.replayed(window, key, source.as_deref(), offset, judge.meta) {
+            return replayed;
+        }
         let (entry, evicted) = self.keys.upsert(key, source, || WindowKey::new(time_ms));
+        entry.applied = offset.or(entry.applied);
         if let (WindowForm::Absence(absent_for), Some((gone, old))) = (&window.form, evicted) {
             self.deadlines
                 .remove(&(old.last_ms.saturating_add(millis(*absent_for)), gone));
@@ -195,6 +205,33 @@ impl WindowState {
         let decision = decide(entry, window, triggered, latch, time_ms, &value_var, judge);
         let decision = remember_notice(entry, decision, judge.meta);
         (decision, value_var)
+    }
+
+    /// A record this key has counted already (read again after a crash, on top of the state saved
+    /// with it) changes nothing: it repeats its notification if it sent one, else stays quiet.
+    fn replayed(
+        &self,
+        window: &Window,
+        key: &str,
+        source: Option<&SourcePartition>,
+        offset: Option<i64>,
+        meta: &Rcvar,
+    ) -> Option<(Decision, Rcvar)> {
+        let (entry, last_source) = self.keys.get_with_source(key)?;
+        let counted = source.is_some()
+            && last_source == source
+            && offset
+                .zip(entry.applied)
+                .is_some_and(|(o, applied)| o <= applied);
+        if !counted {
+            return None;
+        }
+        let value = match window.form {
+            WindowForm::Absence(_) => absence_value(entry, entry.last_ms),
+            _ => window_value(window, entry, None).0,
+        };
+        let decision = repeated_notice(entry, meta).unwrap_or(Decision::Quiet);
+        Some((decision, value))
     }
 
     /// The window value for templates: the one the conditions saw, with percentiles and `key`.
@@ -291,15 +328,20 @@ fn remember_notice(entry: &mut WindowKey, decision: Decision, meta: &Rcvar) -> D
         Decision::Fire => FiringStatus::Firing,
         Decision::Resolve => FiringStatus::Resolved,
         Decision::Throttled | Decision::Quiet => {
-            return match entry.notified_by.as_deref() {
-                Some((by, FiringStatus::Firing)) if by.is_of(meta) => Decision::Fire,
-                Some((by, FiringStatus::Resolved)) if by.is_of(meta) => Decision::Resolve,
-                _ => decision,
-            };
+            return repeated_notice(entry, meta).unwrap_or(decision);
         }
     };
     entry.notified_by = Position::of(meta).map(|position| Box::new((position, status)));
     decision
+}
+
+/// The notification `meta`'s record sent for this key, if it sent the last one.
+fn repeated_notice(entry: &WindowKey, meta: &Rcvar) -> Option<Decision> {
+    match entry.notified_by.as_deref() {
+        Some((by, FiringStatus::Firing)) if by.is_of(meta) => Some(Decision::Fire),
+        Some((by, FiringStatus::Resolved)) if by.is_of(meta) => Some(Decision::Resolve),
+        _ => None,
+    }
 }
 
 fn decide(
