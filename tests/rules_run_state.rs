@@ -1,8 +1,8 @@
 //! Durable engine state against the real broker: throttle, window and correlation state written to the
 //! compacted changelog survives a `kill -9` (an alert already sent is not sent again within its
 //! throttle window, a window in progress goes on counting, an `all` match half made is completed),
-//! moves with its partitions to another instance, and does not swallow an alert whose action a crash
-//! cut short.
+//! moves with its partitions to another instance, and does not swallow an alert (caused by a record
+//! or by the clock) whose action a crash cut short.
 
 mod common;
 
@@ -257,4 +257,55 @@ async fn an_alert_whose_action_was_cut_short_by_a_crash_is_sent_after_the_restar
         deliveries[0].key, deliveries[1].key,
         "the same idempotency key, so a receiver can drop the duplicate"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_timer_alert_cut_short_by_a_crash_fires_again_after_the_restart() {
+    let topic = fresh_topic("state-timer").await;
+    let group = unique_name("state-timer");
+    let receiver = Receiver::start().await;
+    receiver.hang();
+    let book = rulebook(&format!(
+        r#"
+- name: quiet
+  sources:
+    - kafka: {{topic: {topic}, group_id: {group}, offset: earliest}}
+  rules:
+    - name: silent device
+      condition: event.device != `null`
+      window:
+        group_by: [event.device]
+        absent_for: 2 seconds
+      action:
+        webhook:
+          url: "{{{{ env.RECEIVER_URL }}}}"
+          body: {{device: "{{{{ event.device }}}}", instance: "{{{{ env.INSTANCE }}}}"}}
+          timeout: 30 s
+"#
+    ));
+    produce_json(&bootstrap(), &topic, &records(1, 0)).await;
+
+    // The device goes quiet; the absence fires on the clock and its webhook hangs. No record
+    // caused it, so only the state write waiting for it keeps it from being saved as sent.
+    let env_a = [("RECEIVER_URL", receiver.url.as_str()), ("INSTANCE", "a")];
+    let first = RulesRun::start(book.path(), &bootstrap(), &[], &env_a);
+    receiver
+        .wait_for("the absence alert", WAIT, |deliveries| {
+            !deliveries.is_empty()
+        })
+        .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    first.kill_hard();
+
+    receiver.fail_with(0);
+    let env_b = [("RECEIVER_URL", receiver.url.as_str()), ("INSTANCE", "b")];
+    let second = RulesRun::start(book.path(), &bootstrap(), &[], &env_b);
+    receiver
+        .wait_for("the absence alert sent again", WAIT, |deliveries| {
+            deliveries.iter().any(|d| d.body["instance"] == "b")
+        })
+        .await;
+    let (status, log) = second.stop();
+    assert!(status.success(), "exit {status}: {log}");
+    assert!(log.contains("state restored"), "{log}");
 }

@@ -15,7 +15,7 @@ use crate::engine::{SourcePartition, StateChange};
 use crate::kafka::check_topic;
 use crate::rulebook::Rulebook;
 use crate::shutdown::ShutdownSignal;
-use crate::state::{Changelog, Entry, PendingWrite, StateError};
+use crate::state::{Changelog, Entry, StateError};
 
 /// How long one attempt at restoring a partition may take before it is tried again.
 const RESTORE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -52,14 +52,18 @@ pub struct Durable {
 }
 
 impl Durable {
-    /// Queues the changes that belong to a source partition; `None` when there is nothing to save.
-    /// Changes of keys last updated by a posted event have no partition to live in and are not saved.
-    pub fn save(&self, book: &Rulebook, changes: Vec<StateChange>) -> Option<PendingWrite> {
-        let entries: Vec<Entry> = changes
+    /// The changelog entries of `changes`: those that belong to a source partition. Changes of keys
+    /// last updated by a posted event have no partition to live in and are not saved.
+    pub fn entries(book: &Rulebook, changes: Vec<StateChange>) -> Vec<Entry> {
+        changes
             .into_iter()
             .filter_map(|change| entry(book, change))
-            .collect();
-        (!entries.is_empty()).then(|| self.changelog.send(entries))
+            .collect()
+    }
+
+    /// Where entries are sent, for a write that must wait for something first.
+    pub fn changelog(&self) -> &Changelog {
+        &self.changelog
     }
 
     /// The saved state of `partition` that still fits `book`, retried until read or shutdown.

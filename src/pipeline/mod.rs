@@ -191,6 +191,7 @@ pub async fn run(
     let mut run = Run {
         durable,
         unsaved: state_sync::StateBuffer::default(),
+        write_order: state_sync::WriteOrder::default(),
         silences,
         observer,
         order,
@@ -222,6 +223,7 @@ pub async fn run(
 struct Run {
     durable: Option<durable::Durable>,
     unsaved: state_sync::StateBuffer,
+    write_order: state_sync::WriteOrder,
     silences: Option<SilenceUpdates>,
     observer: Observer,
     order: FiringOrder,

@@ -2,13 +2,19 @@
 //! every [`FLUSH_EVERY`] or [`FLUSH_RECORDS`] records, whichever comes first, their current state is
 //! taken and written to the changelog (a key updated by many records in between is serialized and
 //! written once). The records whose changes a flush carries count as done only when the broker has
-//! acknowledged it, so a committed offset never runs ahead of the saved state. A newly assigned
+//! acknowledged it, so a committed offset never runs ahead of the saved state. A write waits for the
+//! actions of timer firings started before it (their state says "sent", and no record would bring
+//! them back if a crash cut them short) and for the previous write to be queued, so that writes of
+//! one key land in order. A newly assigned
 //! partition's state is read back before any of its records; a revoked partition's unsaved changes
 //! are dropped with its keys (the new owner replays those records).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tokio::sync::oneshot;
+
+use super::durable::Durable;
 use super::offsets::Partition;
 use super::{Completion, Run};
 
@@ -44,6 +50,55 @@ impl StateBuffer {
     fn forget(&mut self, (topic, partition): &Partition) {
         self.records
             .retain(|((t, p), _)| (t, p) != (topic, partition));
+    }
+}
+
+/// What the next state write waits for.
+#[derive(Default)]
+pub(super) struct WriteOrder {
+    /// Dropped once the previous write was handed to the producer.
+    previous: Option<oneshot::Receiver<()>>,
+    /// One per timer firing since the last write: sent when its actions ran to their end.
+    timer_firings: Vec<oneshot::Receiver<()>>,
+}
+
+impl WriteOrder {
+    /// Registers a timer firing; its task sends on the returned channel when its actions ended.
+    pub(super) fn timer_firing(&mut self) -> oneshot::Sender<()> {
+        let (done, wait) = oneshot::channel();
+        self.timer_firings.push(wait);
+        done
+    }
+
+    /// What a write must wait for, and the sender that lets the write after it go.
+    fn next(&mut self) -> (Waits, oneshot::Sender<()>) {
+        let (queued, wait) = oneshot::channel();
+        let waits = Waits {
+            previous: self.previous.replace(wait),
+            timer_firings: std::mem::take(&mut self.timer_firings),
+        };
+        (waits, queued)
+    }
+}
+
+struct Waits {
+    previous: Option<oneshot::Receiver<()>>,
+    timer_firings: Vec<oneshot::Receiver<()>>,
+}
+
+impl Waits {
+    /// `false` if a timer firing ended without finishing its actions (its task was aborted): its
+    /// state must not be saved as sent.
+    async fn all_done(self) -> bool {
+        if let Some(previous) = self.previous {
+            // Dropped rather than sent: either way the previous write is queued or abandoned.
+            let _ = previous.await;
+        }
+        let mut finished = true;
+        for firing in self.timer_firings {
+            finished &= firing.await.is_ok();
+        }
+        finished
     }
 }
 
@@ -98,13 +153,19 @@ impl Run {
         }
         let records = std::mem::take(&mut self.unsaved).records;
         let changes = self.engine.take_changes();
-        let pending = durable.save(self.engine.rulebook(), changes);
+        let entries = Durable::entries(self.engine.rulebook(), changes);
+        let changelog = durable.changelog().clone();
+        let (waits, queued) = self.write_order.next();
         let shutdown = self.shutdown.clone();
         self.tasks.spawn(async move {
-            let saved = match pending {
-                Some(pending) => pending.acknowledged(shutdown).await,
-                None => true,
-            };
+            let finished = waits.all_done().await;
+            let pending = (finished && !entries.is_empty()).then(|| changelog.send(entries));
+            drop(queued);
+            let saved = finished
+                && match pending {
+                    Some(pending) => pending.acknowledged(shutdown).await,
+                    None => true,
+                };
             Completion {
                 positions: if saved { records } else { Vec::new() },
                 failed: false,

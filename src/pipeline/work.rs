@@ -25,6 +25,9 @@ impl Run {
             });
             return;
         }
+        // A timer firing is tied to no offset: the state write that says it was sent waits for it.
+        let timer_fired =
+            (record.is_none() && self.durable.is_some()).then(|| self.write_order.timer_firing());
         let dispatch = Arc::clone(&self.dispatch);
         let dead_letters = self.dead_letters.clone();
         let shutdown = self.shutdown.clone();
@@ -35,6 +38,9 @@ impl Run {
             turn.wait().await;
             let dispatched = dispatch.dispatch(firing).await;
             drop(done);
+            if let Some(fired) = timer_fired {
+                let _ = fired.send(());
+            }
             let Err(failure) = dispatched else {
                 return Completion {
                     positions: position.into_iter().collect(),
