@@ -218,6 +218,31 @@ async fn state_moves_with_its_partitions_to_another_instance() {
     );
 }
 
+/// Runs instance "a" against the hanging `receiver` until its first alert arrives, kills it hard a
+/// second later (its state written, the action unfinished), then runs instance "b" against a receiver
+/// that answers, until "b" has sent an alert of its own.
+async fn crash_while_sending(receiver: &Receiver, book: &std::path::Path) -> RulesRun {
+    let env_a = [("RECEIVER_URL", receiver.url.as_str()), ("INSTANCE", "a")];
+    let first = RulesRun::start(book, &bootstrap(), &[], &env_a);
+    receiver
+        .wait_for("the first attempt", WAIT, |deliveries| {
+            !deliveries.is_empty()
+        })
+        .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    first.kill_hard();
+
+    receiver.fail_with(0);
+    let env_b = [("RECEIVER_URL", receiver.url.as_str()), ("INSTANCE", "b")];
+    let second = RulesRun::start(book, &bootstrap(), &[], &env_b);
+    receiver
+        .wait_for("the alert sent again", WAIT, |deliveries| {
+            deliveries.iter().any(|d| d.body["instance"] == "b")
+        })
+        .await;
+    second
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn an_alert_whose_action_was_cut_short_by_a_crash_is_sent_after_the_restart() {
     let topic = fresh_topic("state-cut").await;
@@ -229,24 +254,7 @@ async fn an_alert_whose_action_was_cut_short_by_a_crash_is_sent_after_the_restar
 
     // The webhook hangs: the throttle state saying "sent" is in the changelog within 50 ms, but
     // the action never finishes, so the record's offset is not committed when the process dies.
-    let env_a = [("RECEIVER_URL", receiver.url.as_str()), ("INSTANCE", "a")];
-    let first = RulesRun::start(book.path(), &bootstrap(), &[], &env_a);
-    receiver
-        .wait_for("the first attempt", WAIT, |deliveries| {
-            !deliveries.is_empty()
-        })
-        .await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    first.kill_hard();
-
-    receiver.fail_with(0);
-    let env_b = [("RECEIVER_URL", receiver.url.as_str()), ("INSTANCE", "b")];
-    let second = RulesRun::start(book.path(), &bootstrap(), &[], &env_b);
-    receiver
-        .wait_for("the alert sent again", WAIT, |deliveries| {
-            deliveries.iter().any(|d| d.body["instance"] == "b")
-        })
-        .await;
+    let second = crash_while_sending(&receiver, book.path()).await;
     caught_up(&group, &topic).await;
     let (status, log) = second.stop();
     assert!(status.success(), "exit {status}: {log}");
@@ -287,24 +295,7 @@ async fn a_timer_alert_cut_short_by_a_crash_fires_again_after_the_restart() {
 
     // The device goes quiet; the absence fires on the clock and its webhook hangs. No record
     // caused it, so only the state write waiting for it keeps it from being saved as sent.
-    let env_a = [("RECEIVER_URL", receiver.url.as_str()), ("INSTANCE", "a")];
-    let first = RulesRun::start(book.path(), &bootstrap(), &[], &env_a);
-    receiver
-        .wait_for("the absence alert", WAIT, |deliveries| {
-            !deliveries.is_empty()
-        })
-        .await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    first.kill_hard();
-
-    receiver.fail_with(0);
-    let env_b = [("RECEIVER_URL", receiver.url.as_str()), ("INSTANCE", "b")];
-    let second = RulesRun::start(book.path(), &bootstrap(), &[], &env_b);
-    receiver
-        .wait_for("the absence alert sent again", WAIT, |deliveries| {
-            deliveries.iter().any(|d| d.body["instance"] == "b")
-        })
-        .await;
+    let second = crash_while_sending(&receiver, book.path()).await;
     let (status, log) = second.stop();
     assert!(status.success(), "exit {status}: {log}");
     assert!(log.contains("state restored"), "{log}");

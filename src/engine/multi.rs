@@ -4,13 +4,13 @@
 //! partials changed since a changelog last looked. A partial belongs to the partition of the event
 //! that started it: saved there, restored with it, forgotten when it moves away.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use jmespath::Rcvar;
 use serde::{Deserialize, Serialize};
 
-use super::store::SourcePartition;
+use super::store::{ChangeSet, SourcePartition, slots_serde};
 
 /// Partial matches kept per rule before the oldest are dropped.
 pub const MAX_PARTIALS_PER_RULE: usize = 10_000;
@@ -54,8 +54,8 @@ pub struct AllState {
     /// Oldest first.
     partials: Vec<Tracked>,
     next_id: u64,
-    /// Partials started, filled or dropped since the last drain; `None` when nobody drains them.
-    dirty: Option<HashSet<(u64, Source)>>,
+    /// Partials started, filled or dropped since the last drain.
+    dirty: ChangeSet<(u64, Source)>,
     pub evicted: u64,
     pub expired: u64,
 }
@@ -111,16 +111,14 @@ impl AllState {
             .partition(live);
         self.partials = kept;
         self.expired += gone.len() as u64;
-        if let Some(dirty) = &mut self.dirty {
-            dirty.extend(gone.into_iter().map(|t| (t.id, t.source)));
+        for tracked in gone {
+            self.dirty.insert((tracked.id, tracked.source));
         }
     }
 
     fn mark(&mut self, index: usize) {
-        if let Some(dirty) = &mut self.dirty {
-            let tracked = &self.partials[index];
-            dirty.insert((tracked.id, tracked.source.clone()));
-        }
+        let tracked = &self.partials[index];
+        self.dirty.insert((tracked.id, tracked.source.clone()));
     }
 
     fn complete(&mut self, index: usize) -> Option<Vec<Rcvar>> {
@@ -139,22 +137,19 @@ impl AllState {
     /// Starts or stops remembering changed partials for [`Self::drain_changes`]; turning it on again
     /// keeps what is already remembered.
     pub fn set_tracking(&mut self, on: bool) {
-        if on {
-            self.dirty.get_or_insert_with(HashSet::new);
-        } else {
-            self.dirty = None;
-        }
+        self.dirty.set_tracking(on);
     }
 
     pub fn has_changes(&self) -> bool {
-        self.dirty.as_ref().is_some_and(|d| !d.is_empty())
+        !self.dirty.is_empty()
     }
 
     /// Partials changed since the last call: id, partition, and the partial (`None`: gone).
     pub fn drain_changes(&mut self) -> Vec<(u64, Source, Option<&Partial>)> {
-        let Some(dirty) = self.dirty.as_mut().map(std::mem::take) else {
+        let dirty = self.dirty.take();
+        if dirty.is_empty() {
             return Vec::new();
-        };
+        }
         let live: HashMap<(u64, &Source), &Partial> = self
             .partials
             .iter()
@@ -204,9 +199,8 @@ impl AllState {
 #[derive(Debug, Default)]
 pub struct NotAllState {
     window: Option<(Source, Partial)>,
-    /// Partitions whose window opened, changed or closed since the last drain; `None` when nobody
-    /// drains them.
-    dirty: Option<HashSet<Source>>,
+    /// Partitions whose window opened, changed or closed since the last drain.
+    dirty: ChangeSet<Source>,
 }
 
 impl NotAllState {
@@ -241,9 +235,7 @@ impl NotAllState {
     }
 
     fn mark(&mut self, source: Source) {
-        if let Some(dirty) = &mut self.dirty {
-            dirty.insert(source);
-        }
+        self.dirty.insert(source);
     }
 
     /// When the window has timed out incomplete: the events that did arrive.
@@ -269,24 +261,18 @@ impl NotAllState {
     }
 
     pub fn set_tracking(&mut self, on: bool) {
-        if on {
-            self.dirty.get_or_insert_with(HashSet::new);
-        } else {
-            self.dirty = None;
-        }
+        self.dirty.set_tracking(on);
     }
 
     pub fn has_changes(&self) -> bool {
-        self.dirty.as_ref().is_some_and(|d| !d.is_empty())
+        !self.dirty.is_empty()
     }
 
     /// The partitions whose window changed since the last call, with the open window if it is
     /// theirs (`None`: closed).
     pub fn drain_changes(&mut self) -> Vec<(Source, Option<&Partial>)> {
-        let Some(dirty) = self.dirty.as_mut().map(std::mem::take) else {
-            return Vec::new();
-        };
-        dirty
+        self.dirty
+            .take()
             .into_iter()
             .map(|source| {
                 let open = self
@@ -328,28 +314,6 @@ impl NotAllState {
         if self.window.as_ref().is_some_and(owned) {
             self.window = None;
         }
-    }
-}
-
-/// Serde for bound slots, as `store::events_serde` does for a list of events.
-mod slots_serde {
-    use jmespath::{Rcvar, Variable};
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-    use std::sync::Arc;
-
-    pub fn serialize<S: Serializer>(
-        slots: &[Option<Rcvar>],
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        let plain: Vec<Option<&Variable>> = slots.iter().map(Option::as_deref).collect();
-        plain.serialize(serializer)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Vec<Option<Rcvar>>, D::Error> {
-        let plain = Vec::<Option<Variable>>::deserialize(deserializer)?;
-        Ok(plain.into_iter().map(|slot| slot.map(Arc::new)).collect())
     }
 }
 

@@ -2,9 +2,10 @@
 //! the least recently updated key is evicted when the rule holds `max` keys. Each entry remembers the
 //! Kafka partition of the event that last updated it, and keys touched since the last
 //! [`KeyedStore::drain_dirty`] are remembered so that only they go to a changelog. It knows nothing
-//! of what the values mean.
+//! of what the values mean. Also the serde of held events and the change set of state that is not
+//! keyed by group (`all`/`not_all`).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 /// The topic and partition an event came from.
@@ -12,47 +13,6 @@ use std::sync::Arc;
 pub struct SourcePartition {
     pub topic: String,
     pub partition: i32,
-}
-
-/// Where a record sits in its source. A key remembers the record that last sent a notification for
-/// it: after a crash that record is read again (its offset was not committed yet) and must send the
-/// notification again, not find it already done in the restored state.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Position {
-    pub topic: String,
-    pub partition: i32,
-    pub offset: i64,
-}
-
-impl Position {
-    /// `meta.topic`, `meta.partition` and `meta.offset`, when the event came from a source.
-    pub fn of(meta: &jmespath::Rcvar) -> Option<Position> {
-        let (topic, partition, offset) = parts(meta)?;
-        Some(Position {
-            topic: topic.to_owned(),
-            partition,
-            offset,
-        })
-    }
-
-    /// Whether `meta` is this record's; allocates nothing, as it runs for every event of a key.
-    pub fn is_of(&self, meta: &jmespath::Rcvar) -> bool {
-        parts(meta).is_some_and(|(topic, partition, offset)| {
-            offset == self.offset && partition == self.partition && topic == self.topic
-        })
-    }
-}
-
-/// `meta.offset`, when the event came from a source.
-pub fn offset_of(meta: &jmespath::Rcvar) -> Option<i64> {
-    parts(meta).map(|(_, _, offset)| offset)
-}
-
-fn parts(meta: &jmespath::Rcvar) -> Option<(&str, i32, i64)> {
-    let meta = meta.as_object()?;
-    let topic = meta.get("topic")?.as_string()?;
-    let partition = i32::try_from(meta.get("partition")?.as_number()? as i64).ok()?;
-    Some((topic, partition, meta.get("offset")?.as_number()? as i64))
 }
 
 /// A key touched since the last drain: its source and value, or `None` if it is gone.
@@ -286,6 +246,64 @@ pub mod event_serde {
         deserializer: D,
     ) -> Result<Option<Rcvar>, D::Error> {
         Ok(Option::<Variable>::deserialize(deserializer)?.map(Arc::new))
+    }
+}
+
+/// What changed since a changelog last looked; nothing is kept while nobody looks (tracking off),
+/// as the set would only grow.
+#[derive(Debug)]
+pub struct ChangeSet<K>(Option<HashSet<K>>);
+
+impl<K> Default for ChangeSet<K> {
+    fn default() -> Self {
+        ChangeSet(None)
+    }
+}
+
+impl<K: Eq + std::hash::Hash> ChangeSet<K> {
+    /// Turning it on again keeps what is already remembered.
+    pub fn set_tracking(&mut self, on: bool) {
+        if on {
+            self.0.get_or_insert_with(HashSet::new);
+        } else {
+            self.0 = None;
+        }
+    }
+
+    pub fn insert(&mut self, key: K) {
+        if let Some(set) = &mut self.0 {
+            set.insert(key);
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.as_ref().is_none_or(HashSet::is_empty)
+    }
+
+    pub fn take(&mut self) -> HashSet<K> {
+        self.0.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+}
+
+/// Serde for bound slots, as [`events_serde`] does for a list of events.
+pub mod slots_serde {
+    use jmespath::{Rcvar, Variable};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::sync::Arc;
+
+    pub fn serialize<S: Serializer>(
+        slots: &[Option<Rcvar>],
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        let plain: Vec<Option<&Variable>> = slots.iter().map(Option::as_deref).collect();
+        plain.serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Vec<Option<Rcvar>>, D::Error> {
+        let plain = Vec::<Option<Variable>>::deserialize(deserializer)?;
+        Ok(plain.into_iter().map(|slot| slot.map(Arc::new)).collect())
     }
 }
 

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use jmespath::Rcvar;
 use serde::{Deserialize, Serialize};
 
-use super::store::{KeyedStore, Position, SourcePartition, events_serde};
+use super::position::Position;
+use super::store::{KeyedStore, SourcePartition, events_serde};
 use crate::rulebook::ThrottleMode;
 
 /// What the throttle decided for one matching event.

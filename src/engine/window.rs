@@ -14,7 +14,8 @@ use jmespath::{Rcvar, Variable};
 use serde::{Deserialize, Serialize};
 
 use super::FiringStatus;
-use super::store::{KeyedStore, Position, SourcePartition, event_serde, offset_of};
+use super::position::{Position, offset_of};
+use super::store::{KeyedStore, SourcePartition, event_serde};
 use super::window_value::{absence_value, aggregates, current_samples, window_value, with_key};
 use crate::rulebook::{Window, WindowForm};
 
