@@ -17,9 +17,11 @@ use anyhow::Context;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Subcommand, ValueEnum as _};
 
-use crate::meraki::clients::{ClientsOptions, ClientsPoller};
+use crate::meraki::clients::{ClientsOptions, ClientsPoller, DEFAULT_TIMESPAN_S, MAX_PER_PAGE};
 use crate::meraki::filter::ClientFilter;
-use crate::meraki::loss_latency::{LossLatencyOptions, LossLatencyPoller};
+use crate::meraki::loss_latency::{
+    DEFAULT_RESOLUTION_S, LossLatencyOptions, LossLatencyPoller, ORG_WIDE_TIMESPAN_S,
+};
 use crate::meraki::schedule::{OrgPoller, Publisher};
 use crate::meraki::sinks::{Sink, SinkSettings};
 use crate::meraki::{Client, CycleSummary, Progress};
@@ -63,7 +65,7 @@ pub struct LossLatencyArgs {
     #[arg(long, env = "SEMAPHORE_MERAKI_TIMESPAN", value_name = "SECONDS")]
     timespan: Option<f64>,
     /// Per device: seconds per data point.
-    #[arg(long, env = "SEMAPHORE_MERAKI_RESOLUTION", default_value_t = 60,
+    #[arg(long, env = "SEMAPHORE_MERAKI_RESOLUTION", default_value_t = DEFAULT_RESOLUTION_S,
           value_parser = PossibleValuesParser::new(["60", "600", "3600", "86400"]).map(|s| s.parse::<u32>().unwrap_or(60)))]
     resolution: u32,
     /// Do not fetch the appliances' dynamic DNS hostnames (saves one call per appliance per hour).
@@ -79,12 +81,12 @@ pub struct ClientsArgs {
     #[arg(
         long,
         env = "SEMAPHORE_MERAKI_TIMESPAN",
-        default_value_t = 86_400.0,
+        default_value_t = DEFAULT_TIMESPAN_S,
         value_name = "SECONDS"
     )]
     timespan: f64,
     /// Clients per API page (3 to 5000; fewer pages, fewer calls).
-    #[arg(long, env = "SEMAPHORE_MERAKI_PER_PAGE", default_value_t = 5000, value_parser = clap::value_parser!(u32).range(3..=5000))]
+    #[arg(long, env = "SEMAPHORE_MERAKI_PER_PAGE", default_value_t = MAX_PER_PAGE, value_parser = clap::value_parser!(u32).range(3..=MAX_PER_PAGE as i64))]
     per_page: u32,
     /// One record per client, keyed by MAC, instead of one per network.
     #[arg(long, env = "SEMAPHORE_PER_CLIENT")]
@@ -128,10 +130,13 @@ pub fn run(command: PublishCommand) -> anyhow::Result<ExitCode> {
 }
 
 async fn loss_latency(args: LossLatencyArgs) -> anyhow::Result<ExitCode> {
-    let timespan = args
-        .timespan
-        .unwrap_or(if args.per_device { 119.0 } else { 300.0 });
-    if !args.per_device && (timespan <= 0.0 || timespan > 300.0 || timespan.is_nan()) {
+    let timespan = args.timespan.unwrap_or(if args.per_device {
+        119.0
+    } else {
+        ORG_WIDE_TIMESPAN_S
+    });
+    if !args.per_device && (timespan <= 0.0 || timespan > ORG_WIDE_TIMESPAN_S || timespan.is_nan())
+    {
         anyhow::bail!(
             "--timespan must be between 0 and 300 seconds for the org-wide call (use --per-device for longer)"
         );

@@ -32,6 +32,24 @@ pub struct ClientsOptions {
     pub concurrency: usize,
 }
 
+/// Clients seen in the last day, unless told otherwise.
+pub const DEFAULT_TIMESPAN_S: f64 = 86_400.0;
+/// The most clients the API returns per page, and the default.
+pub const MAX_PER_PAGE: u32 = 5000;
+
+impl Default for ClientsOptions {
+    /// One record per network, the last day, full pages, no filter.
+    fn default() -> Self {
+        ClientsOptions {
+            timespan: DEFAULT_TIMESPAN_S,
+            per_page: MAX_PER_PAGE,
+            per_client: false,
+            filter: None,
+            concurrency: super::DEFAULT_CONCURRENCY,
+        }
+    }
+}
+
 pub struct ClientsPoller {
     options: ClientsOptions,
 }

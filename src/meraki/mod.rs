@@ -18,5 +18,8 @@ pub mod sim;
 pub mod sinks;
 
 pub use client::{ApiError, Client, ClientConfig};
+
+/// Requests in flight per organization unless told otherwise.
+pub const DEFAULT_CONCURRENCY: usize = 4;
 pub use schedule::{CycleSummary, Progress};
 pub use sinks::Record;

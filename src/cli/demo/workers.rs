@@ -66,14 +66,9 @@ pub async fn publish_loss_latency(
     stop: ShutdownSignal,
 ) -> anyhow::Result<Finished> {
     let options = LossLatencyOptions {
-        per_device: false,
-        timespan: 300.0,
-        ip: None,
-        uplink: None,
-        resolution: 60,
         // One call per appliance: slow at the start and nothing the rulebooks look at.
         ddns: false,
-        concurrency: 4,
+        ..LossLatencyOptions::default()
     };
     let poller = LossLatencyPoller::new(options);
     publish(
@@ -97,11 +92,8 @@ pub async fn publish_clients(
     stop: ShutdownSignal,
 ) -> anyhow::Result<Finished> {
     let options = ClientsOptions {
-        timespan: 86_400.0,
-        per_page: 5000,
         per_client: true,
-        filter: None,
-        concurrency: 4,
+        ..ClientsOptions::default()
     };
     let poller = ClientsPoller::new(options);
     publish(

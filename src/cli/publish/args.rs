@@ -11,6 +11,7 @@ use anyhow::Context;
 use clap::Args;
 
 use crate::config::{KafkaConnectionConfig, Secret};
+use crate::meraki::DEFAULT_CONCURRENCY;
 use crate::meraki::client::{ClientConfig, DEFAULT_BASE_URL, MAX_REQUESTS_PER_SECOND, RetryPolicy};
 use crate::meraki::schedule::Schedule;
 use crate::meraki::sinks::{SinkKind, SyslogProtocol, SyslogTarget};
@@ -56,7 +57,7 @@ pub struct MerakiArgs {
           value_parser = parse_rate, value_name = "N")]
     pub rate_limit: NonZeroU32,
     /// Requests in flight per organization (networks or devices read at once).
-    #[arg(long, env = "SEMAPHORE_MERAKI_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64), value_name = "N")]
+    #[arg(long, env = "SEMAPHORE_MERAKI_CONCURRENCY", default_value_t = DEFAULT_CONCURRENCY as u16, value_parser = clap::value_parser!(u16).range(1..=64), value_name = "N")]
     pub concurrency: u16,
     /// Organizations read at once (Meraki also limits each source IP to 100 requests/s).
     #[arg(long, env = "SEMAPHORE_MERAKI_ORG_CONCURRENCY", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=1000), value_name = "N")]

@@ -43,6 +43,26 @@ pub struct LossLatencyOptions {
     pub concurrency: usize,
 }
 
+/// The org-wide call's longest timespan, and the default.
+pub const ORG_WIDE_TIMESPAN_S: f64 = 300.0;
+/// Seconds per data point of the per-device call unless told otherwise.
+pub const DEFAULT_RESOLUTION_S: u32 = 60;
+
+impl Default for LossLatencyOptions {
+    /// The org-wide call over its longest timespan, with dynamic DNS names.
+    fn default() -> Self {
+        LossLatencyOptions {
+            per_device: false,
+            timespan: ORG_WIDE_TIMESPAN_S,
+            ip: None,
+            uplink: None,
+            resolution: DEFAULT_RESOLUTION_S,
+            ddns: true,
+            concurrency: super::DEFAULT_CONCURRENCY,
+        }
+    }
+}
+
 /// (serial, uplink, destination) of one series.
 type SeriesKey = (String, String, String);
 /// A device's dynamic DNS names and when they were fetched.
