@@ -77,13 +77,6 @@ impl<V> KeyedStore<V> {
         self.entries.get(key).map(|slot| &slot.value)
     }
 
-    /// The value for `key` and the partition of the event that last updated it.
-    pub fn get_with_source(&self, key: &str) -> Option<(&V, Option<&SourcePartition>)> {
-        self.entries
-            .get(key)
-            .map(|slot| (&slot.value, slot.source.as_deref()))
-    }
-
     /// The value for `key`, created with `init` if absent, marked as updated now from `source`.
     /// Inserting past the bound evicts the least recently updated key, returned with its value.
     pub fn upsert(
@@ -92,14 +85,25 @@ impl<V> KeyedStore<V> {
         source: Option<Arc<SourcePartition>>,
         init: impl FnOnce() -> V,
     ) -> (&mut V, Option<(Arc<str>, V)>) {
+        let (value, evicted, _) = self.upsert_from(key, source, init);
+        (value, evicted)
+    }
+
+    /// [`Self::upsert`], also saying whether the key was there and last updated from `source`.
+    pub fn upsert_from(
+        &mut self,
+        key: &str,
+        source: Option<Arc<SourcePartition>>,
+        init: impl FnOnce() -> V,
+    ) -> (&mut V, Option<(Arc<str>, V)>, bool) {
         let seq = self.next_seq;
         self.next_seq += 1;
         let mut evicted = None;
-        let shared: Arc<str> = match self.entries.get_key_value(key) {
+        let (shared, existed): (Arc<str>, bool) = match self.entries.get_key_value(key) {
             Some((shared, slot)) => {
                 let shared = Arc::clone(shared);
                 self.order.remove(&slot.seq);
-                shared
+                (shared, true)
             }
             None => {
                 if self.entries.len() >= self.max {
@@ -114,7 +118,7 @@ impl<V> KeyedStore<V> {
                         value: init(),
                     },
                 );
-                shared
+                (shared, false)
             }
         };
         self.order.insert(seq, Arc::clone(&shared));
@@ -124,8 +128,9 @@ impl<V> KeyedStore<V> {
             .get_mut(&shared)
             .expect("the key was found or inserted above");
         slot.seq = seq;
+        let same_source = existed && slot.source == source;
         slot.source = source;
-        (&mut slot.value, evicted)
+        (&mut slot.value, evicted, same_source)
     }
 
     /// Changes a key's value without counting it as an update for eviction (a timer firing).

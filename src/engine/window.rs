@@ -127,10 +127,23 @@ impl WindowState {
         judge: &mut Judge<'_>,
     ) -> (Decision, Rcvar) {
         let offset = offset_of(judge.meta);
-        if let Some(replayed) = self.replayed(window, key, source.as_deref(), offset, judge.meta) {
-            return replayed;
+        let (entry, evicted, same_source) = self
+            .keys
+            .upsert_from(key, source, || WindowKey::new(time_ms));
+        // A record this key counted already (read again after a crash, on top of the state saved
+        // with it) changes nothing: it repeats its notification if it sent one, else stays quiet.
+        if same_source
+            && offset
+                .zip(entry.applied)
+                .is_some_and(|(offset, applied)| offset <= applied)
+        {
+            let value = match window.form {
+                WindowForm::Absence(_) => absence_value(entry, entry.last_ms),
+                _ => window_value(window, entry, None).0,
+            };
+            let decision = repeated_notice(entry, judge.meta).unwrap_or(Decision::Quiet);
+            return (decision, value);
         }
-        let (entry, evicted) = self.keys.upsert(key, source, || WindowKey::new(time_ms));
         entry.applied = offset.or(entry.applied);
         if let (WindowForm::Absence(absent_for), Some((gone, old))) = (&window.form, evicted) {
             self.deadlines
@@ -206,33 +219,6 @@ impl WindowState {
         let decision = decide(entry, window, triggered, latch, time_ms, &value_var, judge);
         let decision = remember_notice(entry, decision, judge.meta);
         (decision, value_var)
-    }
-
-    /// A record this key has counted already (read again after a crash, on top of the state saved
-    /// with it) changes nothing: it repeats its notification if it sent one, else stays quiet.
-    fn replayed(
-        &self,
-        window: &Window,
-        key: &str,
-        source: Option<&SourcePartition>,
-        offset: Option<i64>,
-        meta: &Rcvar,
-    ) -> Option<(Decision, Rcvar)> {
-        let (entry, last_source) = self.keys.get_with_source(key)?;
-        let counted = source.is_some()
-            && last_source == source
-            && offset
-                .zip(entry.applied)
-                .is_some_and(|(o, applied)| o <= applied);
-        if !counted {
-            return None;
-        }
-        let value = match window.form {
-            WindowForm::Absence(_) => absence_value(entry, entry.last_ms),
-            _ => window_value(window, entry, None).0,
-        };
-        let decision = repeated_notice(entry, meta).unwrap_or(Decision::Quiet);
-        Some((decision, value))
     }
 
     /// The window value for templates: the one the conditions saw, with percentiles and `key`.
