@@ -395,9 +395,13 @@ start_once() {
   write_server_config "$port" "$cport" "$sport"
 
   # The cluster id is 16 random bytes in unpadded base64url, the format `kafka-storage.sh
-  # random-uuid` prints; made here to save one JVM start.
+  # random-uuid` prints; made here to save one JVM start. Like Kafka's own, it never starts with
+  # '-': the format tool would read it as an option (1 start in 64 failed that way).
   local cluster_id
-  cluster_id=$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+  cluster_id=-
+  while [[ $cluster_id == -* ]]; do
+    cluster_id=$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+  done
 
   local t0; t0=$(now_ms)
   java_cmds
