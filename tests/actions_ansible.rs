@@ -9,9 +9,9 @@ mod jobs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use semaphore::actions::ActionKind;
 use semaphore::actions::context::{DispatchSettings, Sinks};
 use semaphore::actions::dispatch::{Dispatcher, FiringOutcome};
+use semaphore::rulebook::action::ActionKind;
 use serde_json::{Value, json};
 
 const PLAYBOOK: &str = concat!(

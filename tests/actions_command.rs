@@ -10,11 +10,11 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use semaphore::actions::ActionKind;
 use semaphore::actions::context::Sinks;
 use semaphore::actions::dispatch::{Dispatcher, FiringJob, FiringOutcome};
 use semaphore::engine::Engine;
 use semaphore::event::Event;
+use semaphore::rulebook::action::ActionKind;
 use semaphore::rulebook::model::ExecutionStrategy;
 use serde_json::{Value, json};
 

@@ -12,10 +12,10 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use recorder::{Recorder, Reply, Seen, start};
-use semaphore::actions::ActionKind;
 use semaphore::actions::context::{ControllerSettings, Credentials, DispatchSettings, Sinks};
 use semaphore::actions::dispatch::{Dispatcher, FiringOutcome};
 use semaphore::config::Secret;
+use semaphore::rulebook::action::ActionKind;
 use serde_json::{Value, json};
 
 /// How the fake controller behaves.

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use semaphore::actions::context::{ShutdownKind, ShutdownRequest, Sinks};
 use semaphore::actions::dispatch::{Dispatcher, FiringOutcome};
-use semaphore::actions::{ActionKind, RenderError};
+use semaphore::rulebook::action::{ActionKind, RenderError};
 use semaphore::rulebook::model::ExecutionStrategy;
 use serde_json::{Value, json};
 

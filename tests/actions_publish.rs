@@ -18,10 +18,10 @@ use rdkafka::consumer::{Consumer as _, StreamConsumer};
 use rdkafka::message::{Headers as _, Message as _};
 use rdkafka::producer::FutureProducer;
 use rdkafka::{Offset, TopicPartitionList};
-use semaphore::actions::ActionKind;
 use semaphore::actions::context::Sinks;
 use semaphore::actions::dispatch::{Dispatcher, FiringOutcome};
 use semaphore::config::{KafkaConnection, KafkaConnectionConfig, OffsetReset, Secret};
+use semaphore::rulebook::action::ActionKind;
 use serde_json::{Value, json};
 
 /// A record as read back from the topic.

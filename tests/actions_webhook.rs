@@ -11,9 +11,9 @@ mod recorder;
 use std::time::Duration;
 
 use recorder::{Reply, start};
-use semaphore::actions::ActionKind;
 use semaphore::actions::context::{DispatchSettings, Sinks};
 use semaphore::actions::dispatch::{Dispatcher, FiringOutcome};
+use semaphore::rulebook::action::ActionKind;
 use serde_json::{Value, json};
 
 async fn send(settings: DispatchSettings, args: Value) -> FiringOutcome {

@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use proptest::prelude::*;
-use semaphore::engine::{Engine, FiringStatus, Outcome};
+use semaphore::engine::{Engine, Outcome};
 use semaphore::event::Event;
+use semaphore::rulebook::action::FiringStatus;
 use serde_json::{Value, json};
 
 const MIN: i64 = 60_000;

@@ -15,7 +15,8 @@ use rdkafka::producer::FutureProducer;
 use serde_json::{Map, Value, json};
 
 use super::retry::RetryPolicy;
-use crate::config::Secret;
+use crate::config::{ActionConfig, ConfigError, Secret};
+use crate::rulebook::Rulebook;
 
 /// Process-wide dispatch settings. `Default` gives ansible-rulebook's concurrency (25), a 30 s
 /// timeout, 3 attempts with 1 s backoff capped at 30 s, and a snapshot of the process environment.
@@ -36,6 +37,50 @@ pub struct DispatchSettings {
     pub playbook: PlaybookSettings,
     /// Needed by `run_job_template` and `run_workflow_template` only.
     pub controller: Option<ControllerSettings>,
+}
+
+impl DispatchSettings {
+    /// The settings the flags ask for, for `book`: each ruleset's `hosts` limit its playbooks.
+    pub fn from_config(
+        config: &ActionConfig,
+        book: &Rulebook,
+    ) -> Result<DispatchSettings, ConfigError> {
+        let mut settings = DispatchSettings {
+            max_concurrent: config.max_concurrent_actions.max(1),
+            controller: controller(config)?,
+            ..DispatchSettings::default()
+        };
+        settings.playbook.program = config.ansible_playbook.clone();
+        settings.playbook.inventory = config.inventory.clone();
+        settings.playbook.ruleset_hosts = book
+            .rulesets
+            .iter()
+            .filter(|ruleset| !ruleset.hosts.is_empty())
+            .map(|ruleset| (ruleset.name.clone(), ruleset.hosts.clone()))
+            .collect();
+        Ok(settings)
+    }
+}
+
+fn controller(config: &ActionConfig) -> Result<Option<ControllerSettings>, ConfigError> {
+    let Some(url) = &config.controller_url else {
+        return Ok(None);
+    };
+    let credentials = match (
+        &config.controller_token,
+        &config.controller_username,
+        &config.controller_password,
+    ) {
+        (Some(token), None, None) => Credentials::Bearer(token.clone()),
+        (None, Some(username), Some(password)) => Credentials::Basic {
+            username: username.clone(),
+            password: password.clone(),
+        },
+        _ => return Err(ConfigError::ControllerCredentials),
+    };
+    let mut controller = ControllerSettings::new(url.clone(), credentials);
+    controller.ca_file = config.controller_ca_file.clone();
+    Ok(Some(controller))
 }
 
 /// How `run_playbook` runs `ansible-playbook`.

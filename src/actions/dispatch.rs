@@ -22,7 +22,8 @@ use super::process::ProcessError;
 use super::publish::{self, PublishError};
 use super::retry::{Exhausted, counting_retries};
 use super::webhook::{self, WebhookError};
-use super::{ActionKind, RenderError, RenderedAction, ansible, command};
+use super::{ansible, command};
+use crate::rulebook::action::{ActionKind, RenderError, RenderedAction};
 use crate::rulebook::model::ExecutionStrategy;
 
 /// The name reported for an action whose arguments could not be rendered (its kind is unknown).

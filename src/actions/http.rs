@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use reqwest::header::RETRY_AFTER;
-use reqwest::{Client, Method, RequestBuilder, StatusCode, Url};
+use reqwest::{Client, Method, RequestBuilder, StatusCode};
 
 use super::context::Credentials;
 use super::retry::Retryable;
@@ -186,17 +186,6 @@ async fn read_body(mut response: reqwest::Response) -> String {
     String::from_utf8_lossy(&body).into_owned()
 }
 
-/// The origin of a URL (`https://hooks.example.com/…`): paths and queries of webhook URLs often
-/// are the credential.
-pub fn origin(url: &Url) -> String {
-    let origin = url.origin().ascii_serialization();
-    if url.path() == "/" && url.query().is_none() {
-        origin
-    } else {
-        format!("{origin}/…")
-    }
-}
-
 impl Retryable for HttpError {
     fn is_transient(&self) -> bool {
         match self {
@@ -238,17 +227,4 @@ fn excerpt(body: &str) -> String {
     }
     let more = if end < body.len() { "…" } else { "" };
     format!(": {}{more}", &body[..end])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn webhook_urls_are_shown_as_their_origin() {
-        let url = Url::parse("https://hooks.slack.com/services/T0/B0/secret?x=1").unwrap();
-        assert_eq!(origin(&url), "https://hooks.slack.com/…");
-        let bare = Url::parse("http://127.0.0.1:8080").unwrap();
-        assert_eq!(origin(&bare), "http://127.0.0.1:8080");
-    }
 }

@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 use super::args::text_or_json;
 use super::context::{DispatchSettings, FiringInfo};
 use super::dispatch::{ActionError, template_kind};
-use super::{ActionKind, RenderedAction, ansible, command, controller, local, publish, webhook};
+use super::{ansible, command, controller, local, publish, webhook};
+use crate::rulebook::action::{ActionKind, RenderedAction};
 
 /// The action as it would be sent: `{"type": ..., <what is sent>, "lock"?: ...}`.
 pub fn preview(

@@ -18,9 +18,10 @@ use serde_json::{Map, Value, json};
 use super::args::{Args, ArgsError};
 use super::context::{Credentials, DispatchSettings, FiringInfo};
 use super::http::{self, HttpClients, HttpError};
-use super::presets::Preset;
+use super::presets;
 use super::retry::{Exhausted, RetryPolicy, with_retry};
 use crate::config::Secret;
+use crate::rulebook::action::Preset;
 
 /// The header carrying the firing's idempotency key.
 pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
@@ -95,7 +96,7 @@ pub fn plan(
                     format!("preset {} needs credentials", preset.name()),
                 ));
             }
-            let request = preset.build(&args, url, firing)?;
+            let request = presets::build(preset, &args, url, firing)?;
             headers.extend(request.headers);
             (request.url, Some(Body::Json(request.body)))
         }
@@ -140,7 +141,7 @@ pub async fn send(
     let client = clients
         .get(plan.ca_file.as_deref())
         .map_err(WebhookError::Setup)?;
-    let target = http::origin(&plan.url);
+    let target = crate::telemetry::redact::url_origin(&plan.url);
     let reply = with_retry(&plan.retry, "webhook", || {
         let request = request(&client, plan, credentials.as_ref());
         http::send(request, &plan.method, &target, plan.timeout, &plan.retry_on)

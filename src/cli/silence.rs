@@ -11,11 +11,12 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 
+use crate::rulebook::FIRING_ROOTS;
 use crate::rulebook::de::Located;
 use crate::rulebook::duration;
 use crate::suppress::file::{self, SilenceFile, SilenceFileError};
 use crate::suppress::silence::SilenceSpec;
-use crate::suppress::{FIRING_ROOTS, SilenceSet, SilenceState};
+use crate::suppress::{SilenceSet, SilenceState};
 
 #[derive(Debug, Subcommand)]
 pub enum SilenceCommand {
@@ -244,7 +245,7 @@ fn expire(args: &ExpireArgs, now: chrono::DateTime<chrono::Utc>) -> anyhow::Resu
     };
     let Some(index) = parsed.specs.iter().position(|s| s.id.value == args.id) else {
         let ids: Vec<&str> = parsed.specs.iter().map(|s| s.id.value.as_str()).collect();
-        let hint = crate::rulebook::suggest::closest(&args.id, &ids)
+        let hint = crate::condition::suggest::closest(&args.id, &ids)
             .map(|id| format!(", did you mean `{id}`?"))
             .unwrap_or_default();
         eprintln!(

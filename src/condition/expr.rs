@@ -209,7 +209,7 @@ fn check_roots(ast: &Ast, roots: &[&str]) -> Result<(), CompileError> {
     {
         None => Ok(()),
         Some((offset, name)) => {
-            let hint = match crate::rulebook::suggest::closest(&name, roots) {
+            let hint = match crate::condition::suggest::closest(&name, roots) {
                 Some(root) => format!("; did you mean `{root}`?"),
                 None => format!("; for the string, write '{name}' in single quotes"),
             };

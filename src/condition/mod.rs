@@ -1,12 +1,14 @@
 //! Conditions: JMESPath expressions compiled once at load ([`Expr`]), evaluated against the document
 //! `{event, events, meta, vars, facts}`, plus semaphore's custom functions ([`functions`]) and the
-//! `--explain` reasons ([`explain`]). It owns expression semantics, not rules or state.
+//! `--explain` reasons ([`explain`]), and the "did you mean" of every located error ([`suggest`]).
+//! It owns expression semantics, not rules or state.
 
 mod explain;
 mod expr;
 mod fast;
 pub mod functions;
 pub(crate) mod fuzzy;
+pub mod suggest;
 mod time;
 
 pub use explain::{explain, text as expression_text};
@@ -48,5 +50,5 @@ fn suggest_function(name: &str) -> Option<String> {
         .chain(functions::CUSTOM_FUNCTIONS)
         .copied()
         .collect();
-    crate::rulebook::suggest::closest(name, &candidates).map(str::to_owned)
+    crate::condition::suggest::closest(name, &candidates).map(str::to_owned)
 }

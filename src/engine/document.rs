@@ -8,9 +8,8 @@ use std::sync::{Arc, LazyLock};
 use jmespath::{Rcvar, Variable};
 use minijinja::Value as JinjaValue;
 
-use super::FiringStatus;
-use crate::actions::RenderContext;
 use crate::event::Event;
+use crate::rulebook::action::{FiringStatus, RenderContext};
 use crate::rulebook::{Rule, Ruleset};
 
 /// `events` outside multi-event conditions: shared, since the document is built for every event.

@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use jmespath::Rcvar;
 
-use super::{Engine, Firing, FiringStatus, Outcome, RuleError, RuleState, WindowFiring, document};
-use crate::actions::{ActionKind, RenderedAction};
+use super::{Engine, Firing, Outcome, RuleError, RuleState, WindowFiring, document};
 use crate::event::Event;
+use crate::rulebook::action::{ActionKind, FiringStatus, Notice, RenderedAction};
 use crate::suppress::{FiringView, SuppressReason, Suppressed};
 
 impl Engine {
@@ -70,12 +70,12 @@ impl Engine {
         let alert_key = window
             .as_ref()
             .map(|w| document::alert_key(ruleset, rule, &w.key));
+        let notice = alert_key
+            .as_deref()
+            .map(|alert_key| Notice { status, alert_key });
         let mut actions = Vec::with_capacity(rule.actions.len());
         for action in &rule.actions {
-            let mut rendered = action.render(&book.templates, &context);
-            if let (Ok(done), Some(alert_key)) = (&mut rendered, &alert_key) {
-                crate::actions::presets::for_window_firing(done, status, alert_key);
-            }
+            let rendered = action.render(&book.templates, &context, notice);
             if let Ok(done) = &rendered {
                 let target = match &action.target.ruleset {
                     Some(name) => book

@@ -25,9 +25,9 @@ use std::sync::Arc;
 
 use jmespath::Rcvar;
 
-use crate::actions::{RenderError, RenderedAction};
 use crate::condition::{self, Expr};
 use crate::event::Event;
+use crate::rulebook::action::{FiringStatus, RenderError, RenderedAction};
 use crate::rulebook::{Rule, RuleCondition, Rulebook, Throttle, ThrottleMode, WindowForm};
 use crate::suppress::{Suppressed, Suppressor};
 pub use document::Document;
@@ -63,23 +63,6 @@ pub struct Firing {
     pub status: FiringStatus,
     /// A window rule's group key (a JSON list of the `group_by` values).
     pub group_key: Option<String>,
-}
-
-/// Alertmanager's two notification kinds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FiringStatus {
-    Firing,
-    Resolved,
-}
-
-impl FiringStatus {
-    pub fn name(self) -> &'static str {
-        match self {
-            FiringStatus::Firing => "firing",
-            FiringStatus::Resolved => "resolved",
-        }
-    }
 }
 
 /// What a window rule adds to a firing: its status, the `window` value and the group key.

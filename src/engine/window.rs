@@ -13,10 +13,10 @@ use std::sync::Arc;
 use jmespath::{Rcvar, Variable};
 use serde::{Deserialize, Serialize};
 
-use super::FiringStatus;
 use super::position::{Position, offset_of};
 use super::store::{KeyedStore, SourcePartition, event_serde};
 use super::window_value::{absence_value, aggregates, current_samples, window_value, with_key};
+use crate::rulebook::action::FiringStatus;
 use crate::rulebook::{Window, WindowForm};
 
 /// One group key's window state, as written to a changelog (events as plain JSON). Values and times

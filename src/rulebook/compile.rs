@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
+use super::action::{Action, ActionKind, TemplateSet};
 use super::de::{DeError, Located, from_node};
 use super::diagnostic::Diagnostic;
 use super::model::{
@@ -15,7 +16,6 @@ use super::spec::{
 };
 use super::yaml::{Node, NodeKind, Pos};
 use super::{duration, fingerprint, position};
-use crate::actions::{Action, ActionKind, TemplateSet};
 use crate::condition::Expr;
 
 /// ansible-rulebook's default for `default_events_ttl`.
@@ -400,7 +400,7 @@ impl Compiler<'_> {
             if let Some(target) = action.target.ruleset.as_deref().filter(|_| engine)
                 && !names.contains(&target)
             {
-                let hint = super::suggest::closest(target, &names)
+                let hint = crate::condition::suggest::closest(target, &names)
                     .map(|n| format!(", did you mean `{n}`?"))
                     .unwrap_or_default();
                 self.errors.push(Diagnostic::new(

@@ -5,15 +5,16 @@
 
 use std::time::Duration;
 
+use super::FIRING_ROOTS;
 use super::compile::Compiler;
 use super::de::Located;
 use super::diagnostic::Diagnostic;
 use super::model::Inhibit;
 use super::spec::InhibitSpec;
 use super::yaml::{Node, NodeKind};
-use super::{duration, position, suggest};
+use super::{duration, position};
 use crate::condition::Expr;
-use crate::suppress::FIRING_ROOTS;
+use crate::condition::suggest;
 
 /// How long a source firing counts as active when `for` is not given.
 const DEFAULT_ACTIVE_FOR: Duration = Duration::from_secs(5 * 60);

@@ -8,8 +8,8 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, Error as _, IntoDeserializer, Visitor};
 use serde::{Deserialize, Deserializer};
 
-use super::suggest::closest;
 use super::yaml::{Key, Node, NodeKind, Pos};
+use crate::condition::suggest::closest;
 
 use super::located::LOCATED;
 pub use super::located::Located;

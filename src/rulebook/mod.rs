@@ -1,7 +1,9 @@
 //! Rulebooks: YAML text to raw `*Spec` structs ([`spec`]) to a validated, compiled [`Rulebook`]
-//! ([`model`]). Every problem of a file is reported at once as a located [`Diagnostic`]. This module
-//! does not evaluate events; the engine does.
+//! ([`model`]). Every problem of a file is reported at once as a located [`Diagnostic`]. It also
+//! compiles each rule's actions with the action model ([`action`]: kinds, templates, rendering).
+//! It does not evaluate events (the engine does) and sends nothing (`actions` does).
 
+pub mod action;
 mod compile;
 mod compile_inhibit;
 pub mod de;
@@ -12,18 +14,18 @@ mod located;
 pub mod model;
 pub(crate) mod position;
 pub mod spec;
-pub mod suggest;
 mod window;
 pub mod yaml;
 
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use model::{
-    Rule, RuleCondition, Rulebook, Ruleset, Throttle, ThrottleMode, Window, WindowForm,
+    FIRING_ROOTS, Rule, RuleCondition, Rulebook, Ruleset, Throttle, ThrottleMode, Window,
+    WindowForm,
 };
 pub use window::DEFAULT_MAX_KEYS;
 pub use yaml::{Node, NodeKind, Pos};
 
-use crate::actions::TemplateSet;
+use action::TemplateSet;
 
 /// Parses and compiles rulebook text; `file` is the name used in messages.
 pub fn compile(file: &str, source: &str) -> Result<Rulebook, Diagnostics> {

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use jmespath::Rcvar;
 
-use crate::actions::{Action, TemplateSet};
+use super::action::{Action, TemplateSet};
 use crate::condition::Expr;
 
 /// A whole rulebook file, ready to evaluate events.
@@ -31,6 +31,9 @@ pub struct Ruleset {
     /// Inhibition: while a source rule fires, its targets are suppressed (see `suppress`).
     pub inhibit: Vec<Inhibit>,
 }
+
+/// The top-level names of the firing document that silence matchers and `equal` expressions see.
+pub const FIRING_ROOTS: &[&str] = &["ruleset", "rule", "event", "events", "vars", "status"];
 
 /// While `source` fires, firings of `targets` with the same `equal` values are suppressed.
 #[derive(Debug, Clone)]

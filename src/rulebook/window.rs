@@ -215,7 +215,7 @@ impl Compiler<'_> {
         for (offset, field) in expr.fields_under("window") {
             if !fields.contains(&field.as_str()) {
                 let at = super::position::inside_scalar(self.source, text.pos, &text.value, offset);
-                let hint = super::suggest::closest(&field, fields)
+                let hint = crate::condition::suggest::closest(&field, fields)
                     .map(|f| format!(", did you mean `{f}`?"))
                     .unwrap_or_else(|| format!("; it has {}", fields.join(", ")));
                 return self.window_error(at, format!("this window has no `{field}`{hint}"));

@@ -153,7 +153,9 @@ mod tests {
         Inhibit {
             source: "Uplink down".into(),
             targets: vec!["High loss".into(), "High latency".into()],
-            equal: vec![Expr::compile_for("event.networkId", super::super::FIRING_ROOTS).unwrap()],
+            equal: vec![
+                Expr::compile_for("event.networkId", crate::rulebook::FIRING_ROOTS).unwrap(),
+            ],
             active_for: Duration::from_secs(900),
         }
     }

@@ -20,9 +20,6 @@ use crate::rulebook::model::Inhibit;
 pub use inhibit::{Inhibitions, MAX_KEYS_PER_INHIBIT};
 pub use silence::{Silence, SilenceSet, SilenceState};
 
-/// The top-level names of the firing document that silence matchers and `equal` expressions see.
-pub const FIRING_ROOTS: &[&str] = &["ruleset", "rule", "event", "events", "vars", "status"];
-
 /// Why a firing was not sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SuppressReason {
@@ -70,7 +67,7 @@ pub struct Suppressed {
 }
 
 /// Whether a firing opens or closes a problem: the engine's notion, which inhibition follows.
-pub use crate::engine::FiringStatus;
+use crate::rulebook::action::FiringStatus;
 
 /// What suppression sees of one firing.
 pub struct FiringView<'a> {

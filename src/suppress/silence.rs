@@ -6,12 +6,11 @@
 use jmespath::Rcvar;
 use serde::Deserialize;
 
-use super::FIRING_ROOTS;
 use super::schedule::{Schedule, ScheduleError};
 use crate::condition::{EvalError, Expr};
-use crate::rulebook::Diagnostic;
 use crate::rulebook::de::Located;
 use crate::rulebook::yaml::Pos;
+use crate::rulebook::{Diagnostic, FIRING_ROOTS};
 
 /// One entry of the silences file, as written.
 #[derive(Debug, Clone, Deserialize)]

@@ -3,6 +3,7 @@
 //! webhook URLs carry their token there) and any field named like a secret. It does not decide what
 //! is logged, only what a logged value may show.
 
+use reqwest::Url;
 use serde_json::{Map, Value};
 
 const MASK: &str = "***";
@@ -42,16 +43,27 @@ fn field(name: &str, value: &Value) -> Value {
                 .map(|header| (header.clone(), Value::String(MASK.to_owned())))
                 .collect::<Map<_, _>>(),
         ),
-        ("url", Value::String(url)) => Value::String(origin(url)),
+        ("url", Value::String(url)) => Value::String(text_origin(url)),
         _ => loggable(value),
     }
 }
 
 /// `https://hooks.example.com/…`, or the mask for something that is not a URL.
-fn origin(text: &str) -> String {
-    match reqwest::Url::parse(text) {
-        Ok(url) => crate::actions::http::origin(&url),
+fn text_origin(text: &str) -> String {
+    match Url::parse(text) {
+        Ok(url) => url_origin(&url),
         Err(_) => MASK.to_owned(),
+    }
+}
+
+/// The origin of a URL (`https://hooks.example.com/…`): paths and queries of webhook URLs often
+/// are the credential.
+pub fn url_origin(url: &Url) -> String {
+    let origin = url.origin().ascii_serialization();
+    if url.path() == "/" && url.query().is_none() {
+        origin
+    } else {
+        format!("{origin}/…")
     }
 }
 
@@ -59,6 +71,14 @@ fn origin(text: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn webhook_urls_are_shown_as_their_origin() {
+        let url = Url::parse("https://hooks.slack.com/services/T0/B0/secret?x=1").unwrap();
+        assert_eq!(url_origin(&url), "https://hooks.slack.com/…");
+        let bare = Url::parse("http://127.0.0.1:8080").unwrap();
+        assert_eq!(url_origin(&bare), "http://127.0.0.1:8080");
+    }
 
     #[test]
     fn headers_urls_and_secret_fields_are_masked_and_the_rest_kept() {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 
-use crate::actions::context::{Output, ShutdownKind, ShutdownRequest, Sinks};
+use crate::actions::context::{DispatchSettings, Output, ShutdownKind, ShutdownRequest, Sinks};
 use crate::actions::dispatch::{Dispatcher, FiringJob, FiringOutcome};
 use crate::config::{ActionConfig, KafkaConnection};
 use crate::engine::Firing;
@@ -106,7 +106,10 @@ impl Dispatchers {
     /// The dispatcher for `book`.
     pub fn for_rulebook(&self, book: &Rulebook) -> anyhow::Result<Arc<dyn Dispatch>> {
         Ok(Arc::new(ActionDispatch {
-            dispatcher: Dispatcher::new(self.actions.dispatch_settings(book)?, self.sinks.clone()),
+            dispatcher: Dispatcher::new(
+                DispatchSettings::from_config(&self.actions, book)?,
+                self.sinks.clone(),
+            ),
             strategies: strategies(book),
         }))
     }

@@ -77,7 +77,7 @@ pub fn run(args: &TestArgs) -> anyhow::Result<ExitCode> {
     };
     let env: BTreeMap<String, String> = std::env::vars().collect();
     let secrets = secret_values(book.templates.env_names(), &env);
-    let dispatch = args.actions.dispatch_settings(&book)?;
+    let dispatch = DispatchSettings::from_config(&args.actions, &book)?;
     let mut engine = Engine::new(Arc::clone(&book), env);
     if let Some(path) = &args.silences {
         let Some(silences) = crate::cli::silence::load_or_report(path)? else {

@@ -6,7 +6,7 @@
 
 use serde::Deserialize;
 
-use super::presets::Preset;
+use super::preset::Preset;
 use crate::rulebook::{Node, NodeKind};
 
 /// One entry of `actions:` (or the single `action:`), named by its only key.
