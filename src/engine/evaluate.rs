@@ -6,11 +6,10 @@ use std::sync::Arc;
 
 use jmespath::Rcvar;
 
-use super::{
-    Document, Engine, Outcome, RuleCondition, RuleError, RuleState, group_key, millis, throttled,
-};
+use super::{Document, Engine, Outcome, RuleCondition, RuleError, RuleState, group_key, throttled};
 use crate::condition::Expr;
 use crate::event::Event;
+use crate::rulebook::duration::millis;
 
 impl Engine {
     pub(super) fn evaluate_rule(

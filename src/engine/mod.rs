@@ -28,6 +28,7 @@ use jmespath::Rcvar;
 use crate::condition::{self, Expr};
 use crate::event::Event;
 use crate::rulebook::action::{FiringStatus, RenderError, RenderedAction};
+use crate::rulebook::duration::millis;
 use crate::rulebook::{Rule, RuleCondition, Rulebook, Throttle, ThrottleMode, WindowForm};
 use crate::suppress::{Suppressed, Suppressor};
 pub use document::Document;
@@ -373,8 +374,4 @@ fn group_key(group_by: &[Expr], doc: &Rcvar) -> String {
         })
         .collect();
     serde_json::to_string(&key).unwrap_or_default()
-}
-
-fn millis(duration: std::time::Duration) -> i64 {
-    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }

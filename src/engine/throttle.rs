@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::position::Position;
 use super::store::{KeyedStore, SourcePartition, events_serde};
 use crate::rulebook::ThrottleMode;
+use crate::rulebook::duration::millis;
 
 /// What the throttle decided for one matching event.
 #[derive(Debug, PartialEq)]
@@ -49,10 +50,6 @@ pub struct ThrottleState {
     pub entries: KeyedStore<ThrottleEntry>,
 }
 
-fn window_ms(duration: std::time::Duration) -> i64 {
-    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
-}
-
 impl ThrottleState {
     pub fn new(max_keys: usize) -> ThrottleState {
         ThrottleState {
@@ -73,7 +70,7 @@ impl ThrottleState {
         match mode {
             ThrottleMode::OnceWithin(window) => {
                 if let Some(entry) = self.entries.get(key)
-                    && now_ms < entry.opened_ms.saturating_add(window_ms(window))
+                    && now_ms < entry.opened_ms.saturating_add(millis(window))
                 {
                     // The record that fired, read again after a crash: it fires again.
                     let replayed = entry.fired_by.as_ref().is_some_and(|by| by.is_of(meta));
@@ -106,7 +103,7 @@ impl ThrottleState {
                 let (entry, _) = self
                     .entries
                     .upsert(key, source, || ThrottleEntry::new(now_ms));
-                if now_ms >= entry.opened_ms.saturating_add(window_ms(window)) {
+                if now_ms >= entry.opened_ms.saturating_add(millis(window)) {
                     *entry = ThrottleEntry::new(now_ms);
                 }
                 entry.count += 1;
@@ -133,7 +130,7 @@ impl ThrottleState {
         let mut due: Vec<(i64, Arc<str>)> = self
             .entries
             .iter()
-            .filter(|(_, e)| now_ms >= e.opened_ms.saturating_add(window_ms(window)))
+            .filter(|(_, e)| now_ms >= e.opened_ms.saturating_add(millis(window)))
             .map(|(k, e)| (e.opened_ms, Arc::clone(k)))
             .collect();
         due.sort();
@@ -149,7 +146,7 @@ impl ThrottleState {
         };
         self.entries
             .iter()
-            .map(|(_, e)| e.opened_ms.saturating_add(window_ms(window)))
+            .map(|(_, e)| e.opened_ms.saturating_add(millis(window)))
             .min()
     }
 }

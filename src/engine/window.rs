@@ -17,6 +17,7 @@ use super::position::{Position, offset_of};
 use super::store::{KeyedStore, SourcePartition, event_serde};
 use super::window_value::{absence_value, aggregates, current_samples, window_value, with_key};
 use crate::rulebook::action::FiringStatus;
+use crate::rulebook::duration::millis;
 use crate::rulebook::{Window, WindowForm};
 
 /// One group key's window state, as written to a changelog (events as plain JSON). Values and times
@@ -99,10 +100,6 @@ pub struct WindowState {
     pub keys: KeyedStore<WindowKey>,
     /// `absent_for`: when each quiet, non-firing key becomes silent.
     deadlines: BTreeSet<(i64, Arc<str>)>,
-}
-
-pub(super) fn millis(duration: std::time::Duration) -> i64 {
-    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
 
 impl WindowState {

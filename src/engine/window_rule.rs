@@ -9,10 +9,11 @@ use jmespath::Rcvar;
 
 use super::{
     Decision, Document, Engine, FiringStatus, Judge, Outcome, RuleError, RuleState, ThrottleMode,
-    WindowFiring, WindowForm, group_key, millis,
+    WindowFiring, WindowForm, group_key,
 };
 use crate::condition::Expr;
 use crate::event::Event;
+use crate::rulebook::duration::millis;
 
 use super::store::SourcePartition;
 

@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use jmespath::{Rcvar, Variable};
 
-use super::window::{WindowKey, millis};
+use super::window::WindowKey;
+use crate::rulebook::duration::millis;
 use crate::rulebook::{Window, WindowForm};
 
 fn number(n: f64) -> Rcvar {

@@ -1,6 +1,7 @@
-//! Kafka plumbing on top of rdkafka, shared by `consume` and (later) `rules run`: a pre-flight
-//! check that the broker is reachable, the login works and the topic exists ([`check_topic`]), and
-//! a group [`Consumer`] that hands out owned [`Record`]s, stores an offset only when the caller
+//! Kafka plumbing on top of rdkafka: a pre-flight check that the broker is reachable, the login
+//! works and the topic exists ([`check_topic`]), topic creation, the one producer builder every
+//! producer of the process comes from ([`producer`]), and, for `consume`, a group [`Consumer`] that
+//! hands out owned [`Record`]s, stores an offset only when the caller
 //! says the record was handled, and commits on shutdown. Every blocking librdkafka call runs on a
 //! blocking thread under a timeout. Settings come from `config` (the only place librdkafka keys are
 //! set); this module prints nothing and decides no product logic.
@@ -9,6 +10,7 @@ mod admin;
 mod consumer;
 mod context;
 mod probe;
+mod producer;
 
 use std::time::Duration;
 
@@ -18,6 +20,7 @@ pub use admin::{create_topic, create_topic_with};
 pub use consumer::{Consumer, Record};
 pub use context::TracingContext;
 pub use probe::{TopicInfo, check_topic};
+pub use producer::producer;
 
 use crate::config::ConfigError;
 

@@ -56,14 +56,7 @@ impl DeadLetters {
         connection: &KafkaConnection,
         topic: Option<String>,
     ) -> Result<DeadLetters, PipelineError> {
-        let producer =
-            connection
-                .producer_config()?
-                .create()
-                .map_err(|source| PipelineError::Kafka {
-                    what: "creating the dead-letter producer",
-                    source,
-                })?;
+        let producer = crate::kafka::producer(connection)?;
         Ok(DeadLetters { producer, topic })
     }
 

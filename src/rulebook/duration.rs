@@ -18,6 +18,11 @@ pub fn parse(value: &Value) -> Result<Duration, String> {
     }
 }
 
+/// A duration in whole milliseconds, the unit of the engine's clock; saturates instead of wrapping.
+pub fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
 fn parse_text(text: &str) -> Result<Duration, String> {
     let trimmed = text.trim();
     let split = trimmed

@@ -55,15 +55,7 @@ impl Changelog {
             }
             Err(err) => return Err(err.into()),
         }
-        let producer =
-            connection
-                .producer_config()?
-                .create()
-                .map_err(|source| StateError::Client {
-                    what: "creating the producer",
-                    topic: topic.to_owned(),
-                    source,
-                })?;
+        let producer = crate::kafka::producer(connection)?;
         Ok(Changelog {
             producer,
             connection: connection.clone(),

@@ -10,6 +10,7 @@ use jmespath::Rcvar;
 
 use super::FiringStatus;
 use crate::condition::EvalError;
+use crate::rulebook::duration::millis;
 use crate::rulebook::model::Inhibit;
 
 /// Active keys kept per inhibit rule before eviction starts.
@@ -136,10 +137,6 @@ fn key(rule: &Inhibit, doc: &Rcvar, errors: &mut Vec<EvalError>) -> Option<Strin
         }
     }
     serde_json::to_string(&values).ok()
-}
-
-fn millis(duration: std::time::Duration) -> i64 {
-    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]

@@ -78,9 +78,7 @@ impl Dispatchers {
         shutdown: &Arc<Shutdown>,
         output: Output,
     ) -> anyhow::Result<Dispatchers> {
-        let producer = connection
-            .producer_config()?
-            .create()
+        let producer = crate::kafka::producer(connection)
             .context("cannot create the Kafka producer for publish actions")?;
         let stopper = Arc::clone(shutdown);
         let sinks = Sinks {

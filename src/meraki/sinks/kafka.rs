@@ -40,14 +40,7 @@ impl KafkaSink {
                 .await?;
         }
         crate::kafka::check_topic(connection, &topic, CHECK_TIMEOUT).await?;
-        let producer =
-            connection
-                .producer_config()?
-                .create()
-                .map_err(|source| SinkError::Producer {
-                    bootstrap: connection.bootstrap_servers().to_owned(),
-                    source,
-                })?;
+        let producer = crate::kafka::producer(connection)?;
         Ok(Self {
             producer,
             topic,

@@ -51,11 +51,6 @@ pub enum SinkError {
     Kafka(#[from] crate::kafka::KafkaError),
     #[error(transparent)]
     Config(#[from] ConfigError),
-    #[error("cannot create the Kafka producer for {bootstrap}: {source}")]
-    Producer {
-        bootstrap: String,
-        source: rdkafka::error::KafkaError,
-    },
     #[error("--sink {sink} needs {what}")]
     Missing {
         sink: &'static str,
