@@ -1,6 +1,8 @@
 //! Events as the engine sees them: a parsed payload, its metadata (`meta`: topic, partition, offset,
-//! key, timestamp, headers for Kafka records; anything the caller gives for offline tests) and the
-//! event time used by throttles and windows. Decoding from bytes lives here too; transport does not.
+//! key, timestamp, headers for Kafka records; anything the caller gives for offline tests), the
+//! event time used by throttles and windows, and its typed [`Origin`]: the record it came from, set
+//! by whoever built the event and never read back out of `meta`. Decoding from bytes lives here
+//! too; transport does not.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -16,6 +18,20 @@ pub struct Event {
     pub meta: Rcvar,
     /// Milliseconds since the Unix epoch, from `meta.timestamp` when the source gave one.
     pub time_ms: Option<i64>,
+    /// The record the event came from; `None` for an event with no source position (an offline
+    /// event without topic, partition and offset).
+    pub origin: Option<Origin>,
+}
+
+/// Where an event's record sits in its source: what idempotency keys, the changelog's partition
+/// ownership and replay detection are built from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    /// The element of a batched record split by the source's `split_on`.
+    pub batch_index: Option<usize>,
 }
 
 /// The metadata of a Kafka record.
@@ -85,19 +101,37 @@ impl Event {
             payload: Arc::new(payload),
             meta: Arc::new(meta.to_variable()),
             time_ms: meta.timestamp,
+            origin: Some(Origin {
+                topic: meta.topic.clone(),
+                partition: meta.partition,
+                offset: meta.offset,
+                batch_index: None,
+            }),
         })
     }
 
     /// An event from already-parsed JSON, as `rules test` reads it; `meta.timestamp` may be epoch
-    /// milliseconds or an RFC 3339 string.
+    /// milliseconds or an RFC 3339 string. The given `topic`, `partition` and `offset` (all three)
+    /// are the event's origin, as if it had been read from that record.
     pub fn from_json(payload: serde_json::Value, meta: serde_json::Value) -> Event {
         let time_ms = meta.get("timestamp").and_then(timestamp_ms);
+        let origin = origin_of(&meta);
         Event {
             payload: Arc::new(Variable::try_from(payload).unwrap_or(Variable::Null)),
             meta: Arc::new(Variable::try_from(meta).unwrap_or(Variable::Null)),
             time_ms,
+            origin,
         }
     }
+}
+
+fn origin_of(meta: &serde_json::Value) -> Option<Origin> {
+    Some(Origin {
+        topic: meta.get("topic")?.as_str()?.to_owned(),
+        partition: i32::try_from(meta.get("partition")?.as_i64()?).ok()?,
+        offset: meta.get("offset")?.as_i64()?,
+        batch_index: None,
+    })
 }
 
 fn timestamp_ms(value: &serde_json::Value) -> Option<i64> {
@@ -126,6 +160,11 @@ mod tests {
         };
         let event = Event::decode(br#"{"lossPercent": 3}"#, &meta).unwrap();
         assert_eq!(event.time_ms, Some(1_700_000_000_000));
+        let origin = event.origin.as_ref().unwrap();
+        assert_eq!(
+            (origin.topic.as_str(), origin.partition, origin.offset),
+            ("t", 2, 7)
+        );
         assert_eq!(
             event.meta.as_object().unwrap()["partition"].as_number(),
             Some(2.0)
@@ -157,5 +196,23 @@ mod tests {
         );
         assert_eq!(a.time_ms, Some(1000));
         assert_eq!(b.time_ms, Some(1000));
+    }
+
+    #[test]
+    fn offline_events_have_an_origin_only_with_topic_partition_and_offset() {
+        let full = serde_json::json!({"topic": "t", "partition": 1, "offset": 9});
+        let origin = Event::from_json(serde_json::json!({}), full)
+            .origin
+            .unwrap();
+        assert_eq!(
+            (origin.topic.as_str(), origin.partition, origin.offset),
+            ("t", 1, 9)
+        );
+        let topic_only = serde_json::json!({"topic": "t"});
+        assert!(
+            Event::from_json(serde_json::json!({}), topic_only)
+                .origin
+                .is_none()
+        );
     }
 }

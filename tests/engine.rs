@@ -196,6 +196,63 @@ fn now_is_the_event_time() {
 }
 
 #[test]
+fn firings_carry_their_records_origin_and_clock_firings_none() {
+    let mut e = engine(
+        "
+- name: rs
+  rules:
+    - name: started
+      condition: event.kind == 'start'
+      action: {debug: {}}
+    - name: heartbeat missing
+      condition:
+        not_all: [\"event.kind == 'start'\", \"event.kind == 'done'\"]
+        timeout: 10 seconds
+      action: {debug: {}}
+  match_multiple_rules: true
+",
+    );
+    let meta = json!({"topic": "beats", "partition": 4, "offset": 17});
+    let outcome = e.process(Event::from_json(json!({"kind": "start"}), meta), 0);
+    let origin = outcome.firings[0]
+        .origin
+        .as_ref()
+        .expect("a record's firing");
+    assert_eq!(
+        (origin.topic.as_str(), origin.partition, origin.offset),
+        ("beats", 4, 17)
+    );
+    assert_eq!(outcome.firings[0].idempotency_key, "beats/4/17/started");
+    let timeout = e.advance(10_000);
+    assert_eq!(fired(&timeout), ["heartbeat missing"]);
+    assert!(timeout.firings[0].origin.is_none());
+}
+
+#[test]
+fn now_on_the_timer_path_is_the_engine_clock() {
+    // The `not_all` timeout fires from `advance`, and the event it posts is evaluated there too:
+    // `now()` must read the engine's clock (10 s), not the system's (about 1.8e9 s).
+    let mut e = engine(
+        "
+- name: watch
+  rules:
+    - name: heartbeat missing
+      condition:
+        not_all: [\"event.kind == 'start'\", \"event.kind == 'done'\"]
+        timeout: 10 seconds
+      action: {post_event: {ruleset: clocked, event: {tick: true}}}
+- name: clocked
+  rules:
+    - name: early
+      condition: event.tick && now() < `100`
+      action: {debug: {}}
+",
+    );
+    assert!(send(&mut e, json!({"kind": "start"}), 0).firings.is_empty());
+    assert_eq!(fired(&e.advance(10_000)), ["heartbeat missing", "early"]);
+}
+
+#[test]
 fn sources_route_topics_and_split_batches_with_the_siblings_in_meta() {
     let mut e = engine("
 - name: clients

@@ -8,7 +8,7 @@ use std::sync::{Arc, LazyLock};
 use jmespath::{Rcvar, Variable};
 use minijinja::Value as JinjaValue;
 
-use crate::event::Event;
+use crate::event::{Event, Origin};
 use crate::rulebook::action::{FiringStatus, RenderContext};
 use crate::rulebook::{Rule, Ruleset};
 
@@ -64,19 +64,23 @@ impl Document {
 }
 
 /// `topic/partition/offset/rule` for records (`#N` marks the N-th element of a split batch); events
-/// without a source position (offline, posted) use the ruleset, rule and time instead.
-pub fn idempotency_key(meta: &Rcvar, ruleset: &str, rule: &str, time_ms: i64) -> String {
-    let field = |name: &str| meta.as_object().and_then(|m| m.get(name)).cloned();
-    let topic = field("topic").and_then(|t| t.as_string().cloned());
-    let number = |name: &str| field(name).and_then(|v| v.as_number()).map(|n| n as i64);
-    match (topic, number("partition"), number("offset")) {
-        (Some(topic), Some(partition), Some(offset)) => {
-            let element = number("batch_index")
+/// without a source position (offline, the clock's) use the ruleset, rule and time instead.
+pub fn idempotency_key(origin: Option<&Origin>, ruleset: &str, rule: &str, time_ms: i64) -> String {
+    match origin {
+        Some(origin) => {
+            let element = origin
+                .batch_index
                 .map(|i| format!("#{i}"))
                 .unwrap_or_default();
+            let Origin {
+                topic,
+                partition,
+                offset,
+                ..
+            } = origin;
             format!("{topic}/{partition}/{offset}{element}/{rule}")
         }
-        _ => format!("{ruleset}/{rule}@{time_ms}"),
+        None => format!("{ruleset}/{rule}@{time_ms}"),
     }
 }
 
@@ -84,18 +88,16 @@ pub fn idempotency_key(meta: &Rcvar, ruleset: &str, rule: &str, time_ms: i64) ->
 /// time (several keys can go silent at the same moment); `:resolved` marks the resolved notification,
 /// which must not be dropped as a duplicate of the firing.
 pub fn window_idempotency_key(
-    meta: &Rcvar,
+    origin: Option<&Origin>,
     ruleset: &Ruleset,
     rule: &Rule,
     key: &str,
     status: FiringStatus,
     time_ms: i64,
 ) -> String {
-    let base = idempotency_key(meta, &ruleset.name, &rule.name, time_ms);
-    let base = if base.ends_with(&format!("@{time_ms}")) {
-        format!("{}/{rule}/{key}@{time_ms}", ruleset.name, rule = rule.name)
-    } else {
-        base
+    let base = match origin {
+        Some(_) => idempotency_key(origin, &ruleset.name, &rule.name, time_ms),
+        None => format!("{}/{rule}/{key}@{time_ms}", ruleset.name, rule = rule.name),
     };
     match status {
         FiringStatus::Firing => base,
@@ -109,45 +111,51 @@ pub fn alert_key(ruleset: &Ruleset, rule: &Rule, key: &str) -> String {
     format!("{}/{}/{key}", ruleset.name, rule.name)
 }
 
-/// The template context of one firing. `event` is the last matching event; `events` holds all of them
-/// as `m_0`, `m_1`, ... like ansible-rulebook. `status` is `firing` or `resolved` (`resolved` says the
-/// same as a boolean) and `window` holds a window rule's values.
-#[allow(clippy::too_many_arguments)] // every name a template can read
-pub fn render_context<'a>(
-    ruleset: &Ruleset,
-    rule: &Rule,
-    events: &[Rcvar],
-    meta: &Rcvar,
-    facts: &serde_json::Map<String, serde_json::Value>,
-    idempotency_key: &str,
-    env: &'a BTreeMap<String, String>,
-    status: FiringStatus,
-    window: Option<&Rcvar>,
-) -> RenderContext<'a> {
-    let named: BTreeMap<String, JinjaValue> = events
-        .iter()
-        .enumerate()
-        .map(|(i, e)| (format!("m_{i}"), JinjaValue::from_serialize(&**e)))
-        .collect();
-    let event = events
-        .last()
-        .map(|e| JinjaValue::from_serialize(&**e))
-        .unwrap_or_default();
-    RenderContext {
-        value: minijinja::context! {
-            event => event,
-            events => named,
-            meta => JinjaValue::from_serialize(&**meta),
-            vars => JinjaValue::from_serialize(&ruleset.vars_json),
-            facts => JinjaValue::from_serialize(facts),
-            rule => rule.name.as_str(),
-            ruleset => ruleset.name.as_str(),
-            idempotency_key => idempotency_key,
-            env => JinjaValue::from_serialize(env),
-            status => status.name(),
-            resolved => status == FiringStatus::Resolved,
-            window => window.map(|w| JinjaValue::from_serialize(&**w)),
-        },
-        env,
+/// Everything a firing's templates can read, before it becomes a Jinja context.
+pub struct FiringDocument<'a> {
+    pub ruleset: &'a Ruleset,
+    pub rule: &'a Rule,
+    pub events: &'a [Rcvar],
+    pub meta: &'a Rcvar,
+    pub facts: &'a serde_json::Map<String, serde_json::Value>,
+    pub idempotency_key: &'a str,
+    pub status: FiringStatus,
+    /// A window rule's values.
+    pub window: Option<&'a Rcvar>,
+}
+
+impl FiringDocument<'_> {
+    /// The template context of one firing. `event` is the last matching event; `events` holds all
+    /// of them as `m_0`, `m_1`, ... like ansible-rulebook. `status` is `firing` or `resolved`
+    /// (`resolved` says the same as a boolean) and `window` holds a window rule's values.
+    pub fn render_context<'e>(&self, env: &'e BTreeMap<String, String>) -> RenderContext<'e> {
+        let named: BTreeMap<String, JinjaValue> = self
+            .events
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (format!("m_{i}"), JinjaValue::from_serialize(&**e)))
+            .collect();
+        let event = self
+            .events
+            .last()
+            .map(|e| JinjaValue::from_serialize(&**e))
+            .unwrap_or_default();
+        RenderContext {
+            value: minijinja::context! {
+                event => event,
+                events => named,
+                meta => JinjaValue::from_serialize(&**self.meta),
+                vars => JinjaValue::from_serialize(&self.ruleset.vars_json),
+                facts => JinjaValue::from_serialize(self.facts),
+                rule => self.rule.name.as_str(),
+                ruleset => self.ruleset.name.as_str(),
+                idempotency_key => self.idempotency_key,
+                env => JinjaValue::from_serialize(env),
+                status => self.status.name(),
+                resolved => self.status == FiringStatus::Resolved,
+                window => self.window.map(|w| JinjaValue::from_serialize(&**w)),
+            },
+            env,
+        }
     }
 }

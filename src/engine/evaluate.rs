@@ -2,45 +2,42 @@
 //! its throttle. It returns whether the rule matched and the events to fire with; firing, tracing and
 //! counting are the caller's.
 
-use std::sync::Arc;
-
 use jmespath::Rcvar;
 
-use super::{Document, Engine, Outcome, RuleCondition, RuleError, RuleState, group_key, throttled};
+use super::step::Step;
+use super::{Document, EngineState, RuleAt, RuleCondition, RuleState, Verdict, group_key};
 use crate::condition::Expr;
 use crate::event::Event;
 use crate::rulebook::duration::millis;
 
-impl Engine {
+impl EngineState {
     pub(super) fn evaluate_rule(
         &mut self,
-        r: usize,
-        i: usize,
+        step: &mut Step<'_>,
+        at: RuleAt,
         doc: &Document,
         event: &Event,
-        now: i64,
-        outcome: &mut Outcome,
     ) -> (bool, Option<Vec<Rcvar>>) {
-        let book = Arc::clone(&self.rulebook);
-        let ruleset = &book.rulesets[r];
-        let rule = &ruleset.rules[i];
+        let book = step.book;
+        let ruleset = &book.rulesets[at.ruleset];
+        let rule = &ruleset.rules[at.rule];
         let source = if rule.keeps_state() {
-            self.source_of(&event.meta)
+            self.source_of(event)
         } else {
             None
         };
-        let mut eval = |expr: &Expr, doc: &Rcvar| match expr.is_true(doc) {
-            Ok(matched) => matched,
-            Err(err) => {
-                outcome.errors.push(RuleError {
-                    ruleset: ruleset.name.clone(),
-                    rule: rule.name.clone(),
-                    message: err.to_string(),
-                });
+        let now = step.now;
+        let mut errors = Vec::new();
+        let mut eval = |expr: &Expr, doc: &Rcvar| {
+            expr.is_true(doc).unwrap_or_else(|err| {
+                errors.push(err.to_string());
                 false
-            }
+            })
         };
-        match (&rule.condition, &mut self.state[r].rules[i]) {
+        let result = match (
+            &rule.condition,
+            &mut self.rulesets[at.ruleset].rules[at.rule],
+        ) {
             (RuleCondition::Single(expr), state) => {
                 let matched = eval(expr, doc.base());
                 let fired = if !matched {
@@ -48,7 +45,14 @@ impl Engine {
                 } else if let (Some(throttle), RuleState::Throttle(state)) = (&rule.throttle, state)
                 {
                     let key = group_key(&throttle.group_by, doc.base());
-                    throttled(throttle, state, &key, source, event, now, outcome)
+                    let origin = event.origin.as_ref();
+                    match state.on_match(throttle.mode, &key, source, origin, &event.payload, now) {
+                        Verdict::Fire(events) => Some(events),
+                        Verdict::Held | Verdict::Suppressed => {
+                            step.outcome.throttled += 1;
+                            None
+                        }
+                    }
                 } else {
                     Some(vec![event.payload.clone()])
                 };
@@ -87,6 +91,10 @@ impl Engine {
                 (false, None)
             }
             _ => (false, None),
+        };
+        for message in errors {
+            step.error(at, message);
         }
+        result
     }
 }

@@ -2,127 +2,153 @@
 //! rendered actions, and the engine's own actions (`set_fact`, `retract_fact`, `post_event`), which
 //! apply even to a suppressed firing. It decides nothing about whether a rule matched.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 
-use jmespath::Rcvar;
+use jmespath::{Rcvar, Variable};
 
-use super::{Engine, Firing, Outcome, RuleError, RuleState, WindowFiring, document};
+use super::document::{self, FiringDocument};
+use super::step::Step;
+use super::{EngineState, Firing, Match, RuleAt, RuleState};
 use crate::event::Event;
-use crate::rulebook::action::{ActionKind, FiringStatus, Notice, RenderedAction};
+use crate::rulebook::Ruleset;
+use crate::rulebook::action::{Action, ActionKind, Notice, RenderError, RenderedAction};
 use crate::suppress::{FiringView, SuppressReason, Suppressed};
 
-impl Engine {
-    #[allow(clippy::too_many_arguments)] // one firing's full context; splitting it would only add a struct
-    pub(super) fn fire(
-        &mut self,
-        r: usize,
-        i: usize,
-        events: Vec<Rcvar>,
-        meta: &Rcvar,
-        now: i64,
-        window: Option<WindowFiring>,
-        outcome: &mut Outcome,
-        queue: &mut VecDeque<(Option<usize>, Event)>,
-    ) {
-        let book = Arc::clone(&self.rulebook);
-        let ruleset = &book.rulesets[r];
-        let rule = &ruleset.rules[i];
-        self.stats.fired(r, i);
-        let env = Arc::clone(&self.env);
-        let status = window.as_ref().map_or(FiringStatus::Firing, |w| w.status);
-        let idempotency_key = match &window {
-            Some(w) => document::window_idempotency_key(meta, ruleset, rule, &w.key, status, now),
-            None => document::idempotency_key(meta, &ruleset.name, &rule.name, now),
+impl EngineState {
+    /// Fires rule `at` with `found`, at engine time `time_ms`.
+    pub(super) fn fire(&mut self, step: &mut Step<'_>, at: RuleAt, found: Match<'_>, time_ms: i64) {
+        let book = step.book;
+        let ruleset = &book.rulesets[at.ruleset];
+        let rule = &ruleset.rules[at.rule];
+        self.stats.fired(at.ruleset, at.rule);
+        let status = found.status();
+        let origin = found.trigger.and_then(|event| event.origin.as_ref());
+        let idempotency_key = match &found.window {
+            Some(w) => {
+                document::window_idempotency_key(origin, ruleset, rule, &w.key, status, time_ms)
+            }
+            None => document::idempotency_key(origin, &ruleset.name, &rule.name, time_ms),
         };
+        let reason = self.suppression(step, at, &found, time_ms);
+        let actions = self.render_actions(step, at, &found, &idempotency_key, time_ms);
+        // Alertmanager mutes notifications, not the rule engine: engine actions above still applied.
+        if let Some(reason) = reason {
+            step.outcome.suppressed.push(Suppressed {
+                ruleset: ruleset.name.clone(),
+                rule: rule.name.clone(),
+                reason,
+                time_ms,
+                idempotency_key,
+            });
+            return;
+        }
+        step.outcome.firings.push(Firing {
+            ruleset: ruleset.name.clone(),
+            rule: rule.name.clone(),
+            events: found.events,
+            origin: origin.cloned(),
+            time_ms,
+            idempotency_key,
+            actions,
+            status,
+            group_key: found.window.map(|w| w.key.to_string()),
+        });
+    }
+
+    /// Why the firing is not sent (a silence, an inhibition, a muted firing's resolve), if it is not.
+    fn suppression(
+        &mut self,
+        step: &mut Step<'_>,
+        at: RuleAt,
+        found: &Match<'_>,
+        time_ms: i64,
+    ) -> Option<SuppressReason> {
+        let status = found.status();
+        let ruleset = &step.book.rulesets[at.ruleset];
         let view = FiringView {
             ruleset: &ruleset.name,
-            rule: &rule.name,
-            events: &events,
+            rule: &ruleset.rules[at.rule].name,
+            events: &found.events,
             vars: &ruleset.vars,
             status,
         };
-        let mut decision = self.suppressor.decide(r, &view, now);
-        if let (Some(w), RuleState::Window(state)) = (&window, &mut self.state[r].rules[i]) {
-            let firing_muted = state.follow_mute(&w.key, status, decision.reason.is_some());
-            if firing_muted && decision.reason.is_none() {
-                decision.reason = Some(SuppressReason::FiringNotSent);
+        let decision = self.suppressor.decide(at.ruleset, &view, time_ms);
+        for message in decision.errors {
+            step.error(at, message);
+        }
+        let mut reason = decision.reason;
+        if let (Some(w), RuleState::Window(state)) =
+            (&found.window, &mut self.rulesets[at.ruleset].rules[at.rule])
+        {
+            let firing_muted = state.follow_mute(&w.key, status, reason.is_some());
+            if firing_muted && reason.is_none() {
+                reason = Some(SuppressReason::FiringNotSent);
             }
         }
-        outcome
-            .errors
-            .extend(decision.errors.into_iter().map(|message| RuleError {
-                ruleset: ruleset.name.clone(),
-                rule: rule.name.clone(),
-                message,
-            }));
-        let context = document::render_context(
+        reason
+    }
+
+    /// Renders every action of the rule; applies the engine actions among them right away.
+    fn render_actions(
+        &mut self,
+        step: &mut Step<'_>,
+        at: RuleAt,
+        found: &Match<'_>,
+        idempotency_key: &str,
+        time_ms: i64,
+    ) -> Vec<Result<RenderedAction, RenderError>> {
+        let status = found.status();
+        let book = step.book;
+        let ruleset = &book.rulesets[at.ruleset];
+        let rule = &ruleset.rules[at.rule];
+        let null = Arc::new(Variable::Null);
+        let meta = found.trigger.map_or(&null, |event| &event.meta);
+        let firing = FiringDocument {
             ruleset,
             rule,
-            &events,
+            events: &found.events,
             meta,
-            self.state[r].facts.map(),
-            &idempotency_key,
-            &env,
+            facts: self.rulesets[at.ruleset].facts.map(),
+            idempotency_key,
             status,
-            window.as_ref().map(|w| &w.window),
-        );
-        let alert_key = window
+            window: found.window.as_ref().map(|w| &w.window),
+        };
+        let context = firing.render_context(&self.env);
+        let alert_key = found
+            .window
             .as_ref()
             .map(|w| document::alert_key(ruleset, rule, &w.key));
         let notice = alert_key
             .as_deref()
             .map(|alert_key| Notice { status, alert_key });
-        let mut actions = Vec::with_capacity(rule.actions.len());
-        for action in &rule.actions {
-            let rendered = action.render(&book.templates, &context, notice);
-            if let Ok(done) = &rendered {
-                let target = match &action.target.ruleset {
-                    Some(name) => book
-                        .rulesets
-                        .iter()
-                        .position(|rs| &rs.name == name)
-                        .unwrap_or(r),
-                    None => r,
+        let actions: Vec<_> = rule
+            .actions
+            .iter()
+            .map(|action| action.render(&book.templates, &context, notice))
+            .collect();
+        // The context was built before any of them applied, so applying after rendering is the same.
+        for (action, rendered) in rule.actions.iter().zip(&actions) {
+            if let Ok(done) = rendered {
+                let target = engine_target(book.rulesets.as_slice(), action, at.ruleset);
+                let cause = Cause {
+                    trigger: found.trigger,
+                    time_ms,
                 };
-                self.apply_engine_action(done, target, action.target.partial, meta, now, queue);
+                self.apply_engine_action(step, done, target, action.target.partial, cause);
             }
-            actions.push(rendered);
         }
-        // Alertmanager mutes notifications, not the rule engine: engine actions above still applied.
-        if let Some(reason) = decision.reason {
-            outcome.suppressed.push(Suppressed {
-                ruleset: ruleset.name.clone(),
-                rule: rule.name.clone(),
-                reason,
-                time_ms: now,
-                idempotency_key,
-            });
-            return;
-        }
-        outcome.firings.push(Firing {
-            ruleset: ruleset.name.clone(),
-            rule: rule.name.clone(),
-            events,
-            meta: meta.clone(),
-            time_ms: now,
-            idempotency_key,
-            actions,
-            status,
-            group_key: window.map(|w| w.key.to_string()),
-        });
+        actions
     }
 
     fn apply_engine_action(
         &mut self,
+        step: &mut Step<'_>,
         action: &RenderedAction,
         target: usize,
         partial: bool,
-        meta: &Rcvar,
-        now: i64,
-        queue: &mut VecDeque<(Option<usize>, Event)>,
+        cause: Cause<'_>,
     ) {
-        let facts = &mut self.state[target].facts;
+        let facts = &mut self.rulesets[target].facts;
         match action.kind {
             ActionKind::SetFact => {
                 if let Some(serde_json::Value::Object(fact)) = action.args.get("fact") {
@@ -136,16 +162,41 @@ impl Engine {
             }
             ActionKind::PostEvent => {
                 let payload = action.args.get("event").cloned().unwrap_or_default();
+                // A posted event is part of its cause: same meta and record.
                 let event = Event {
-                    payload: Arc::new(
-                        jmespath::Variable::try_from(payload).unwrap_or(jmespath::Variable::Null),
-                    ),
-                    meta: meta.clone(),
-                    time_ms: Some(now),
+                    payload: Arc::new(Variable::try_from(payload).unwrap_or(Variable::Null)),
+                    meta: cause.meta(),
+                    time_ms: Some(cause.time_ms),
+                    origin: cause.trigger.and_then(|event| event.origin.clone()),
                 };
-                queue.push_back((Some(target), event));
+                step.posted.push_back((Some(target), event));
             }
             _ => {}
         }
+    }
+}
+
+/// What caused a firing: the event that completed the match (none for the clock), and when.
+#[derive(Clone, Copy)]
+struct Cause<'e> {
+    trigger: Option<&'e Event>,
+    time_ms: i64,
+}
+
+impl Cause<'_> {
+    fn meta(&self) -> Rcvar {
+        self.trigger
+            .map_or_else(|| Arc::new(Variable::Null), |event| event.meta.clone())
+    }
+}
+
+/// The ruleset an engine action applies to: the one it names, else the rule's own.
+fn engine_target(rulesets: &[Ruleset], action: &Action, own: usize) -> usize {
+    match &action.target.ruleset {
+        Some(name) => rulesets
+            .iter()
+            .position(|rs| &rs.name == name)
+            .unwrap_or(own),
+        None => own,
     }
 }

@@ -13,6 +13,7 @@ mod reload;
 mod routing;
 mod state;
 mod stats;
+mod step;
 mod store;
 mod throttle;
 mod trace;
@@ -20,16 +21,16 @@ mod window;
 mod window_rule;
 mod window_value;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use jmespath::Rcvar;
 
 use crate::condition::{self, Expr};
-use crate::event::Event;
+use crate::event::{Event, Origin};
 use crate::rulebook::action::{FiringStatus, RenderError, RenderedAction};
 use crate::rulebook::duration::millis;
-use crate::rulebook::{Rule, RuleCondition, Rulebook, Throttle, ThrottleMode, WindowForm};
+use crate::rulebook::{Rule, RuleCondition, Rulebook, ThrottleMode, WindowForm};
 use crate::suppress::{Suppressed, Suppressor};
 pub use document::Document;
 use facts::Facts;
@@ -38,13 +39,11 @@ pub use position::Position;
 pub use reload::ReloadReport;
 pub use state::{RuleEvictions, StateChange};
 pub use stats::{RuleCounts, RuleStats};
+use step::Step;
 pub use store::SourcePartition;
 use throttle::{ThrottleState, Verdict};
 pub use trace::RuleTrace;
-use window::{Decision, Judge, WindowState};
-
-/// Events a single input may cause through `post_event` before the engine calls it a loop.
-const MAX_POSTED_PER_EVENT: usize = 1_000;
+use window::{Arrival, Decision, Judge, WindowState};
 
 /// A rule that fired, with its actions rendered for this firing.
 #[derive(Debug)]
@@ -53,8 +52,9 @@ pub struct Firing {
     pub rule: String,
     /// The matching events: one for a simple rule, several for `all:` and throttled rules.
     pub events: Vec<Rcvar>,
-    /// The meta of the event that completed the match; null when a window closed on a timer.
-    pub meta: Rcvar,
+    /// The record whose event completed the match. `None` for a firing of the clock (a window or
+    /// `once_after` that closed, a `not_all` timeout, an absence) and for events with no source.
+    pub origin: Option<Origin>,
     pub time_ms: i64,
     /// `topic/partition/offset/rule` (with `#N` for the N-th element of a split batch): the same for
     /// every replay of this firing, so receivers can drop duplicates.
@@ -71,6 +71,23 @@ struct WindowFiring {
     status: FiringStatus,
     window: Rcvar,
     key: Arc<str>,
+}
+
+/// A match ready to fire: the matching events, the event that completed it (`None` when the clock
+/// did) and, for a window rule, its notification.
+struct Match<'e> {
+    events: Vec<Rcvar>,
+    trigger: Option<&'e Event>,
+    window: Option<WindowFiring>,
+}
+
+impl Match<'_> {
+    /// `firing`, or a window rule's notification status.
+    fn status(&self) -> FiringStatus {
+        self.window
+            .as_ref()
+            .map_or(FiringStatus::Firing, |w| w.status)
+    }
 }
 
 /// A condition that could not be evaluated on an event; it counts as no match.
@@ -107,11 +124,18 @@ struct RulesetState {
     rules: Vec<RuleState>,
 }
 
-/// A rulebook with its running state.
+/// A rulebook with its running state. The compiled rulebook is shared and read-only; everything that
+/// changes as events arrive is in [`EngineState`], so the two are borrowed apart.
 pub struct Engine {
     rulebook: Arc<Rulebook>,
-    env: Arc<BTreeMap<String, String>>,
-    state: Vec<RulesetState>,
+    state: EngineState,
+}
+
+/// The mutable half of an [`Engine`]: per-rule state, facts, the clock's high-water mark,
+/// suppression and counters.
+struct EngineState {
+    env: BTreeMap<String, String>,
+    rulesets: Vec<RulesetState>,
     high_water_ms: i64,
     tracing: bool,
     suppressor: Suppressor,
@@ -120,10 +144,17 @@ pub struct Engine {
     last_source: Option<Arc<SourcePartition>>,
 }
 
+/// Rule `rule` of ruleset `ruleset`, by index in the rulebook.
+#[derive(Debug, Clone, Copy)]
+struct RuleAt {
+    ruleset: usize,
+    rule: usize,
+}
+
 impl Engine {
     /// `env` is the environment templates may read as `env.NAME`, captured once by the caller.
     pub fn new(rulebook: Arc<Rulebook>, env: BTreeMap<String, String>) -> Engine {
-        let state = rulebook
+        let rulesets = rulebook
             .rulesets
             .iter()
             .map(|ruleset| RulesetState {
@@ -131,30 +162,30 @@ impl Engine {
                 rules: ruleset.rules.iter().map(initial_state).collect(),
             })
             .collect();
-        Engine {
-            suppressor: Suppressor::new(&rulebook),
-            stats: RuleStats::new(&rulebook),
-            rulebook,
-            env: Arc::new(env),
-            state,
+        let state = EngineState {
+            env,
+            rulesets,
             high_water_ms: i64::MIN,
             tracing: false,
+            suppressor: Suppressor::new(&rulebook),
+            stats: RuleStats::new(&rulebook),
             last_source: None,
-        }
+        };
+        Engine { rulebook, state }
     }
 
     /// Record a [`RuleTrace`] per rule and event (slower; for `--explain`).
     pub fn set_tracing(&mut self, on: bool) {
-        self.tracing = on;
+        self.state.tracing = on;
     }
 
     /// Silences and inhibition state; replace the silences with `suppressor_mut().set_silences(..)`.
     pub fn suppressor(&self) -> &Suppressor {
-        &self.suppressor
+        &self.state.suppressor
     }
 
     pub fn suppressor_mut(&mut self) -> &mut Suppressor {
-        &mut self.suppressor
+        &mut self.state.suppressor
     }
 
     /// The rulebook being evaluated.
@@ -164,121 +195,36 @@ impl Engine {
 
     /// Per-rule totals since the engine started, for the caller's metrics.
     pub fn stats(&self) -> &RuleStats {
-        &self.stats
+        &self.state.stats
     }
 
     /// Evaluates one event. Its time is `event.time_ms` when the source gave one, else `now_ms`.
     pub fn process(&mut self, event: Event, now_ms: i64) -> Outcome {
         let time_ms = event.time_ms.unwrap_or(now_ms);
-        let mut outcome = self.advance(time_ms);
-        let mut queue = VecDeque::from([(None, event)]);
-        let mut handled = 0;
-        while let Some((target, event)) = queue.pop_front() {
-            handled += 1;
-            if handled > MAX_POSTED_PER_EVENT {
-                outcome.errors.push(RuleError {
-                    ruleset: String::new(),
-                    rule: String::new(),
-                    message: format!("more than {MAX_POSTED_PER_EVENT} events posted for one input; dropped the rest to stop a post_event loop"),
-                });
-                break;
-            }
-            let book = Arc::clone(&self.rulebook);
-            condition::with_clock(time_ms as f64 / 1000.0, || {
-                for (index, ruleset) in book.rulesets.iter().enumerate() {
-                    // Posted events go straight to their ruleset; inputs follow the sources.
-                    let route = match target {
-                        Some(t) if t == index => routing::Route::Whole,
-                        Some(_) => routing::Route::Skip,
-                        None => routing::route(ruleset, &event),
-                    };
-                    match route {
-                        routing::Route::Skip => {}
-                        routing::Route::Whole => {
-                            self.evaluate_ruleset(index, &event, time_ms, &mut outcome, &mut queue);
-                        }
-                        routing::Route::Split(events) => events.iter().for_each(|element| {
-                            self.evaluate_ruleset(
-                                index,
-                                element,
-                                time_ms,
-                                &mut outcome,
-                                &mut queue,
-                            );
-                        }),
-                    }
-                }
-            });
-        }
-        outcome
+        let outcome = self.advance(time_ms);
+        let mut step = Step::new(&self.rulebook, time_ms, outcome);
+        let state = &mut self.state;
+        condition::with_clock(seconds(time_ms), || state.process(&mut step, event));
+        step.outcome
     }
 
-    /// Moves time forward to `now_ms`, firing `once_after` windows and `not_all` timeouts that ended.
+    /// Moves time forward to `now_ms`, firing `once_after` windows, `not_all` timeouts and absences
+    /// that ended. Conditions and silences evaluated on the way read this clock.
     pub fn advance(&mut self, now_ms: i64) -> Outcome {
-        self.high_water_ms = self.high_water_ms.max(now_ms);
-        let now = self.high_water_ms;
-        let book = Arc::clone(&self.rulebook);
-        let mut outcome = Outcome::default();
-        let mut queue = VecDeque::new();
-        for (r, ruleset) in book.rulesets.iter().enumerate() {
-            for (i, rule) in ruleset.rules.iter().enumerate() {
-                if let (RuleState::Window(state), Some(window)) =
-                    (&mut self.state[r].rules[i], &rule.window)
-                {
-                    let meta = Arc::new(jmespath::Variable::Null);
-                    for silent in state.due(window, now) {
-                        let firing = WindowFiring {
-                            status: FiringStatus::Firing,
-                            window: silent.window,
-                            key: silent.key,
-                        };
-                        let events = vec![silent.last_event];
-                        let at = silent.deadline_ms;
-                        self.fire(
-                            r,
-                            i,
-                            events,
-                            &meta,
-                            at,
-                            Some(firing),
-                            &mut outcome,
-                            &mut queue,
-                        );
-                    }
-                    continue;
-                }
-                let due = match (&mut self.state[r].rules[i], &rule.condition, &rule.throttle) {
-                    (RuleState::Throttle(state), _, Some(throttle)) => {
-                        state.due(throttle.mode, now)
-                    }
-                    (RuleState::NotAll(state), RuleCondition::NotAll { timeout, .. }, _) => {
-                        state.due(now, millis(*timeout)).into_iter().collect()
-                    }
-                    _ => Vec::new(),
-                };
-                for events in due {
-                    let meta = Arc::new(jmespath::Variable::Null);
-                    self.fire(r, i, events, &meta, now, None, &mut outcome, &mut queue);
-                }
-            }
-        }
-        // Events posted by timer firings are evaluated like any other input.
-        for (target, event) in queue {
-            for index in (0..book.rulesets.len()).filter(|i| target.is_none_or(|t| t == *i)) {
-                let mut nested = VecDeque::new();
-                self.evaluate_ruleset(index, &event, now, &mut outcome, &mut nested);
-            }
-        }
-        outcome
+        let state = &mut self.state;
+        state.high_water_ms = state.high_water_ms.max(now_ms);
+        let now = state.high_water_ms;
+        let mut step = Step::new(&self.rulebook, now, Outcome::default());
+        condition::with_clock(seconds(now), || state.advance(&mut step));
+        step.outcome
     }
 
     /// The earliest time at which [`Self::advance`] would fire something, for the caller's timer.
     pub fn next_deadline_ms(&self) -> Option<i64> {
-        let book = &self.rulebook;
         let mut deadlines = Vec::new();
-        for (r, ruleset) in book.rulesets.iter().enumerate() {
-            for (i, rule) in ruleset.rules.iter().enumerate() {
-                let next = match (&self.state[r].rules[i], &rule.condition, &rule.throttle) {
+        for (ruleset, state) in self.rulebook.rulesets.iter().zip(&self.state.rulesets) {
+            for (rule, rule_state) in ruleset.rules.iter().zip(&state.rules) {
+                let next = match (rule_state, &rule.condition, &rule.throttle) {
                     (RuleState::Throttle(state), _, Some(throttle)) => {
                         state.next_due_ms(throttle.mode)
                     }
@@ -293,44 +239,11 @@ impl Engine {
         }
         deadlines.into_iter().min()
     }
+}
 
-    fn evaluate_ruleset(
-        &mut self,
-        r: usize,
-        event: &Event,
-        now: i64,
-        outcome: &mut Outcome,
-        queue: &mut VecDeque<(Option<usize>, Event)>,
-    ) {
-        let book = Arc::clone(&self.rulebook);
-        let ruleset = &book.rulesets[r];
-        let doc = Document::new(event, &ruleset.vars, self.state[r].facts.variable());
-        for (i, rule) in ruleset.rules.iter().enumerate() {
-            if !rule.enabled {
-                continue;
-            }
-            let (matched, fired) = if rule.window.is_some() {
-                self.window_event(r, i, &doc, event, now, outcome, queue)
-            } else {
-                let (matched, events) = self.evaluate_rule(r, i, &doc, event, now, outcome);
-                let fired = events.is_some();
-                if let Some(events) = events {
-                    self.fire(r, i, events, &event.meta, now, None, outcome, queue);
-                }
-                (matched, fired)
-            };
-            if self.tracing {
-                let trace = trace::trace(ruleset.name.as_str(), rule, &doc, matched, fired);
-                outcome.trace.push(trace);
-            }
-            // A window's matches feed the window: none of them is held back by a throttle.
-            self.stats
-                .evaluated(r, i, matched, fired || rule.window.is_some());
-            if matched && !ruleset.match_multiple_rules {
-                break;
-            }
-        }
-    }
+/// The condition clock (`now()`) in epoch seconds.
+fn seconds(time_ms: i64) -> f64 {
+    time_ms as f64 / 1000.0
 }
 
 fn initial_state(rule: &Rule) -> RuleState {
@@ -340,25 +253,6 @@ fn initial_state(rule: &Rule) -> RuleState {
         (_, _, Some(_)) => RuleState::Window(WindowState::new(rule.max_keys)),
         (_, Some(_), _) => RuleState::Throttle(ThrottleState::new(rule.max_keys)),
         _ => RuleState::Stateless,
-    }
-}
-
-#[allow(clippy::too_many_arguments)] // one match's full context
-fn throttled(
-    throttle: &Throttle,
-    state: &mut ThrottleState,
-    key: &str,
-    source: Option<Arc<SourcePartition>>,
-    event: &Event,
-    now: i64,
-    outcome: &mut Outcome,
-) -> Option<Vec<Rcvar>> {
-    match state.on_match(throttle.mode, key, source, &event.meta, &event.payload, now) {
-        Verdict::Fire(events) => Some(events),
-        Verdict::Held | Verdict::Suppressed => {
-            outcome.throttled += 1;
-            None
-        }
     }
 }
 

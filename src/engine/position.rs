@@ -1,8 +1,9 @@
-//! Where an event's record sits in its source (`meta.topic`, `meta.partition`, `meta.offset`): what
-//! keyed state remembers about the records that updated it, so that a record read again after a
-//! crash is recognized. Reading it from `meta` is all this module does.
+//! Where an event's record sits in its source, as keyed state remembers it: the record that last
+//! updated or notified a key, so that a record read again after a crash is recognized. Built from
+//! the event's typed [`Origin`]; the batch element is left out, as every element of a record
+//! commits together.
 
-use jmespath::Rcvar;
+use crate::event::Origin;
 
 /// Where a record sits in its source. A key remembers the record that last sent a notification for
 /// it: after a crash that record is read again (its offset was not committed yet) and must send the
@@ -15,32 +16,20 @@ pub struct Position {
 }
 
 impl Position {
-    /// `meta.topic`, `meta.partition` and `meta.offset`, when the event came from a source.
-    pub fn of(meta: &Rcvar) -> Option<Position> {
-        let (topic, partition, offset) = parts(meta)?;
-        Some(Position {
-            topic: topic.to_owned(),
-            partition,
-            offset,
-        })
+    pub fn of(origin: &Origin) -> Position {
+        Position {
+            topic: origin.topic.clone(),
+            partition: origin.partition,
+            offset: origin.offset,
+        }
     }
 
-    /// Whether `meta` is this record's; allocates nothing, as it runs for every event of a key.
-    pub fn is_of(&self, meta: &Rcvar) -> bool {
-        parts(meta).is_some_and(|(topic, partition, offset)| {
-            offset == self.offset && partition == self.partition && topic == self.topic
+    /// Whether `origin` is this record; allocates nothing, as it runs for every event of a key.
+    pub fn is_of(&self, origin: Option<&Origin>) -> bool {
+        origin.is_some_and(|origin| {
+            origin.offset == self.offset
+                && origin.partition == self.partition
+                && origin.topic == self.topic
         })
     }
-}
-
-/// `meta.offset`, when the event came from a source.
-pub fn offset_of(meta: &Rcvar) -> Option<i64> {
-    parts(meta).map(|(_, _, offset)| offset)
-}
-
-fn parts(meta: &Rcvar) -> Option<(&str, i32, i64)> {
-    let meta = meta.as_object()?;
-    let topic = meta.get("topic")?.as_string()?;
-    let partition = i32::try_from(meta.get("partition")?.as_number()? as i64).ok()?;
-    Some((topic, partition, meta.get("offset")?.as_number()? as i64))
 }

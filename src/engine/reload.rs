@@ -55,10 +55,10 @@ impl Engine {
     /// still there. Call it between two events; the time high-water mark carries over.
     pub fn reload(&mut self, rulebook: Arc<Rulebook>) -> ReloadReport {
         let old_book = std::mem::replace(&mut self.rulebook, rulebook);
-        self.suppressor.reload(&old_book, &self.rulebook);
+        self.state.suppressor.reload(&old_book, &self.rulebook);
         // Counters follow the new rule positions; the caller flushed the old ones.
-        self.stats = super::RuleStats::new(&self.rulebook);
-        let old_state = std::mem::take(&mut self.state);
+        self.state.stats = super::RuleStats::new(&self.rulebook);
+        let old_state = std::mem::take(&mut self.state.rulesets);
         let mut previous: Vec<Previous> = old_book
             .rulesets
             .iter()
@@ -70,8 +70,8 @@ impl Engine {
             })
             .collect();
         let mut report = ReloadReport::default();
-        let book = Arc::clone(&self.rulebook);
-        self.state = book
+        self.state.rulesets = self
+            .rulebook
             .rulesets
             .iter()
             .map(|ruleset| carry_over(ruleset, &mut previous, &mut report))

@@ -1,14 +1,14 @@
 //! Which events a ruleset sees for one input: only records of the topics its sources name (a ruleset
 //! without sources sees everything, as in `rules test`), and, for a source with `split_on`, one event
 //! per element of a batched record, with the record's other fields in `meta.batch` and the element's
-//! position in `meta.batch_index`.
+//! position in `meta.batch_index` (and in its origin, for idempotency keys).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use jmespath::Variable;
 
-use crate::event::Event;
+use crate::event::{Event, Origin};
 use crate::rulebook::Ruleset;
 
 pub enum Route {
@@ -21,17 +21,12 @@ pub fn route(ruleset: &Ruleset, event: &Event) -> Route {
     if ruleset.sources.is_empty() {
         return Route::Whole;
     }
-    let topic = event
-        .meta
-        .as_object()
-        .and_then(|m| m.get("topic"))
-        .and_then(|t| t.as_string().cloned());
-    let source = match &topic {
-        Some(topic) => ruleset
+    let source = match &event.origin {
+        Some(origin) => ruleset
             .sources
             .iter()
-            .find(|s| s.topics.iter().any(|t| t == topic)),
-        // Offline events without a topic go through the first source's handling.
+            .find(|s| s.topics.contains(&origin.topic)),
+        // Offline events without an origin go through the first source's handling.
         None => ruleset.sources.first(),
     };
     match source {
@@ -67,10 +62,15 @@ fn split(event: &Event, field: &str) -> Route {
                 "batch_index".to_owned(),
                 Arc::new(Variable::Number((index as u64).into())),
             );
+            let origin = event.origin.as_ref().map(|origin| Origin {
+                batch_index: Some(index),
+                ..origin.clone()
+            });
             Event {
                 payload: element.clone(),
                 meta: Arc::new(Variable::Object(meta)),
                 time_ms: event.time_ms,
+                origin,
             }
         })
         .collect();

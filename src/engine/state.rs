@@ -59,7 +59,7 @@ impl Engine {
     /// Starts (or stops) remembering which keys change, for [`Self::take_changes`]. Off by default:
     /// without a reader the set of changed keys would only grow.
     pub fn set_change_tracking(&mut self, on: bool) {
-        for state in &mut self.state {
+        for state in &mut self.state.rulesets {
             for rule_state in &mut state.rules {
                 match rule_state {
                     RuleState::Throttle(t) => t.entries.set_tracking(on),
@@ -76,6 +76,7 @@ impl Engine {
     /// caller can collect changes less often than it evaluates events.
     pub fn has_changes(&self) -> bool {
         self.state
+            .rulesets
             .iter()
             .flat_map(|s| &s.rules)
             .any(|rule| match rule {
@@ -91,9 +92,8 @@ impl Engine {
     /// on), each with its state now. Cheap when nothing changed:
     /// only rules with keyed state are visited, and only their dirty keys.
     pub fn take_changes(&mut self) -> Vec<StateChange> {
-        let book = Arc::clone(&self.rulebook);
         let mut changes = Vec::new();
-        for (ruleset, state) in book.rulesets.iter().zip(&mut self.state) {
+        for (ruleset, state) in self.rulebook.rulesets.iter().zip(&mut self.state.rulesets) {
             for (rule, rule_state) in ruleset.rules.iter().zip(&mut state.rules) {
                 let change = |(key, source, state): (Arc<str>, Option<Arc<SourcePartition>>, _)| {
                     StateChange {
@@ -157,7 +157,7 @@ impl Engine {
     /// changelog already holds them); changes not yet taken stay pending. Entries for rules this rulebook no longer has, or
     /// whose state does not fit the rule (its kind changed), are skipped. Returns how many were used.
     pub fn restore(&mut self, entries: impl IntoIterator<Item = StateChange>) -> usize {
-        let book = Arc::clone(&self.rulebook);
+        let book = &self.rulebook;
         let mut used = 0;
         for entry in entries {
             let Some(r) = book.rulesets.iter().position(|rs| rs.name == entry.ruleset) else {
@@ -179,7 +179,7 @@ impl Engine {
                     Err(_) => continue,
                 },
             };
-            let fits = match (&mut self.state[r].rules[i], state) {
+            let fits = match (&mut self.state.rulesets[r].rules[i], state) {
                 (RuleState::Throttle(t), None) => {
                     t.entries.discard(&entry.key);
                     true
@@ -235,7 +235,7 @@ impl Engine {
             topic: topic.to_owned(),
             partition,
         };
-        for state in &mut self.state {
+        for state in &mut self.state.rulesets {
             for rule_state in &mut state.rules {
                 match rule_state {
                     RuleState::Throttle(t) => drop(t.entries.forget(&gone)),
@@ -251,7 +251,7 @@ impl Engine {
     /// Per rule with keyed state: how many keys were evicted to respect `max_keys`, since the start.
     pub fn evictions(&self) -> Vec<RuleEvictions> {
         let mut out = Vec::new();
-        for (ruleset, state) in self.rulebook.rulesets.iter().zip(&self.state) {
+        for (ruleset, state) in self.rulebook.rulesets.iter().zip(&self.state.rulesets) {
             for (rule, rule_state) in ruleset.rules.iter().zip(&state.rules) {
                 let evicted = match rule_state {
                     RuleState::Throttle(t) => t.entries.evicted,
@@ -272,7 +272,7 @@ impl Engine {
     /// Keys held per rule with keyed state (ruleset, rule, keys), e.g. for a gauge or a benchmark.
     pub fn key_counts(&self) -> Vec<(String, String, usize)> {
         let mut out = Vec::new();
-        for (ruleset, state) in self.rulebook.rulesets.iter().zip(&self.state) {
+        for (ruleset, state) in self.rulebook.rulesets.iter().zip(&self.state.rulesets) {
             for (rule, rule_state) in ruleset.rules.iter().zip(&state.rules) {
                 let keys = match rule_state {
                     RuleState::Throttle(t) => t.entries.len(),

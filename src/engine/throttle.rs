@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::position::Position;
 use super::store::{KeyedStore, SourcePartition, events_serde};
+use crate::event::Origin;
 use crate::rulebook::ThrottleMode;
 use crate::rulebook::duration::millis;
 
@@ -57,13 +58,13 @@ impl ThrottleState {
         }
     }
 
-    /// `meta` is the matching event's: its record, when it came from a source.
+    /// `origin` is the matching event's record, when it came from a source.
     pub fn on_match(
         &mut self,
         mode: ThrottleMode,
         key: &str,
         source: Option<Arc<SourcePartition>>,
-        meta: &Rcvar,
+        origin: Option<&Origin>,
         event: &Rcvar,
         now_ms: i64,
     ) -> Verdict {
@@ -73,7 +74,7 @@ impl ThrottleState {
                     && now_ms < entry.opened_ms.saturating_add(millis(window))
                 {
                     // The record that fired, read again after a crash: it fires again.
-                    let replayed = entry.fired_by.as_ref().is_some_and(|by| by.is_of(meta));
+                    let replayed = entry.fired_by.as_ref().is_some_and(|by| by.is_of(origin));
                     return if replayed {
                         Verdict::Fire(vec![event.clone()])
                     } else {
@@ -85,7 +86,7 @@ impl ThrottleState {
                     .upsert(key, source, || ThrottleEntry::new(now_ms));
                 *entry = ThrottleEntry::new(now_ms);
                 entry.count = 1;
-                entry.fired_by = Position::of(meta);
+                entry.fired_by = origin.map(Position::of);
                 Verdict::Fire(vec![event.clone()])
             }
             ThrottleMode::OnceAfter(_) => {
@@ -160,28 +161,24 @@ mod tests {
         Arc::new(jmespath::Variable::from_json(&n.to_string()).unwrap())
     }
 
-    fn null() -> Rcvar {
-        Arc::new(jmespath::Variable::Null)
-    }
-
     #[test]
     fn once_within_fires_once_per_window_and_key() {
         let mode = ThrottleMode::OnceWithin(Duration::from_secs(60));
         let mut state = ThrottleState::new(crate::rulebook::DEFAULT_MAX_KEYS);
         assert!(matches!(
-            state.on_match(mode, "a", None, &null(), &ev(1), 0),
+            state.on_match(mode, "a", None, None, &ev(1), 0),
             Verdict::Fire(_)
         ));
         assert_eq!(
-            state.on_match(mode, "a", None, &null(), &ev(2), 59_999),
+            state.on_match(mode, "a", None, None, &ev(2), 59_999),
             Verdict::Suppressed
         );
         assert!(matches!(
-            state.on_match(mode, "b", None, &null(), &ev(3), 10),
+            state.on_match(mode, "b", None, None, &ev(3), 10),
             Verdict::Fire(_)
         ));
         assert!(matches!(
-            state.on_match(mode, "a", None, &null(), &ev(4), 60_000),
+            state.on_match(mode, "a", None, None, &ev(4), 60_000),
             Verdict::Fire(_)
         ));
     }
@@ -191,15 +188,15 @@ mod tests {
         let mode = ThrottleMode::OnceAfter(Duration::from_secs(10));
         let mut state = ThrottleState::new(crate::rulebook::DEFAULT_MAX_KEYS);
         assert_eq!(
-            state.on_match(mode, "a", None, &null(), &ev(1), 0),
+            state.on_match(mode, "a", None, None, &ev(1), 0),
             Verdict::Held
         );
         assert_eq!(
-            state.on_match(mode, "a", None, &null(), &ev(1), 1_000),
+            state.on_match(mode, "a", None, None, &ev(1), 1_000),
             Verdict::Held
         );
         assert_eq!(
-            state.on_match(mode, "a", None, &null(), &ev(2), 2_000),
+            state.on_match(mode, "a", None, None, &ev(2), 2_000),
             Verdict::Held
         );
         assert_eq!(state.next_due_ms(mode), Some(10_000));
@@ -216,24 +213,24 @@ mod tests {
         };
         let mut state = ThrottleState::new(crate::rulebook::DEFAULT_MAX_KEYS);
         assert_eq!(
-            state.on_match(mode, "a", None, &null(), &ev(1), 0),
+            state.on_match(mode, "a", None, None, &ev(1), 0),
             Verdict::Held
         );
         assert_eq!(
-            state.on_match(mode, "a", None, &null(), &ev(2), 5_000),
+            state.on_match(mode, "a", None, None, &ev(2), 5_000),
             Verdict::Held
         );
         // The window closed short: counting starts again.
         assert_eq!(
-            state.on_match(mode, "a", None, &null(), &ev(3), 10_000),
+            state.on_match(mode, "a", None, None, &ev(3), 10_000),
             Verdict::Held
         );
         assert_eq!(
-            state.on_match(mode, "a", None, &null(), &ev(4), 11_000),
+            state.on_match(mode, "a", None, None, &ev(4), 11_000),
             Verdict::Held
         );
         assert_eq!(
-            state.on_match(mode, "a", None, &null(), &ev(5), 12_000),
+            state.on_match(mode, "a", None, None, &ev(5), 12_000),
             Verdict::Fire(vec![ev(3), ev(4), ev(5)])
         );
     }
@@ -243,17 +240,17 @@ mod tests {
         let mode = ThrottleMode::OnceWithin(Duration::from_secs(3600));
         let mut state = ThrottleState::new(100);
         for i in 0..110 {
-            state.on_match(mode, &i.to_string(), None, &null(), &ev(i), i);
+            state.on_match(mode, &i.to_string(), None, None, &ev(i), i);
         }
         assert_eq!(state.entries.len(), 100);
         assert_eq!(state.entries.evicted, 10);
         // The oldest keys went: key 0 fires again, key 50 is still inside its window.
         assert!(matches!(
-            state.on_match(mode, "0", None, &null(), &ev(0), 200),
+            state.on_match(mode, "0", None, None, &ev(0), 200),
             Verdict::Fire(_)
         ));
         assert_eq!(
-            state.on_match(mode, "50", None, &null(), &ev(0), 200),
+            state.on_match(mode, "50", None, None, &ev(0), 200),
             Verdict::Suppressed
         );
     }

@@ -13,9 +13,10 @@ use std::sync::Arc;
 use jmespath::{Rcvar, Variable};
 use serde::{Deserialize, Serialize};
 
-use super::position::{Position, offset_of};
+use super::position::Position;
 use super::store::{KeyedStore, SourcePartition, event_serde};
 use super::window_value::{absence_value, aggregates, current_samples, window_value, with_key};
+use crate::event::Origin;
 use crate::rulebook::action::FiringStatus;
 use crate::rulebook::duration::millis;
 use crate::rulebook::{Window, WindowForm};
@@ -83,8 +84,18 @@ pub enum Decision {
 pub struct Judge<'a> {
     pub eval: &'a mut dyn FnMut(&crate::condition::Expr, &Rcvar) -> bool,
     pub once_within_ms: Option<i64>,
-    /// The event's meta: its record, when it came from a source.
-    pub meta: &'a Rcvar,
+}
+
+/// One matching event as its key receives it.
+pub struct Arrival<'a> {
+    pub key: &'a str,
+    pub source: Option<Arc<SourcePartition>>,
+    pub event: &'a Rcvar,
+    /// The rule's `value` (or `change`) expression's result on the event.
+    pub value: Option<&'a Rcvar>,
+    pub time_ms: i64,
+    /// The event's record, when it came from a source.
+    pub origin: Option<&'a Origin>,
 }
 
 /// An absence found by the clock: the key, when it went silent, its last event and window value.
@@ -110,23 +121,21 @@ impl WindowState {
         }
     }
 
-    /// Feeds one matching event to its key. `value` is the rule's `value` (or `change`) expression's
-    /// result on the event. Returns the decision and the window value the conditions saw.
-    #[allow(clippy::too_many_arguments)] // one event's full context
+    /// Feeds one matching event to its key. Returns the decision and the window value the
+    /// conditions saw.
     pub fn on_event(
         &mut self,
         window: &Window,
-        key: &str,
-        source: Option<Arc<SourcePartition>>,
-        event: &Rcvar,
-        value: Option<&Rcvar>,
-        time_ms: i64,
+        arrival: Arrival<'_>,
         judge: &mut Judge<'_>,
     ) -> (Decision, Rcvar) {
-        let offset = offset_of(judge.meta);
-        let (entry, evicted, same_source) = self
-            .keys
-            .upsert_from(key, source, || WindowKey::new(time_ms));
+        let time_ms = arrival.time_ms;
+        let (entry, evicted, same_source) =
+            self.keys
+                .upsert_from(arrival.key, arrival.source.clone(), || {
+                    WindowKey::new(time_ms)
+                });
+        let offset = arrival.origin.map(|origin| origin.offset);
         // A record this key counted already (read again after a crash, on top of the state saved
         // with it) changes nothing: it repeats its notification if it sent one, else stays quiet.
         if same_source
@@ -138,69 +147,19 @@ impl WindowState {
                 WindowForm::Absence(_) => absence_value(entry, entry.last_ms),
                 _ => window_value(window, entry, None).0,
             };
-            let decision = repeated_notice(entry, judge.meta).unwrap_or(Decision::Quiet);
+            let decision = repeated_notice(entry, arrival.origin).unwrap_or(Decision::Quiet);
             return (decision, value);
         }
         entry.applied = offset.or(entry.applied);
-        if let (WindowForm::Absence(absent_for), Some((gone, old))) = (&window.form, evicted) {
-            self.deadlines
-                .remove(&(old.last_ms.saturating_add(millis(*absent_for)), gone));
+        if let WindowForm::Absence(absent_for) = window.form {
+            let absent_ms = millis(absent_for);
+            if let Some((gone, old)) = evicted {
+                self.deadlines
+                    .remove(&(old.last_ms.saturating_add(absent_ms), gone));
+            }
+            return absence_arrival(&mut self.deadlines, entry, absent_ms, &arrival);
         }
-        let late = time_ms < entry.last_ms;
-        let mut changed = None;
-        match &window.form {
-            WindowForm::Absence(absent_for) => {
-                if !late {
-                    let absent_ms = millis(*absent_for);
-                    let shared: Arc<str> = Arc::from(key);
-                    self.deadlines
-                        .remove(&(entry.last_ms.saturating_add(absent_ms), Arc::clone(&shared)));
-                    entry.last_ms = time_ms;
-                    entry.last_event = Some(event.clone());
-                    self.deadlines
-                        .insert((time_ms.saturating_add(absent_ms), shared));
-                }
-                // A late event says nothing about now: it neither refreshes nor resolves the key.
-                let decision = if entry.active && !late {
-                    entry.active = false;
-                    Decision::Resolve
-                } else {
-                    Decision::Quiet
-                };
-                let decision = remember_notice(entry, decision, judge.meta);
-                return (decision, absence_value(entry, time_ms));
-            }
-            WindowForm::Change(_) => {
-                if !late {
-                    let new = value.and_then(|v| serde_json::to_value(&**v).ok());
-                    if window.size.is_none() {
-                        // Without a span, `changes` says whether this event changed the value.
-                        entry.samples.clear();
-                    }
-                    if let Some(old) = &entry.current
-                        && Some(old) != new.as_ref()
-                    {
-                        changed = Some(old.clone());
-                        entry.samples.push_back((time_ms, 1.0));
-                    }
-                    entry.current = new;
-                }
-            }
-            WindowForm::Threshold | WindowForm::Spike { .. } => {
-                let number = value.map_or(Some(0.0), |v| v.as_number());
-                if let Some(number) = number {
-                    insert_sorted(&mut entry.samples, time_ms, number);
-                }
-            }
-        }
-        entry.last_ms = entry.last_ms.max(time_ms);
-        let span = span_ms(window);
-        if let Some(span) = span {
-            let from = entry.last_ms.saturating_sub(span);
-            while entry.samples.front().is_some_and(|(t, _)| *t <= from) {
-                entry.samples.pop_front();
-            }
-        }
+        let changed = record_value(window, entry, &arrival);
         let (value_var, spiking) = window_value(window, entry, changed.as_ref());
         let triggered = match &window.form {
             WindowForm::Change(_) if changed.is_none() => false,
@@ -214,7 +173,7 @@ impl WindowState {
             || window.fire_when.is_some()
             || !matches!(window.form, WindowForm::Change(_));
         let decision = decide(entry, window, triggered, latch, time_ms, &value_var, judge);
-        let decision = remember_notice(entry, decision, judge.meta);
+        let decision = remember_notice(entry, decision, arrival.origin);
         (decision, value_var)
     }
 
@@ -307,25 +266,95 @@ impl WindowState {
 /// A notification remembers its record; that record, read again after a crash (its offset was not
 /// committed), sends the same notification again (with the same idempotency key) instead of finding
 /// it already done in the restored state.
-fn remember_notice(entry: &mut WindowKey, decision: Decision, meta: &Rcvar) -> Decision {
+fn remember_notice(entry: &mut WindowKey, decision: Decision, origin: Option<&Origin>) -> Decision {
     let status = match decision {
         Decision::Fire => FiringStatus::Firing,
         Decision::Resolve => FiringStatus::Resolved,
         Decision::Throttled | Decision::Quiet => {
-            return repeated_notice(entry, meta).unwrap_or(decision);
+            return repeated_notice(entry, origin).unwrap_or(decision);
         }
     };
-    entry.notified_by = Position::of(meta).map(|position| Box::new((position, status)));
+    entry.notified_by = origin.map(|origin| Box::new((Position::of(origin), status)));
     decision
 }
 
-/// The notification `meta`'s record sent for this key, if it sent the last one.
-fn repeated_notice(entry: &WindowKey, meta: &Rcvar) -> Option<Decision> {
+/// The notification `origin`'s record sent for this key, if it sent the last one.
+fn repeated_notice(entry: &WindowKey, origin: Option<&Origin>) -> Option<Decision> {
     match entry.notified_by.as_deref() {
-        Some((by, FiringStatus::Firing)) if by.is_of(meta) => Some(Decision::Fire),
-        Some((by, FiringStatus::Resolved)) if by.is_of(meta) => Some(Decision::Resolve),
+        Some((by, FiringStatus::Firing)) if by.is_of(origin) => Some(Decision::Fire),
+        Some((by, FiringStatus::Resolved)) if by.is_of(origin) => Some(Decision::Resolve),
         _ => None,
     }
+}
+
+/// An event of an `absent_for` window: it refreshes the key's deadline and resolves a silent key.
+fn absence_arrival(
+    deadlines: &mut BTreeSet<(i64, Arc<str>)>,
+    entry: &mut WindowKey,
+    absent_ms: i64,
+    arrival: &Arrival<'_>,
+) -> (Decision, Rcvar) {
+    let time_ms = arrival.time_ms;
+    // A late event says nothing about now: it neither refreshes nor resolves the key.
+    let late = time_ms < entry.last_ms;
+    if !late {
+        let shared: Arc<str> = Arc::from(arrival.key);
+        deadlines.remove(&(entry.last_ms.saturating_add(absent_ms), Arc::clone(&shared)));
+        entry.last_ms = time_ms;
+        entry.last_event = Some(arrival.event.clone());
+        deadlines.insert((time_ms.saturating_add(absent_ms), shared));
+    }
+    let decision = if entry.active && !late {
+        entry.active = false;
+        Decision::Resolve
+    } else {
+        Decision::Quiet
+    };
+    let decision = remember_notice(entry, decision, arrival.origin);
+    (decision, absence_value(entry, time_ms))
+}
+
+/// Adds the event's value to the key's samples (or, for `change`, compares it with the previous
+/// one) and drops samples that left the span. Returns the previous value when it changed.
+fn record_value(
+    window: &Window,
+    entry: &mut WindowKey,
+    arrival: &Arrival<'_>,
+) -> Option<serde_json::Value> {
+    let time_ms = arrival.time_ms;
+    let mut changed = None;
+    match &window.form {
+        WindowForm::Change(_) if time_ms >= entry.last_ms => {
+            let new = arrival.value.and_then(|v| serde_json::to_value(&**v).ok());
+            if window.size.is_none() {
+                // Without a span, `changes` says whether this event changed the value.
+                entry.samples.clear();
+            }
+            if let Some(old) = &entry.current
+                && Some(old) != new.as_ref()
+            {
+                changed = Some(old.clone());
+                entry.samples.push_back((time_ms, 1.0));
+            }
+            entry.current = new;
+        }
+        // `change` ignores late events: "previous" follows event time.
+        WindowForm::Change(_) | WindowForm::Absence(_) => {}
+        WindowForm::Threshold | WindowForm::Spike { .. } => {
+            let number = arrival.value.map_or(Some(0.0), |v| v.as_number());
+            if let Some(number) = number {
+                insert_sorted(&mut entry.samples, time_ms, number);
+            }
+        }
+    }
+    entry.last_ms = entry.last_ms.max(time_ms);
+    if let Some(span) = span_ms(window) {
+        let from = entry.last_ms.saturating_sub(span);
+        while entry.samples.front().is_some_and(|(t, _)| *t <= from) {
+            entry.samples.pop_front();
+        }
+    }
+    changed
 }
 
 fn decide(

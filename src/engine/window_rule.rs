@@ -1,44 +1,64 @@
 //! The engine side of window rules: evaluates the condition, computes the group key and the value,
-//! hands them to the rule's [`WindowState`], and fires with `status: firing` or `resolved`. Also
-//! finds the source partition of an event, which every keyed state records for the changelog.
+//! hands them to the rule's [`WindowState`](super::WindowState), and fires with `status: firing` or
+//! `resolved`. Also finds the source partition of an event, which every keyed state records for the
+//! changelog.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 
 use jmespath::Rcvar;
 
+use super::step::Step;
+use super::store::SourcePartition;
 use super::{
-    Decision, Document, Engine, FiringStatus, Judge, Outcome, RuleError, RuleState, ThrottleMode,
-    WindowFiring, WindowForm, group_key,
+    Arrival, Decision, Document, EngineState, FiringStatus, Judge, Match, RuleAt, RuleState,
+    ThrottleMode, WindowFiring, WindowForm, group_key,
 };
 use crate::condition::Expr;
 use crate::event::Event;
 use crate::rulebook::duration::millis;
+use crate::rulebook::{RuleCondition, Window};
 
-use super::store::SourcePartition;
-
-impl Engine {
-    /// Feeds `event` to window rule `i` of ruleset `r`. Returns (matched, fired).
-    #[allow(clippy::too_many_arguments)] // the evaluation context of one event
+impl EngineState {
+    /// Feeds `event` to a window rule. Returns (matched, fired).
     pub(super) fn window_event(
         &mut self,
-        r: usize,
-        i: usize,
+        step: &mut Step<'_>,
+        at: RuleAt,
         doc: &Document,
         event: &Event,
-        now: i64,
-        outcome: &mut Outcome,
-        queue: &mut VecDeque<(Option<usize>, Event)>,
     ) -> (bool, bool) {
-        let book = Arc::clone(&self.rulebook);
-        let ruleset = &book.rulesets[r];
-        let rule = &ruleset.rules[i];
-        let (crate::rulebook::RuleCondition::Single(condition), Some(window)) =
-            (&rule.condition, &rule.window)
-        else {
-            return (false, false);
-        };
         let mut errors = Vec::new();
+        let (matched, firing) = self.window_decision(step, at, doc, event, &mut errors);
+        for message in errors {
+            step.error(at, message);
+        }
+        let fired = firing.is_some();
+        if let Some(window) = firing {
+            let found = Match {
+                events: vec![event.payload.clone()],
+                trigger: Some(event),
+                window: Some(window),
+            };
+            self.fire(step, at, found, step.now);
+        }
+        (matched, fired)
+    }
+
+    /// Whether the rule matched, and the notification its window decided on, if any.
+    fn window_decision(
+        &mut self,
+        step: &mut Step<'_>,
+        at: RuleAt,
+        doc: &Document,
+        event: &Event,
+        errors: &mut Vec<String>,
+    ) -> (bool, Option<WindowFiring>) {
+        let book = step.book;
+        let rule = &book.rulesets[at.ruleset].rules[at.rule];
+        let (RuleCondition::Single(condition), Some(window)) = (&rule.condition, &rule.window)
+        else {
+            return (false, None);
+        };
         let mut eval = |expr: &Expr, doc: &Rcvar| {
             expr.is_true(doc).unwrap_or_else(|err| {
                 errors.push(err.to_string());
@@ -46,89 +66,67 @@ impl Engine {
             })
         };
         if !eval(condition, doc.base()) {
-            self.report(r, i, errors, outcome);
-            return (false, false);
+            return (false, None);
         }
         let value = match window_input(window, doc.base()) {
             Ok(value) => value,
             Err(message) => {
                 errors.push(message);
-                self.report(r, i, errors, outcome);
-                return (true, false);
+                return (true, None);
             }
         };
         let key = group_key(&window.group_by, doc.base());
-        let source = self.source_of(&event.meta);
+        let source = self.source_of(event);
         let once_within_ms = match rule.throttle.as_ref().map(|t| t.mode) {
             Some(ThrottleMode::OnceWithin(d)) => Some(millis(d)),
             _ => None,
         };
-        let RuleState::Window(state) = &mut self.state[r].rules[i] else {
-            return (true, false);
+        let RuleState::Window(state) = &mut self.rulesets[at.ruleset].rules[at.rule] else {
+            return (true, None);
         };
         let mut judge_eval = |expr: &Expr, window: &Rcvar| eval(expr, &doc.with_window(window));
         let mut judge = Judge {
             eval: &mut judge_eval,
             once_within_ms,
-            meta: &event.meta,
         };
-        let (decision, seen) = state.on_event(
-            window,
-            &key,
+        let arrival = Arrival {
+            key: &key,
             source,
-            &event.payload,
-            value.as_ref(),
-            now,
-            &mut judge,
-        );
-        let status = match decision {
-            Decision::Fire => Some(FiringStatus::Firing),
-            Decision::Resolve => Some(FiringStatus::Resolved),
-            Decision::Throttled => {
-                outcome.throttled += 1;
-                None
-            }
-            Decision::Quiet => None,
+            event: &event.payload,
+            value: value.as_ref(),
+            time_ms: step.now,
+            origin: event.origin.as_ref(),
         };
-        let firing = status.map(|status| WindowFiring {
+        let (decision, seen) = state.on_event(window, arrival, &mut judge);
+        let status = match decision {
+            Decision::Fire => FiringStatus::Firing,
+            Decision::Resolve => FiringStatus::Resolved,
+            Decision::Throttled => {
+                step.outcome.throttled += 1;
+                return (true, None);
+            }
+            Decision::Quiet => return (true, None),
+        };
+        let firing = WindowFiring {
             status,
             window: state.template_value(window, &key, &seen),
             key: Arc::from(key.as_str()),
-        });
-        self.report(r, i, errors, outcome);
-        let fired = firing.is_some();
-        if let Some(firing) = firing {
-            let events = vec![event.payload.clone()];
-            self.fire(r, i, events, &event.meta, now, Some(firing), outcome, queue);
-        }
-        (true, fired)
+        };
+        (true, Some(firing))
     }
 
-    fn report(&self, r: usize, i: usize, errors: Vec<String>, outcome: &mut Outcome) {
-        let ruleset = &self.rulebook.rulesets[r];
-        outcome
-            .errors
-            .extend(errors.into_iter().map(|message| RuleError {
-                ruleset: ruleset.name.clone(),
-                rule: ruleset.rules[i].name.clone(),
-                message,
-            }));
-    }
-
-    /// `meta.topic` and `meta.partition`, shared with the previous event's when they are the same.
-    pub(super) fn source_of(&mut self, meta: &Rcvar) -> Option<Arc<SourcePartition>> {
-        let meta = meta.as_object()?;
-        let topic = meta.get("topic")?.as_string()?;
-        let partition = i32::try_from(meta.get("partition")?.as_number()? as i64).ok()?;
+    /// The event's topic and partition, shared with the previous event's when they are the same.
+    pub(super) fn source_of(&mut self, event: &Event) -> Option<Arc<SourcePartition>> {
+        let origin = event.origin.as_ref()?;
         if let Some(last) = &self.last_source
-            && last.partition == partition
-            && &last.topic == topic
+            && last.partition == origin.partition
+            && last.topic == origin.topic
         {
             return Some(Arc::clone(last));
         }
         let source = Arc::new(SourcePartition {
-            topic: topic.clone(),
-            partition,
+            topic: origin.topic.clone(),
+            partition: origin.partition,
         });
         self.last_source = Some(Arc::clone(&source));
         Some(source)
@@ -136,7 +134,7 @@ impl Engine {
 }
 
 /// The per-event input of the window: the `change` value, or the `value` number.
-fn window_input(window: &crate::rulebook::Window, doc: &Rcvar) -> Result<Option<Rcvar>, String> {
+fn window_input(window: &Window, doc: &Rcvar) -> Result<Option<Rcvar>, String> {
     let expr = match &window.form {
         WindowForm::Change(expr) => expr,
         WindowForm::Absence(_) => return Ok(None),

@@ -105,9 +105,9 @@ impl Run {
 }
 
 /// Windows that close on a timer (`once_after`, `not_all`) fire while some record is being handled,
-/// but not because of it: such firings carry no meta, and neither hold back nor dead-letter the record.
+/// but not because of it: such firings have no origin, and neither hold back nor dead-letter the record.
 fn caused_by_a_record(firing: &Firing) -> bool {
-    !firing.meta.is_null()
+    firing.origin.is_some()
 }
 
 fn record_span(record: &SourceRecord) -> tracing::Span {

@@ -1,0 +1,184 @@
+//! One step of the engine: an input event (with the events it posts) or a move of the clock. A
+//! [`Step`] carries what every rule evaluation of the step needs besides the mutable state: the
+//! rulebook, the step's time, the outcome so far and the events posted for later in the step. This
+//! module owns the order of work: posted events after their cause, rulesets in order, rules in order
+//! until one matches (unless `match_multiple_rules`).
+
+use std::collections::VecDeque;
+
+use super::{
+    Document, EngineState, Match, Outcome, RuleAt, RuleCondition, RuleError, RuleState,
+    WindowFiring, routing, trace,
+};
+use crate::event::Event;
+use crate::rulebook::Rulebook;
+use crate::rulebook::action::FiringStatus;
+use crate::rulebook::duration::millis;
+
+/// Events a single input may cause through `post_event` before the engine calls it a loop.
+const MAX_POSTED_PER_EVENT: usize = 1_000;
+
+/// An event posted by `post_event`: for the named ruleset (by index), or `None` for every ruleset.
+pub(super) type Posted = (Option<usize>, Event);
+
+pub(super) struct Step<'a> {
+    pub book: &'a Rulebook,
+    pub now: i64,
+    pub outcome: Outcome,
+    pub posted: VecDeque<Posted>,
+}
+
+impl<'a> Step<'a> {
+    pub fn new(book: &'a Rulebook, now: i64, outcome: Outcome) -> Step<'a> {
+        Step {
+            book,
+            now,
+            outcome,
+            posted: VecDeque::new(),
+        }
+    }
+
+    /// A condition or window value that could not be evaluated; it counts as no match.
+    pub fn error(&mut self, at: RuleAt, message: String) {
+        let ruleset = &self.book.rulesets[at.ruleset];
+        self.outcome.errors.push(RuleError {
+            ruleset: ruleset.name.clone(),
+            rule: ruleset.rules[at.rule].name.clone(),
+            message,
+        });
+    }
+}
+
+impl EngineState {
+    /// `event` and then every event it posts, each through the rulesets it is for.
+    pub(super) fn process(&mut self, step: &mut Step<'_>, event: Event) {
+        let book = step.book;
+        step.posted.push_back((None, event));
+        let mut handled = 0;
+        while let Some((target, event)) = step.posted.pop_front() {
+            handled += 1;
+            if handled > MAX_POSTED_PER_EVENT {
+                step.outcome.errors.push(RuleError {
+                    ruleset: String::new(),
+                    rule: String::new(),
+                    message: format!("more than {MAX_POSTED_PER_EVENT} events posted for one input; dropped the rest to stop a post_event loop"),
+                });
+                break;
+            }
+            for (index, ruleset) in book.rulesets.iter().enumerate() {
+                // Posted events go straight to their ruleset; inputs follow the sources.
+                let route = match target {
+                    Some(t) if t == index => routing::Route::Whole,
+                    Some(_) => routing::Route::Skip,
+                    None => routing::route(ruleset, &event),
+                };
+                match route {
+                    routing::Route::Skip => {}
+                    routing::Route::Whole => self.evaluate_ruleset(step, index, &event),
+                    routing::Route::Split(events) => events
+                        .iter()
+                        .for_each(|element| self.evaluate_ruleset(step, index, element)),
+                }
+            }
+        }
+    }
+
+    /// Fires what the clock closed by `step.now`: absences, `once_after` windows, `not_all` timeouts.
+    pub(super) fn advance(&mut self, step: &mut Step<'_>) {
+        let book = step.book;
+        let now = step.now;
+        for (r, ruleset) in book.rulesets.iter().enumerate() {
+            for (i, rule) in ruleset.rules.iter().enumerate() {
+                let at = RuleAt {
+                    ruleset: r,
+                    rule: i,
+                };
+                let rule_state = &mut self.rulesets[r].rules[i];
+                if let (RuleState::Window(state), Some(window)) = (rule_state, &rule.window) {
+                    for silent in state.due(window, now) {
+                        let window = WindowFiring {
+                            status: FiringStatus::Firing,
+                            window: silent.window,
+                            key: silent.key,
+                        };
+                        let found = Match {
+                            events: vec![silent.last_event],
+                            trigger: None,
+                            window: Some(window),
+                        };
+                        self.fire(step, at, found, silent.deadline_ms);
+                    }
+                    continue;
+                }
+                let due = match (
+                    &mut self.rulesets[r].rules[i],
+                    &rule.condition,
+                    &rule.throttle,
+                ) {
+                    (RuleState::Throttle(state), _, Some(throttle)) => {
+                        state.due(throttle.mode, now)
+                    }
+                    (RuleState::NotAll(state), RuleCondition::NotAll { timeout, .. }, _) => {
+                        state.due(now, millis(*timeout)).into_iter().collect()
+                    }
+                    _ => Vec::new(),
+                };
+                for events in due {
+                    let found = Match {
+                        events,
+                        trigger: None,
+                        window: None,
+                    };
+                    self.fire(step, at, found, now);
+                }
+            }
+        }
+        // Events posted by timer firings are evaluated like any other input, one level deep.
+        for (target, event) in std::mem::take(&mut step.posted) {
+            for index in (0..book.rulesets.len()).filter(|i| target.is_none_or(|t| t == *i)) {
+                self.evaluate_ruleset(step, index, &event);
+                step.posted.clear();
+            }
+        }
+    }
+
+    fn evaluate_ruleset(&mut self, step: &mut Step<'_>, r: usize, event: &Event) {
+        let book = step.book;
+        let ruleset = &book.rulesets[r];
+        let doc = Document::new(event, &ruleset.vars, self.rulesets[r].facts.variable());
+        for (i, rule) in ruleset.rules.iter().enumerate() {
+            if !rule.enabled {
+                continue;
+            }
+            let at = RuleAt {
+                ruleset: r,
+                rule: i,
+            };
+            let (matched, fired) = if rule.window.is_some() {
+                self.window_event(step, at, &doc, event)
+            } else {
+                let (matched, events) = self.evaluate_rule(step, at, &doc, event);
+                let fired = events.is_some();
+                if let Some(events) = events {
+                    let found = Match {
+                        events,
+                        trigger: Some(event),
+                        window: None,
+                    };
+                    self.fire(step, at, found, step.now);
+                }
+                (matched, fired)
+            };
+            if self.tracing {
+                let trace = trace::trace(ruleset.name.as_str(), rule, &doc, matched, fired);
+                step.outcome.trace.push(trace);
+            }
+            // A window's matches feed the window: none of them is held back by a throttle.
+            self.stats
+                .evaluated(r, i, matched, fired || rule.window.is_some());
+            if matched && !ruleset.match_multiple_rules {
+                break;
+            }
+        }
+    }
+}
