@@ -1,14 +1,45 @@
 //! One rule without a window against one event: its condition (single, `any`, `all`, `not_all`) and
 //! its throttle. It returns whether the rule matched and the events to fire with; firing, tracing and
-//! counting are the caller's.
+//! counting are the caller's. Also [`Check`], the condition evaluation every rule kind shares.
+
+use std::sync::Arc;
 
 use jmespath::Rcvar;
 
 use super::step::Step;
+use super::store::SourcePartition;
+use super::throttle::ThrottleState;
 use super::{Document, EngineState, RuleAt, RuleCondition, RuleState, Verdict, group_key};
 use crate::condition::Expr;
 use crate::event::Event;
+use crate::rulebook::Throttle;
 use crate::rulebook::duration::millis;
+
+/// Evaluates conditions, keeping their errors for the step: an error counts as no match.
+#[derive(Default)]
+pub(super) struct Check {
+    errors: Vec<String>,
+}
+
+impl Check {
+    pub fn is_true(&mut self, expr: &Expr, doc: &Rcvar) -> bool {
+        expr.is_true(doc).unwrap_or_else(|err| {
+            self.errors.push(err.to_string());
+            false
+        })
+    }
+
+    pub fn fail(&mut self, message: String) {
+        self.errors.push(message);
+    }
+
+    /// Hands the errors to the step, attributed to rule `at`.
+    pub fn report(self, step: &mut Step<'_>, at: RuleAt) {
+        for message in self.errors {
+            step.error(at, message);
+        }
+    }
+}
 
 impl EngineState {
     pub(super) fn evaluate_rule(
@@ -27,39 +58,22 @@ impl EngineState {
             None
         };
         let now = step.now;
-        let mut errors = Vec::new();
-        let mut eval = |expr: &Expr, doc: &Rcvar| {
-            expr.is_true(doc).unwrap_or_else(|err| {
-                errors.push(err.to_string());
-                false
-            })
-        };
-        let result = match (
-            &rule.condition,
-            &mut self.rulesets[at.ruleset].rules[at.rule],
-        ) {
+        let mut check = Check::default();
+        let state = &mut self.rulesets[at.ruleset].rules[at.rule];
+        let result = match (&rule.condition, state) {
             (RuleCondition::Single(expr), state) => {
-                let matched = eval(expr, doc.base());
-                let fired = if !matched {
-                    None
-                } else if let (Some(throttle), RuleState::Throttle(state)) = (&rule.throttle, state)
-                {
-                    let key = group_key(&throttle.group_by, doc.base());
-                    let origin = event.origin.as_ref();
-                    match state.on_match(throttle.mode, &key, source, origin, &event.payload, now) {
-                        Verdict::Fire(events) => Some(events),
-                        Verdict::Held | Verdict::Suppressed => {
-                            step.outcome.throttled += 1;
-                            None
-                        }
+                let matched = check.is_true(expr, doc.base());
+                let fired = match (matched, &rule.throttle, state) {
+                    (false, _, _) => None,
+                    (true, Some(throttle), RuleState::Throttle(state)) => {
+                        throttle_match(step, throttle, state, doc, event, source)
                     }
-                } else {
-                    Some(vec![event.payload.clone()])
+                    (true, _, _) => Some(vec![event.payload.clone()]),
                 };
                 (matched, fired)
             }
             (RuleCondition::Any(exprs), _) => {
-                let matched = exprs.iter().any(|expr| eval(expr, doc.base()));
+                let matched = exprs.iter().any(|expr| check.is_true(expr, doc.base()));
                 (matched, matched.then(|| vec![event.payload.clone()]))
             }
             (
@@ -76,7 +90,7 @@ impl EngineState {
                     source,
                     now,
                     timeout,
-                    |slot, bound| eval(&conditions[slot], &doc.with_events(bound)),
+                    |slot, bound| check.is_true(&conditions[slot], &doc.with_events(bound)),
                 );
                 (fired.is_some(), fired)
             }
@@ -86,15 +100,40 @@ impl EngineState {
                     &event.payload,
                     source,
                     now,
-                    |slot, bound| eval(&conditions[slot], &doc.with_events(bound)),
+                    |slot, bound| check.is_true(&conditions[slot], &doc.with_events(bound)),
                 );
                 (false, None)
             }
             _ => (false, None),
         };
-        for message in errors {
-            step.error(at, message);
-        }
+        check.report(step, at);
         result
+    }
+}
+
+/// A throttled rule's match: the events to fire with now, if the throttle lets it fire.
+fn throttle_match(
+    step: &mut Step<'_>,
+    throttle: &Throttle,
+    state: &mut ThrottleState,
+    doc: &Document,
+    event: &Event,
+    source: Option<Arc<SourcePartition>>,
+) -> Option<Vec<Rcvar>> {
+    let key = group_key(&throttle.group_by, doc.base());
+    let origin = event.origin.as_ref();
+    match state.on_match(
+        throttle.mode,
+        &key,
+        source,
+        origin,
+        &event.payload,
+        step.now,
+    ) {
+        Verdict::Fire(events) => Some(events),
+        Verdict::Held | Verdict::Suppressed => {
+            step.outcome.throttled += 1;
+            None
+        }
     }
 }

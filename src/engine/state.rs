@@ -15,6 +15,7 @@ use super::store::SourcePartition;
 use super::throttle::ThrottleEntry;
 use super::window::WindowKey;
 use super::{Engine, RuleState};
+use crate::rulebook::Rule;
 
 /// One key's state after a change: `state` is `None` when the key's state was removed (expired,
 /// fired, evicted), which a compacted topic keeps as a tombstone.
@@ -49,6 +50,39 @@ pub struct RuleEvictions {
     pub ruleset: String,
     pub rule: String,
     pub evicted: u64,
+}
+
+/// Puts one key's state (or its removal) back into `target`; false when it does not fit the rule.
+fn restore_key(
+    target: &mut RuleState,
+    rule: &Rule,
+    key: &str,
+    source: Option<Arc<SourcePartition>>,
+    state: Option<KeyState>,
+) -> bool {
+    match (target, state) {
+        (RuleState::Throttle(t), None) => t.entries.discard(key),
+        (RuleState::Window(w), None) => w.keys.discard(key),
+        (RuleState::NotAll(n), None) => n.discard(&source),
+        (RuleState::All(a), None) => match key.parse() {
+            Ok(id) => a.discard(id, &source),
+            Err(_) => return false,
+        },
+        (RuleState::All(a), Some(KeyState::All(partial))) => match key.parse() {
+            Ok(id) => a.restore(id, source, partial),
+            Err(_) => return false,
+        },
+        (RuleState::NotAll(n), Some(KeyState::NotAll(window))) => n.restore(source, window),
+        (RuleState::Throttle(t), Some(KeyState::Throttle(value))) => {
+            t.entries.restore(key, source, value)
+        }
+        (RuleState::Window(w), Some(KeyState::Window(value))) => match &rule.window {
+            Some(window) => w.restore(window, key, source, value),
+            None => return false,
+        },
+        _ => return false,
+    }
+    true
 }
 
 fn serialize(state: KeyState) -> Option<serde_json::Value> {
@@ -171,7 +205,6 @@ impl Engine {
                 continue;
             };
             let rule = &book.rulesets[r].rules[i];
-            let source = entry.source.map(Arc::new);
             let state = match entry.state {
                 None => None,
                 Some(value) => match serde_json::from_value::<KeyState>(value) {
@@ -179,50 +212,9 @@ impl Engine {
                     Err(_) => continue,
                 },
             };
-            let fits = match (&mut self.state.rulesets[r].rules[i], state) {
-                (RuleState::Throttle(t), None) => {
-                    t.entries.discard(&entry.key);
-                    true
-                }
-                (RuleState::Window(w), None) => {
-                    w.keys.discard(&entry.key);
-                    true
-                }
-                (RuleState::All(a), None) => match entry.key.parse() {
-                    Ok(id) => {
-                        a.discard(id, &source);
-                        true
-                    }
-                    Err(_) => false,
-                },
-                (RuleState::NotAll(n), None) => {
-                    n.discard(&source);
-                    true
-                }
-                (RuleState::All(a), Some(KeyState::All(partial))) => match entry.key.parse() {
-                    Ok(id) => {
-                        a.restore(id, source, partial);
-                        true
-                    }
-                    Err(_) => false,
-                },
-                (RuleState::NotAll(n), Some(KeyState::NotAll(window))) => {
-                    n.restore(source, window);
-                    true
-                }
-                (RuleState::Throttle(t), Some(KeyState::Throttle(value))) => {
-                    t.entries.restore(&entry.key, source, value);
-                    true
-                }
-                (RuleState::Window(w), Some(KeyState::Window(value))) => match &rule.window {
-                    Some(window) => {
-                        w.restore(window, &entry.key, source, value);
-                        true
-                    }
-                    None => false,
-                },
-                _ => false,
-            };
+            let source = entry.source.map(Arc::new);
+            let target = &mut self.state.rulesets[r].rules[i];
+            let fits = restore_key(target, rule, &entry.key, source, state);
             used += usize::from(fits);
         }
         used

@@ -70,24 +70,7 @@ impl ThrottleState {
     ) -> Verdict {
         match mode {
             ThrottleMode::OnceWithin(window) => {
-                if let Some(entry) = self.entries.get(key)
-                    && now_ms < entry.opened_ms.saturating_add(millis(window))
-                {
-                    // The record that fired, read again after a crash: it fires again.
-                    let replayed = entry.fired_by.as_ref().is_some_and(|by| by.is_of(origin));
-                    return if replayed {
-                        Verdict::Fire(vec![event.clone()])
-                    } else {
-                        Verdict::Suppressed
-                    };
-                }
-                let (entry, _) = self
-                    .entries
-                    .upsert(key, source, || ThrottleEntry::new(now_ms));
-                *entry = ThrottleEntry::new(now_ms);
-                entry.count = 1;
-                entry.fired_by = origin.map(Position::of);
-                Verdict::Fire(vec![event.clone()])
+                self.once_within(millis(window), key, source, origin, event, now_ms)
             }
             ThrottleMode::OnceAfter(_) => {
                 let (entry, _) = self
@@ -109,18 +92,43 @@ impl ThrottleState {
                 }
                 entry.count += 1;
                 entry.events.push(event.clone());
-                if entry.count >= threshold {
-                    let events = self
-                        .entries
-                        .remove(key)
-                        .map(|e| e.events)
-                        .unwrap_or_default();
-                    Verdict::Fire(events)
-                } else {
-                    Verdict::Held
+                if entry.count < threshold {
+                    return Verdict::Held;
                 }
+                let events = self.entries.remove(key).map(|e| e.events);
+                Verdict::Fire(events.unwrap_or_default())
             }
         }
+    }
+
+    /// Fires on the first match of a window and suppresses the rest of it.
+    fn once_within(
+        &mut self,
+        window_ms: i64,
+        key: &str,
+        source: Option<Arc<SourcePartition>>,
+        origin: Option<&Origin>,
+        event: &Rcvar,
+        now_ms: i64,
+    ) -> Verdict {
+        if let Some(entry) = self.entries.get(key)
+            && now_ms < entry.opened_ms.saturating_add(window_ms)
+        {
+            // The record that fired, read again after a crash: it fires again.
+            let replayed = entry.fired_by.as_ref().is_some_and(|by| by.is_of(origin));
+            return if replayed {
+                Verdict::Fire(vec![event.clone()])
+            } else {
+                Verdict::Suppressed
+            };
+        }
+        let (entry, _) = self
+            .entries
+            .upsert(key, source, || ThrottleEntry::new(now_ms));
+        *entry = ThrottleEntry::new(now_ms);
+        entry.count = 1;
+        entry.fired_by = origin.map(Position::of);
+        Verdict::Fire(vec![event.clone()])
     }
 
     /// `once_after` windows that have ended by `now_ms`, each with its collected events.

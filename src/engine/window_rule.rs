@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use jmespath::Rcvar;
 
+use super::evaluate::Check;
 use super::step::Step;
 use super::store::SourcePartition;
 use super::{
@@ -27,11 +28,9 @@ impl EngineState {
         doc: &Document,
         event: &Event,
     ) -> (bool, bool) {
-        let mut errors = Vec::new();
-        let (matched, firing) = self.window_decision(step, at, doc, event, &mut errors);
-        for message in errors {
-            step.error(at, message);
-        }
+        let mut check = Check::default();
+        let (matched, firing) = self.window_decision(step, at, doc, event, &mut check);
+        check.report(step, at);
         let fired = firing.is_some();
         if let Some(window) = firing {
             let found = Match {
@@ -51,7 +50,7 @@ impl EngineState {
         at: RuleAt,
         doc: &Document,
         event: &Event,
-        errors: &mut Vec<String>,
+        check: &mut Check,
     ) -> (bool, Option<WindowFiring>) {
         let book = step.book;
         let rule = &book.rulesets[at.ruleset].rules[at.rule];
@@ -59,43 +58,36 @@ impl EngineState {
         else {
             return (false, None);
         };
-        let mut eval = |expr: &Expr, doc: &Rcvar| {
-            expr.is_true(doc).unwrap_or_else(|err| {
-                errors.push(err.to_string());
-                false
-            })
-        };
-        if !eval(condition, doc.base()) {
+        if !check.is_true(condition, doc.base()) {
             return (false, None);
         }
         let value = match window_input(window, doc.base()) {
             Ok(value) => value,
             Err(message) => {
-                errors.push(message);
+                check.fail(message);
                 return (true, None);
             }
         };
         let key = group_key(&window.group_by, doc.base());
-        let source = self.source_of(event);
-        let once_within_ms = match rule.throttle.as_ref().map(|t| t.mode) {
-            Some(ThrottleMode::OnceWithin(d)) => Some(millis(d)),
-            _ => None,
-        };
-        let RuleState::Window(state) = &mut self.rulesets[at.ruleset].rules[at.rule] else {
-            return (true, None);
-        };
-        let mut judge_eval = |expr: &Expr, window: &Rcvar| eval(expr, &doc.with_window(window));
-        let mut judge = Judge {
-            eval: &mut judge_eval,
-            once_within_ms,
-        };
         let arrival = Arrival {
             key: &key,
-            source,
+            source: self.source_of(event),
             event: &event.payload,
             value: value.as_ref(),
             time_ms: step.now,
             origin: event.origin.as_ref(),
+        };
+        let RuleState::Window(state) = &mut self.rulesets[at.ruleset].rules[at.rule] else {
+            return (true, None);
+        };
+        let mut judge_eval =
+            |expr: &Expr, window: &Rcvar| check.is_true(expr, &doc.with_window(window));
+        let mut judge = Judge {
+            eval: &mut judge_eval,
+            once_within_ms: match rule.throttle.as_ref().map(|t| t.mode) {
+                Some(ThrottleMode::OnceWithin(d)) => Some(millis(d)),
+                _ => None,
+            },
         };
         let (decision, seen) = state.on_event(window, arrival, &mut judge);
         let status = match decision {
