@@ -12,10 +12,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 
-use super::args::{Args, ArgsError};
+use super::args::{Args, ArgsError, arg};
 use super::context::{DispatchSettings, FiringInfo};
 use super::process::{self, ProcessError, Program};
 use super::retry::{Exhausted, RetryPolicy, Retryable, with_retry};
+use crate::rulebook::action::spec::RunPlaybookSpec;
 
 /// ansible-playbook takes `-v` up to `-vvvvv`; ansible-rulebook documents 1 to 4.
 const MAX_VERBOSITY: u64 = 4;
@@ -53,27 +54,37 @@ pub fn plan(
     firing: &FiringInfo<'_>,
     settings: &DispatchSettings,
 ) -> Result<PlaybookPlan, ArgsError> {
-    let args = Args::new("run_playbook", args)?;
-    let verbosity = args.count("verbosity")?.unwrap_or(0);
+    let (args, spec): (Args, RunPlaybookSpec<Value>) = Args::parse("run_playbook", args)?;
+    let verbosity = args.count(arg!(spec.verbosity))?.unwrap_or(0);
     if verbosity > MAX_VERBOSITY {
         return Err(args.invalid("verbosity", format!("must be 0 to {MAX_VERBOSITY}")));
     }
-    let mut extra_vars = args.object("extra_vars")?.cloned().unwrap_or_default();
+    let mut extra_vars = args
+        .object(arg!(spec.extra_vars))?
+        .cloned()
+        .unwrap_or_default();
     extra_vars.insert("ansible_eda".into(), firing.ansible_eda());
-    let limit = match args.text("limit")? {
+    let limit = match args.text(arg!(spec.limit))? {
         Some(limit) => Some(limit),
         None => ruleset_limit(settings, firing.ruleset),
     };
     let playbook = settings.playbook.clone();
     Ok(PlaybookPlan {
         program: playbook.program,
-        playbook: args.required_text("name")?,
+        playbook: args.required_text(arg!(spec.name))?,
         inventory: playbook.inventory,
         limit,
         verbosity: u8::try_from(verbosity).unwrap_or(u8::MAX),
         extra_vars: Value::Object(extra_vars),
-        timeout: args.duration("timeout")?.unwrap_or(playbook.timeout),
-        retry: settings.retry.from_ansible_args(&args)?,
+        timeout: args
+            .duration(arg!(spec.timeout))?
+            .unwrap_or(playbook.timeout),
+        retry: settings.retry.with_ansible(
+            &args,
+            arg!(spec.retry),
+            arg!(spec.retries),
+            arg!(spec.delay),
+        )?,
     })
 }
 

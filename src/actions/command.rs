@@ -10,10 +10,11 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
-use super::args::{Args, ArgsError};
+use super::args::{Args, ArgsError, arg};
 use super::context::{DispatchSettings, FiringInfo};
 use super::process::{self, ProcessError, Program};
 use super::retry::{Exhausted, RetryPolicy, with_retry};
+use crate::rulebook::action::spec::CommandSpec;
 
 /// The program run by one command action, fully decided.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,14 +29,14 @@ pub fn plan(
     firing: &FiringInfo<'_>,
     settings: &DispatchSettings,
 ) -> Result<CommandPlan, ArgsError> {
-    let args = Args::new("command", args)?;
+    let (args, spec): (Args, CommandSpec<Value>) = Args::parse("command", args)?;
     let argv = args
-        .text_list("argv")?
+        .text_list(arg!(spec.argv))?
         .ok_or_else(|| args.missing("argv"))?;
     if argv.first().is_none_or(|program| program.trim().is_empty()) {
         return Err(args.invalid("argv", "must start with the program to run"));
     }
-    let mut env = args.text_map("env")?;
+    let mut env = args.text_map(arg!(spec.env))?;
     env.extend([
         ("SEMAPHORE_RULESET".to_owned(), firing.ruleset.to_owned()),
         ("SEMAPHORE_RULE".to_owned(), firing.rule.to_owned()),
@@ -47,11 +48,13 @@ pub fn plan(
     Ok(CommandPlan {
         program: Program {
             argv,
-            cwd: args.text("cwd")?.map(PathBuf::from),
+            cwd: args.text(arg!(spec.cwd))?.map(PathBuf::from),
             env,
-            timeout: args.duration("timeout")?.unwrap_or(settings.timeout),
+            timeout: args
+                .duration(arg!(spec.timeout))?
+                .unwrap_or(settings.timeout),
         },
-        retry: settings.retry.from_args(&args)?,
+        retry: settings.retry.with_spec(&args, spec.retry.as_ref())?,
     })
 }
 

@@ -11,10 +11,11 @@ use std::time::Duration;
 use reqwest::{Client, Method, Url};
 use serde_json::{Value, json};
 
-use super::args::{Args, ArgsError};
+use super::args::{Args, ArgsError, arg};
 use super::context::{ControllerSettings, DispatchSettings, FiringInfo};
 use super::http::{self, HttpClients, HttpError};
 use super::retry::{Exhausted, RetryPolicy, Retryable, with_retry};
+use crate::rulebook::action::spec::JobTemplateSpec;
 
 /// Job statuses after which a job does not change any more.
 const FAILED_STATUSES: [&str; 3] = ["failed", "error", "canceled"];
@@ -86,9 +87,12 @@ pub fn plan(
     firing: &FiringInfo<'_>,
     settings: &DispatchSettings,
 ) -> Result<LaunchPlan, ArgsError> {
-    let args = Args::new(kind.action(), args)?;
-    let mut body = args.object("job_args")?.cloned().unwrap_or_default();
-    if args.flag("include_events")?.unwrap_or(true) {
+    let (args, spec): (Args, JobTemplateSpec<Value>) = Args::parse(kind.action(), args)?;
+    let mut body = args
+        .object(arg!(spec.job_args))?
+        .cloned()
+        .unwrap_or_default();
+    if args.flag(arg!(spec.include_events))?.unwrap_or(true) {
         let extra_vars = body.entry("extra_vars").or_insert_with(|| json!({}));
         let Value::Object(extra_vars) = extra_vars else {
             return Err(args.invalid("job_args.extra_vars", "expected a mapping"));
@@ -97,12 +101,17 @@ pub fn plan(
     }
     Ok(LaunchPlan {
         kind,
-        name: args.required_text("name")?,
-        organization: args.required_text("organization")?,
+        name: args.required_text(arg!(spec.name))?,
+        organization: args.required_text(arg!(spec.organization))?,
         body: Value::Object(body),
-        wait: args.flag("wait")?.unwrap_or(true),
-        timeout: args.duration("timeout")?,
-        retry: settings.retry.from_ansible_args(&args)?,
+        wait: args.flag(arg!(spec.wait))?.unwrap_or(true),
+        timeout: args.duration(arg!(spec.timeout))?,
+        retry: settings.retry.with_ansible(
+            &args,
+            arg!(spec.retry),
+            arg!(spec.retries),
+            arg!(spec.delay),
+        )?,
     })
 }
 

@@ -12,7 +12,7 @@ use serde_json::Value;
 use tokio::sync::Semaphore;
 use tracing::Instrument as _;
 
-use super::args::{ArgsError, text_or_json};
+use super::args::ArgsError;
 use super::context::{DispatchSettings, FiringInfo, Sinks};
 use super::controller::{self, ControllerError, TemplateKind};
 use super::http::HttpClients;
@@ -169,11 +169,7 @@ impl Dispatcher {
         action: &RenderedAction,
         firing: &FiringInfo<'_>,
     ) -> Result<(), ActionError> {
-        let lock = action
-            .args
-            .get("lock")
-            .filter(|v| !v.is_null())
-            .map(text_or_json);
+        let lock = super::args::lock(action);
         let _held = match &lock {
             Some(name) => Some(self.inner.locks.lock(name).await),
             None => None,

@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
-use super::args::{Args, ArgsError, text_or_json};
+use super::args::{Args, ArgsError, arg, text_or_json};
 use super::context::{FiringInfo, Output, ShutdownHook, ShutdownKind, ShutdownRequest};
+use crate::rulebook::action::spec::{DebugSpec, PrintEventSpec, ShutdownSpec};
 
 /// ansible-rulebook's default pause before a graceful `shutdown`.
 const DEFAULT_SHUTDOWN_DELAY: Duration = Duration::from_secs(60);
@@ -37,9 +38,9 @@ pub struct ShutdownPlan {
 
 /// The text `print_event` writes: one JSON document per matching event.
 pub fn print_event_text(args: &Value, firing: &FiringInfo<'_>) -> Result<String, ArgsError> {
-    let args = Args::new("print_event", args)?;
-    let pretty = args.flag("pretty")?.unwrap_or(false);
-    let root = args.get("var_root");
+    let (args, spec): (Args, PrintEventSpec<Value>) = Args::parse("print_event", args)?;
+    let pretty = args.flag(arg!(spec.pretty))?.unwrap_or(false);
+    let root = arg!(spec.var_root).value();
     let mut text = String::new();
     for event in firing.events {
         let shown = match root {
@@ -54,8 +55,8 @@ pub fn print_event_text(args: &Value, firing: &FiringInfo<'_>) -> Result<String,
 
 /// The text `debug` writes: the `msg` lines, `var` and its value, or the whole firing.
 pub fn debug_text(args: &Value, firing: &FiringInfo<'_>) -> Result<String, ArgsError> {
-    let args = Args::new("debug", args)?;
-    match (args.get("msg"), args.text("var")?) {
+    let (args, spec): (Args, DebugSpec<Value>) = Args::parse("debug", args)?;
+    match (arg!(spec.msg).value(), args.text(arg!(spec.var))?) {
         (Some(_), Some(_)) => Err(args.invalid("msg", "`msg` and `var` are mutually exclusive")),
         (Some(Value::Array(lines)), None) => {
             Ok(lines.iter().map(|line| text_or_json(line) + "\n").collect())
@@ -72,8 +73,8 @@ pub fn debug_text(args: &Value, firing: &FiringInfo<'_>) -> Result<String, ArgsE
 }
 
 pub fn shutdown_plan(args: &Value) -> Result<ShutdownPlan, ArgsError> {
-    let args = Args::new("shutdown", args)?;
-    let kind = match args.text("kind")?.as_deref() {
+    let (args, spec): (Args, ShutdownSpec<Value>) = Args::parse("shutdown", args)?;
+    let kind = match args.text(arg!(spec.kind))?.as_deref() {
         None | Some("graceful") => ShutdownKind::Graceful,
         Some("now") => ShutdownKind::Now,
         Some(other) => {
@@ -82,11 +83,13 @@ pub fn shutdown_plan(args: &Value) -> Result<ShutdownPlan, ArgsError> {
     };
     let delay = match kind {
         ShutdownKind::Now => Duration::ZERO,
-        ShutdownKind::Graceful => args.duration("delay")?.unwrap_or(DEFAULT_SHUTDOWN_DELAY),
+        ShutdownKind::Graceful => args
+            .duration(arg!(spec.delay))?
+            .unwrap_or(DEFAULT_SHUTDOWN_DELAY),
     };
     Ok(ShutdownPlan {
         delay,
-        message: args.text("message")?,
+        message: args.text(arg!(spec.message))?,
         kind,
     })
 }
@@ -137,7 +140,7 @@ fn debug_scope(firing: &FiringInfo<'_>) -> Value {
 }
 
 /// `var_root: a.b` shows the value at that path; `var_root: {a.b: name}` shows it as `{name: value}`.
-fn reroot(args: &Args<'_>, event: &Value, root: &Value) -> Result<Value, ArgsError> {
+fn reroot(args: &Args, event: &Value, root: &Value) -> Result<Value, ArgsError> {
     match root {
         Value::String(path) => Ok(lookup(event, path).cloned().unwrap_or(Value::Null)),
         Value::Object(map) if map.len() == 1 => {

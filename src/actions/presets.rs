@@ -9,9 +9,10 @@
 use reqwest::Url;
 use serde_json::{Map, Value, json};
 
-use super::args::{Args, ArgsError};
+use super::args::{Args, ArgsError, arg};
 use super::context::FiringInfo;
 use crate::rulebook::action::Preset;
+use crate::rulebook::action::spec::WebhookFields;
 
 /// PagerDuty's limits on `payload.summary` and `dedup_key`, in characters.
 const PAGERDUTY_SUMMARY_MAX: usize = 1024;
@@ -30,7 +31,8 @@ pub struct PresetRequest {
 /// Builds the request from the webhook's arguments; `url` is the rendered `url`, if any.
 pub fn build(
     preset: Preset,
-    args: &Args<'_>,
+    args: &Args,
+    spec: &WebhookFields<Value>,
     url: Option<Url>,
     firing: &FiringInfo<'_>,
 ) -> Result<PresetRequest, ArgsError> {
@@ -44,36 +46,38 @@ pub fn build(
     let (url, mut body, headers) = match preset {
         Preset::Slack => (
             url,
-            json!({"text": args.required_text("text")?}),
+            json!({"text": args.required_text(arg!(spec.text))?}),
             Vec::new(),
         ),
-        Preset::Teams => (url, teams_card(args)?, Vec::new()),
+        Preset::Teams => (url, teams_card(args, spec)?, Vec::new()),
         Preset::Webex => {
             let body = json!({
-                "roomId": args.required_text("room_id")?,
-                "markdown": args.required_text("text")?,
+                "roomId": args.required_text(arg!(spec.room_id))?,
+                "markdown": args.required_text(arg!(spec.text))?,
             });
             (url, body, Vec::new())
         }
-        Preset::PagerDuty => (url, pagerduty_event(args, firing)?, Vec::new()),
+        Preset::PagerDuty => (url, pagerduty_event(args, spec, firing)?, Vec::new()),
         Preset::ServiceNow => {
-            let body = json!({"short_description": args.required_text("text")?});
+            let body = json!({"short_description": args.required_text(arg!(spec.text))?});
             let accept = vec![("Accept".to_owned(), "application/json".to_owned())];
             (servicenow_url(url), body, accept)
         }
     };
-    merge_extra_fields(args, &mut body)?;
+    merge_extra_fields(args, spec, &mut body)?;
     Ok(PresetRequest { url, body, headers })
 }
 
 /// A Teams workflow ("post to a channel when a webhook request is received") takes an Adaptive
 /// Card wrapped in a `message` with one attachment.
-fn teams_card(args: &Args<'_>) -> Result<Value, ArgsError> {
+fn teams_card(args: &Args, spec: &WebhookFields<Value>) -> Result<Value, ArgsError> {
     let mut blocks = Vec::new();
-    if let Some(title) = args.text("title")? {
+    if let Some(title) = args.text(arg!(spec.title))? {
         blocks.push(json!({"type": "TextBlock", "text": title, "weight": "Bolder", "size": "Medium", "wrap": true}));
     }
-    blocks.push(json!({"type": "TextBlock", "text": args.required_text("text")?, "wrap": true}));
+    blocks.push(
+        json!({"type": "TextBlock", "text": args.required_text(arg!(spec.text))?, "wrap": true}),
+    );
     Ok(json!({
         "type": "message",
         "attachments": [{
@@ -93,13 +97,17 @@ fn teams_card(args: &Args<'_>) -> Result<Value, ArgsError> {
 /// earlier alert by its `dedup_key`, which must then be given. A trigger's default `dedup_key` is
 /// the firing's idempotency key, so a replayed firing updates the same alert instead of opening a
 /// second one.
-fn pagerduty_event(args: &Args<'_>, firing: &FiringInfo<'_>) -> Result<Value, ArgsError> {
+fn pagerduty_event(
+    args: &Args,
+    spec: &WebhookFields<Value>,
+    firing: &FiringInfo<'_>,
+) -> Result<Value, ArgsError> {
     let action = args
-        .text("event_action")?
+        .text(arg!(spec.event_action))?
         .unwrap_or_else(|| "trigger".into());
-    let dedup_key = args.text("dedup_key")?;
+    let dedup_key = args.text(arg!(spec.dedup_key))?;
     let mut event = json!({
-        "routing_key": args.required_text("routing_key")?,
+        "routing_key": args.required_text(arg!(spec.routing_key))?,
         "event_action": action,
     });
     match action.as_str() {
@@ -123,7 +131,9 @@ fn pagerduty_event(args: &Args<'_>, firing: &FiringInfo<'_>) -> Result<Value, Ar
     }
     let dedup_key = dedup_key.unwrap_or_else(|| firing.idempotency_key.to_owned());
     event["dedup_key"] = Value::String(truncate(&dedup_key, PAGERDUTY_DEDUP_KEY_MAX));
-    let severity = args.text("severity")?.unwrap_or_else(|| "error".into());
+    let severity = args
+        .text(arg!(spec.severity))?
+        .unwrap_or_else(|| "error".into());
     if !PAGERDUTY_SEVERITIES.contains(&severity.as_str()) {
         return Err(args.invalid(
             "severity",
@@ -131,17 +141,17 @@ fn pagerduty_event(args: &Args<'_>, firing: &FiringInfo<'_>) -> Result<Value, Ar
         ));
     }
     let mut payload = json!({
-        "summary": truncate(&args.required_text("text")?, PAGERDUTY_SUMMARY_MAX),
-        "source": args.text("source")?.unwrap_or_else(|| "semaphore".into()),
+        "summary": truncate(&args.required_text(arg!(spec.text))?, PAGERDUTY_SUMMARY_MAX),
+        "source": args.text(arg!(spec.source))?.unwrap_or_else(|| "semaphore".into()),
         "severity": severity,
     });
-    for key in ["component", "group", "class"] {
-        if let Some(value) = args.text(key)? {
-            payload[key] = Value::String(value);
+    for field in [arg!(spec.component), arg!(spec.group), arg!(spec.class)] {
+        if let Some(value) = args.text(field)? {
+            payload[field.key()] = Value::String(value);
         }
     }
-    payload["custom_details"] = args
-        .get("custom_details")
+    payload["custom_details"] = arg!(spec.custom_details)
+        .value()
         .cloned()
         .unwrap_or_else(|| firing.event().clone());
     event["payload"] = payload;
@@ -163,8 +173,12 @@ fn servicenow_url(mut url: Url) -> Url {
 }
 
 /// A `body` mapping next to a preset adds fields to (or overrides fields of) the preset's body.
-fn merge_extra_fields(args: &Args<'_>, body: &mut Value) -> Result<(), ArgsError> {
-    let Some(extra) = args.get("body") else {
+fn merge_extra_fields(
+    args: &Args,
+    spec: &WebhookFields<Value>,
+    body: &mut Value,
+) -> Result<(), ArgsError> {
+    let Some(extra) = arg!(spec.body).value() else {
         return Ok(());
     };
     let (Value::Object(extra), Value::Object(body)) = (extra, body) else {

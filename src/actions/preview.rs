@@ -6,7 +6,6 @@
 
 use serde_json::{Value, json};
 
-use super::args::text_or_json;
 use super::context::{DispatchSettings, FiringInfo};
 use super::dispatch::{ActionError, template_kind};
 use super::{ansible, command, controller, local, publish, webhook};
@@ -44,8 +43,8 @@ pub fn preview(
         }
     };
     shown["type"] = Value::String(action.kind.name().to_owned());
-    if let Some(lock) = args.get("lock").filter(|v| !v.is_null()) {
-        shown["lock"] = Value::String(text_or_json(lock));
+    if let Some(lock) = super::args::lock(action) {
+        shown["lock"] = Value::String(lock);
     }
     Ok(shown)
 }

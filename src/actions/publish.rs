@@ -11,10 +11,11 @@ use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use serde_json::{Value, json};
 
-use super::args::{Args, ArgsError, text_or_json};
+use super::args::{Args, ArgsError, arg, text_or_json};
 use super::context::{DispatchSettings, FiringInfo};
 use super::retry::{Exhausted, RetryPolicy, Retryable, with_retry};
 use super::webhook::IDEMPOTENCY_HEADER;
+use crate::rulebook::action::spec::PublishSpec;
 
 /// Why a record was not acknowledged.
 #[derive(Debug, thiserror::Error)]
@@ -46,16 +47,16 @@ pub fn plan(
     firing: &FiringInfo<'_>,
     settings: &DispatchSettings,
 ) -> Result<PublishPlan, ArgsError> {
-    let args = Args::new("publish", args)?;
-    let topic = args.required_text("topic")?;
+    let (args, spec): (Args, PublishSpec<Value>) = Args::parse("publish", args)?;
+    let topic = args.required_text(arg!(spec.topic))?;
     if topic.trim().is_empty() {
         return Err(args.invalid("topic", "is empty"));
     }
-    let value = match args.get("value") {
+    let value = match arg!(spec.value).value() {
         Some(value) => text_or_json(value),
         None => default_value(firing).to_string(),
     };
-    let mut headers = args.text_map("headers")?;
+    let mut headers = args.text_map(arg!(spec.headers))?;
     if !headers
         .iter()
         .any(|(name, _)| name.eq_ignore_ascii_case(IDEMPOTENCY_HEADER))
@@ -67,11 +68,13 @@ pub fn plan(
     }
     Ok(PublishPlan {
         topic,
-        key: args.get("key").map(text_or_json),
+        key: arg!(spec.key).value().map(text_or_json),
         value,
         headers,
-        timeout: args.duration("timeout")?.unwrap_or(settings.timeout),
-        retry: settings.retry.from_args(&args)?,
+        timeout: args
+            .duration(arg!(spec.timeout))?
+            .unwrap_or(settings.timeout),
+        retry: settings.retry.with_spec(&args, spec.retry.as_ref())?,
     })
 }
 

@@ -12,7 +12,10 @@ use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable as _};
 
-use super::args::{Args, ArgsError};
+use serde_json::Value;
+
+use super::args::{Arg, Args, ArgsError, arg};
+use crate::rulebook::action::spec::RetrySpec;
 
 /// How often and how patiently an action is tried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,25 +65,25 @@ impl RetryPolicy {
     }
 
     /// Applies `retry: {attempts, backoff, max_backoff}` over `self`.
-    pub fn from_args(self, args: &Args<'_>) -> Result<RetryPolicy, ArgsError> {
-        let Some(retry) = args.get("retry") else {
+    pub fn with_spec(
+        self,
+        args: &Args,
+        retry: Option<&RetrySpec<Value>>,
+    ) -> Result<RetryPolicy, ArgsError> {
+        let Some(retry) = retry else {
             return Ok(self);
         };
-        let nested = Args::new(args.action(), retry).map_err(|_| {
-            args.invalid(
-                "retry",
-                "expected a mapping {attempts, backoff, max_backoff}",
-            )
-        })?;
-        let attempts = match nested.count("attempts")? {
+        let attempts = match args.count(arg!(retry.attempts))? {
             Some(0) => return Err(args.invalid("retry.attempts", "must be at least 1")),
             Some(n) => u32::try_from(n).map_err(|_| args.invalid("retry.attempts", "too large"))?,
             None => self.attempts,
         };
         let policy = RetryPolicy {
             attempts,
-            backoff: nested.duration("backoff")?.unwrap_or(self.backoff),
-            max_backoff: nested.duration("max_backoff")?.unwrap_or(self.max_backoff),
+            backoff: args.duration(arg!(retry.backoff))?.unwrap_or(self.backoff),
+            max_backoff: args
+                .duration(arg!(retry.max_backoff))?
+                .unwrap_or(self.max_backoff),
         };
         Ok(policy.capped())
     }
@@ -88,19 +91,27 @@ impl RetryPolicy {
     /// ansible-rulebook's keys for playbooks and jobs, over a single attempt: `retries: N` (N more
     /// attempts), `retry: true` (one more), `delay` (the backoff); `retry` may also be the
     /// `{attempts, backoff, max_backoff}` mapping.
-    pub fn from_ansible_args(self, args: &Args<'_>) -> Result<RetryPolicy, ArgsError> {
+    pub fn with_ansible(
+        self,
+        args: &Args,
+        retry: Arg<'_>,
+        retries: Arg<'_>,
+        delay: Arg<'_>,
+    ) -> Result<RetryPolicy, ArgsError> {
         let mut policy = self.once();
-        if matches!(args.get("retry"), Some(serde_json::Value::Object(_))) {
-            policy = policy.from_args(args)?;
-        } else if args.flag("retry")? == Some(true) {
+        if let Some(Value::Object(_)) = retry.value() {
+            let shape = "expected a mapping {attempts, backoff, max_backoff}";
+            let spec: Option<RetrySpec<Value>> = args.nested(retry, shape)?;
+            policy = policy.with_spec(args, spec.as_ref())?;
+        } else if args.flag(retry)? == Some(true) {
             policy.attempts = 2;
         }
-        if let Some(retries) = args.count("retries")? {
-            let retries =
-                u32::try_from(retries).map_err(|_| args.invalid("retries", "too large"))?;
-            policy.attempts = retries.saturating_add(1);
+        if let Some(count) = args.count(retries)? {
+            let count =
+                u32::try_from(count).map_err(|_| args.invalid(retries.key(), "too large"))?;
+            policy.attempts = count.saturating_add(1);
         }
-        if let Some(delay) = args.duration("delay")? {
+        if let Some(delay) = args.duration(delay)? {
             policy.backoff = delay;
         }
         Ok(policy.capped())
@@ -265,25 +276,28 @@ mod tests {
 
     #[test]
     fn retry_mapping_overrides_the_defaults() {
-        let value = json!({"retry": {"attempts": 5, "backoff": "200 ms"}});
-        let args = Args::new("webhook", &value).unwrap();
-        let policy = RetryPolicy::default().from_args(&args).unwrap();
-        assert_eq!(policy.attempts, 5);
-        assert_eq!(policy.backoff, Duration::from_millis(200));
-        assert_eq!(policy.max_backoff, Duration::from_secs(30));
-        let zero = json!({"retry": {"attempts": 0}});
-        assert!(
-            RetryPolicy::default()
-                .from_args(&Args::new("webhook", &zero).unwrap())
-                .is_err()
-        );
+        let policy = |retry: serde_json::Value| {
+            let (args, spec): (_, crate::rulebook::action::spec::CommandSpec<Value>) =
+                Args::parse("command", &json!({"argv": ["true"], "retry": retry})).unwrap();
+            RetryPolicy::default().with_spec(&args, spec.retry.as_ref())
+        };
+        let policy_5 = policy(json!({"attempts": 5, "backoff": "200 ms"})).unwrap();
+        assert_eq!(policy_5.attempts, 5);
+        assert_eq!(policy_5.backoff, Duration::from_millis(200));
+        assert_eq!(policy_5.max_backoff, Duration::from_secs(30));
+        assert!(policy(json!({"attempts": 0})).is_err());
     }
 
     #[test]
     fn ansible_keys_count_retries_after_the_first_attempt() {
-        let policy = |value: serde_json::Value| {
-            let args = Args::new("run_playbook", &value).unwrap();
-            RetryPolicy::default().from_ansible_args(&args).unwrap()
+        let policy = |mut value: serde_json::Value| {
+            value["name"] = json!("site.yml");
+            let (args, spec): (_, crate::rulebook::action::spec::RunPlaybookSpec<Value>) =
+                Args::parse("run_playbook", &value).unwrap();
+            let (retry, retries, delay) = (arg!(spec.retry), arg!(spec.retries), arg!(spec.delay));
+            RetryPolicy::default()
+                .with_ansible(&args, retry, retries, delay)
+                .unwrap()
         };
         assert_eq!(policy(json!({})).attempts, 1);
         assert_eq!(policy(json!({"retry": true})).attempts, 2);

@@ -13,15 +13,17 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use reqwest::{Client, Method, RequestBuilder, Url};
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::args::{Args, ArgsError};
+use super::args::{Args, ArgsError, arg};
 use super::context::{Credentials, DispatchSettings, FiringInfo};
 use super::http::{self, HttpClients, HttpError};
 use super::presets;
 use super::retry::{Exhausted, RetryPolicy, with_retry};
 use crate::config::Secret;
 use crate::rulebook::action::Preset;
+use crate::rulebook::action::spec::WebhookFields;
 
 /// The header carrying the firing's idempotency key.
 pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
@@ -80,14 +82,14 @@ pub fn plan(
     firing: &FiringInfo<'_>,
     settings: &DispatchSettings,
 ) -> Result<WebhookPlan, ArgsError> {
-    let args = Args::new("webhook", args)?;
-    let preset = preset(&args)?;
+    let (args, spec): (Args, WebhookFields<Value>) = Args::parse("webhook", args)?;
+    let preset = preset(&args, &spec)?;
     let url = args
-        .text("url")?
+        .text(arg!(spec.url))?
         .map(|text| Url::parse(&text).map_err(|err| args.invalid("url", err.to_string())))
         .transpose()?;
-    let auth = auth(&args)?;
-    let mut headers = args.text_map("headers")?;
+    let auth = auth(&args, &spec)?;
+    let mut headers = args.text_map(arg!(spec.headers))?;
     let (mut url, body) = match preset {
         Some(preset) => {
             if preset.needs_auth() && auth.is_none() {
@@ -96,16 +98,16 @@ pub fn plan(
                     format!("preset {} needs credentials", preset.name()),
                 ));
             }
-            let request = presets::build(preset, &args, url, firing)?;
+            let request = presets::build(preset, &args, &spec, url, firing)?;
             headers.extend(request.headers);
             (request.url, Some(Body::Json(request.body)))
         }
-        None => (url.ok_or_else(|| args.missing("url"))?, body(&args)),
+        None => (url.ok_or_else(|| args.missing("url"))?, body(&spec)),
     };
     if !matches!(url.scheme(), "http" | "https") {
         return Err(args.invalid("url", "must be an http:// or https:// URL"));
     }
-    for (name, value) in args.text_map("query")? {
+    for (name, value) in args.text_map(arg!(spec.query))? {
         url.query_pairs_mut().append_pair(&name, &value);
     }
     add_default(&mut headers, "Content-Type", content_type(body.as_ref()));
@@ -115,15 +117,17 @@ pub fn plan(
         Some(firing.idempotency_key),
     );
     Ok(WebhookPlan {
-        method: method(&args)?,
+        method: method(&args, &spec)?,
         url,
         headers,
         auth,
         body,
-        ca_file: args.text("ca_file")?.map(PathBuf::from),
-        timeout: args.duration("timeout")?.unwrap_or(settings.timeout),
-        retry: settings.retry.from_args(&args)?,
-        retry_on: retry_on(&args)?,
+        ca_file: args.text(arg!(spec.ca_file))?.map(PathBuf::from),
+        timeout: args
+            .duration(arg!(spec.timeout))?
+            .unwrap_or(settings.timeout),
+        retry: settings.retry.with_spec(&args, spec.retry.as_ref())?,
+        retry_on: retry_on(&args, &spec)?,
     })
 }
 
@@ -236,8 +240,8 @@ fn request(
     }
 }
 
-fn preset(args: &Args<'_>) -> Result<Option<Preset>, ArgsError> {
-    let Some(name) = args.text("preset")? else {
+fn preset(args: &Args, spec: &WebhookFields<Value>) -> Result<Option<Preset>, ArgsError> {
+    let Some(name) = args.text(arg!(spec.preset))? else {
         return Ok(None);
     };
     Preset::from_name(&name).map(Some).ok_or_else(|| {
@@ -249,38 +253,50 @@ fn preset(args: &Args<'_>) -> Result<Option<Preset>, ArgsError> {
     })
 }
 
-fn method(args: &Args<'_>) -> Result<Method, ArgsError> {
-    let Some(name) = args.text("method")? else {
+fn method(args: &Args, spec: &WebhookFields<Value>) -> Result<Method, ArgsError> {
+    let Some(name) = args.text(arg!(spec.method))? else {
         return Ok(Method::POST);
     };
     Method::from_bytes(name.trim().to_ascii_uppercase().as_bytes())
         .map_err(|_| args.invalid("method", format!("`{name}` is not an HTTP method")))
 }
 
-/// `auth: {bearer_env: NAME}` or `auth: {basic: {username_env: U, password_env: P}}`.
-fn auth(args: &Args<'_>) -> Result<Option<Auth>, ArgsError> {
-    let Some(value) = args.get("auth") else {
+/// `auth` once rendered: `{bearer_env: NAME}` or `{basic: {username_env: U, password_env: P}}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuthFields {
+    bearer_env: Option<Value>,
+    basic: Option<BasicFields>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BasicFields {
+    username_env: Option<Value>,
+    password_env: Option<Value>,
+}
+
+fn auth(args: &Args, spec: &WebhookFields<Value>) -> Result<Option<Auth>, ArgsError> {
+    let shape = "expected {bearer_env: NAME} or {basic: {username_env: NAME, password_env: NAME}}";
+    let Some(auth) = args
+        .nested::<AuthFields>(arg!(spec.auth), shape)
+        .map_err(|_| args.invalid("auth", shape))?
+    else {
         return Ok(None);
     };
-    let shape = "expected {bearer_env: NAME} or {basic: {username_env: NAME, password_env: NAME}}";
-    let auth = Args::new("webhook", value).map_err(|_| args.invalid("auth", shape))?;
-    match (auth.text("bearer_env")?, auth.get("basic")) {
+    match (args.text(arg!(auth.bearer_env))?, auth.basic) {
         (Some(token_env), None) => Ok(Some(Auth::Bearer { token_env })),
-        (None, Some(basic)) => {
-            let basic =
-                Args::new("webhook", basic).map_err(|_| args.invalid("auth.basic", shape))?;
-            Ok(Some(Auth::Basic {
-                username_env: basic.required_text("username_env")?,
-                password_env: basic.required_text("password_env")?,
-            }))
-        }
+        (None, Some(basic)) => Ok(Some(Auth::Basic {
+            username_env: args.required_text(arg!(basic.username_env))?,
+            password_env: args.required_text(arg!(basic.password_env))?,
+        })),
         _ => Err(args.invalid("auth", shape)),
     }
 }
 
 /// Mappings and lists are sent as JSON, text as text.
-fn body(args: &Args<'_>) -> Option<Body> {
-    args.get("body").map(|value| match value {
+fn body(spec: &WebhookFields<Value>) -> Option<Body> {
+    arg!(spec.body).value().map(|value| match value {
         Value::String(text) => Body::Text(text.clone()),
         other => Body::Json(other.clone()),
     })
@@ -301,8 +317,8 @@ fn add_default(headers: &mut Vec<(String, String)>, name: &str, value: Option<&s
     }
 }
 
-fn retry_on(args: &Args<'_>) -> Result<Vec<u16>, ArgsError> {
-    let statuses = args.text_list("retry_on")?.unwrap_or_default();
+fn retry_on(args: &Args, spec: &WebhookFields<Value>) -> Result<Vec<u16>, ArgsError> {
+    let statuses = args.text_list(arg!(spec.retry_on))?.unwrap_or_default();
     statuses
         .iter()
         .map(|text| {

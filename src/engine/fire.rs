@@ -5,12 +5,15 @@
 use std::sync::Arc;
 
 use jmespath::{Rcvar, Variable};
+use serde::Deserialize;
+use serde_json::Value;
 
 use super::document::{self, FiringDocument};
 use super::step::Step;
 use super::{EngineState, Firing, Match, RuleAt, RuleState};
 use crate::event::Event;
 use crate::rulebook::Ruleset;
+use crate::rulebook::action::spec::{PostEventSpec, RetractFactSpec, SetFactSpec};
 use crate::rulebook::action::{Action, ActionKind, Notice, RenderError, RenderedAction};
 use crate::suppress::{FiringView, SuppressReason, Suppressed};
 
@@ -151,17 +154,27 @@ impl EngineState {
         let facts = &mut self.rulesets[target].facts;
         match action.kind {
             ActionKind::SetFact => {
-                if let Some(serde_json::Value::Object(fact)) = action.args.get("fact") {
-                    facts.set(fact);
+                if let Ok(SetFactSpec {
+                    fact: Value::Object(fact),
+                    ..
+                }) = SetFactSpec::deserialize(&action.args)
+                {
+                    facts.set(&fact);
                 }
             }
             ActionKind::RetractFact => {
-                if let Some(serde_json::Value::Object(fact)) = action.args.get("fact") {
-                    facts.retract(fact, partial);
+                if let Ok(RetractFactSpec {
+                    fact: Value::Object(fact),
+                    ..
+                }) = RetractFactSpec::deserialize(&action.args)
+                {
+                    facts.retract(&fact, partial);
                 }
             }
             ActionKind::PostEvent => {
-                let payload = action.args.get("event").cloned().unwrap_or_default();
+                let payload = PostEventSpec::<Value>::deserialize(&action.args)
+                    .map(|spec| spec.event)
+                    .unwrap_or_default();
                 // A posted event is part of its cause: same meta and record.
                 let event = Event {
                     payload: Arc::new(Variable::try_from(payload).unwrap_or(Variable::Null)),

@@ -26,22 +26,6 @@ impl Preset {
         Preset::ServiceNow,
     ];
 
-    /// Every argument some preset takes; a webhook without `preset` takes none of them.
-    pub const ALL_KEYS: [&'static str; 12] = [
-        "text",
-        "title",
-        "room_id",
-        "routing_key",
-        "event_action",
-        "dedup_key",
-        "severity",
-        "source",
-        "component",
-        "group",
-        "class",
-        "custom_details",
-    ];
-
     pub fn from_name(name: &str) -> Option<Preset> {
         Preset::ALL.into_iter().find(|preset| preset.name() == name)
     }
@@ -56,7 +40,9 @@ impl Preset {
         }
     }
 
-    /// The preset arguments this preset takes.
+    /// The preset arguments this preset takes (fields of [`WebhookFields`]).
+    ///
+    /// [`WebhookFields`]: super::spec::WebhookFields
     pub fn keys(self) -> &'static [&'static str] {
         match self {
             Preset::Slack | Preset::ServiceNow => &["text"],
@@ -142,10 +128,11 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn every_preset_key_is_listed_for_validation() {
+    fn every_preset_key_is_a_webhook_field() {
+        let fields = super::super::spec::WebhookFields::<serde_json::Value>::PRESET_KEYS;
         for preset in Preset::ALL {
             for key in preset.keys() {
-                assert!(Preset::ALL_KEYS.contains(key), "{key} of {}", preset.name());
+                assert!(fields.contains(key), "{key} of {}", preset.name());
             }
             assert_eq!(Preset::from_name(preset.name()), Some(preset));
         }
