@@ -77,7 +77,7 @@ fn add_list_expire_round_trip() {
         vec![(id.clone(), "expired".to_owned())]
     );
     // The file stays valid for rules run/test.
-    semaphore::suppress::file::load(&file).expect("valid after expire");
+    semaphore::cli::files::load_silences(&file).expect("valid after expire");
 
     let unknown = silence(&["expire", "s-nope"], &file);
     assert!(!unknown.status.success());
@@ -119,7 +119,7 @@ fn add_appends_and_keeps_other_entries_and_comments() {
 
     // expire rewrites the file: every other entry survives with its fields.
     stdout(&silence(&["expire", &id], &file));
-    let loaded = semaphore::suppress::file::load(&file).expect("valid");
+    let loaded = semaphore::cli::files::load_silences(&file).expect("valid");
     let ids: Vec<&str> = loaded.set.silences.iter().map(|s| s.id.as_str()).collect();
     assert_eq!(ids, vec!["weekend", "long-gone", id.as_str()]);
     let weekend = &loaded.set.silences[0];

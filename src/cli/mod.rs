@@ -3,6 +3,7 @@
 
 mod consume;
 mod demo;
+pub mod files;
 mod meraki_sim;
 mod publish;
 mod rules;

@@ -13,7 +13,8 @@ use clap::{Args, Subcommand};
 
 use std::sync::Arc;
 
-use crate::rulebook::{self, LoadError, Rulebook};
+use super::files::{LoadError, load_rulebook};
+use crate::rulebook::Rulebook;
 
 #[derive(Debug, Subcommand)]
 pub enum RulesCommand {
@@ -60,7 +61,7 @@ pub fn run(command: RulesCommand) -> anyhow::Result<ExitCode> {
 /// Loads a rulebook for `test` and `run`; an invalid one is reported on stderr and gives `None`.
 #[allow(clippy::print_stderr)] // the diagnostics are the command's output
 fn load_or_report(path: &std::path::Path) -> anyhow::Result<Option<Arc<Rulebook>>> {
-    match rulebook::load(path) {
+    match load_rulebook(path) {
         Ok(book) => Ok(Some(Arc::new(book))),
         Err(LoadError::Invalid(diagnostics)) => {
             eprint!("{diagnostics}");
@@ -74,7 +75,7 @@ fn load_or_report(path: &std::path::Path) -> anyhow::Result<Option<Arc<Rulebook>
 fn check(args: &CheckArgs) -> ExitCode {
     let mut failed = false;
     for path in &args.rulebooks {
-        match rulebook::load(path) {
+        match load_rulebook(path) {
             Ok(book) => {
                 let rules: usize = book.rulesets.iter().map(|r| r.rules.len()).sum();
                 println!(

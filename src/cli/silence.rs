@@ -11,10 +11,11 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 
+use super::files::{self, SilenceFileError};
 use crate::rulebook::FIRING_ROOTS;
 use crate::rulebook::de::Located;
 use crate::rulebook::duration;
-use crate::suppress::file::{self, SilenceFile, SilenceFileError};
+use crate::suppress::file::{self, SilenceFile};
 use crate::suppress::silence::SilenceSpec;
 use crate::suppress::{SilenceSet, SilenceState};
 
@@ -85,7 +86,7 @@ pub fn run(command: SilenceCommand) -> anyhow::Result<ExitCode> {
 /// Loads the silences for `rules run`/`rules test`; an invalid file is reported on stderr and gives `None`.
 #[allow(clippy::print_stderr)] // the diagnostics are the command's output
 pub fn load_or_report(path: &Path) -> anyhow::Result<Option<Arc<SilenceSet>>> {
-    match file::load(path) {
+    match files::load_silences(path) {
         Ok(loaded) => Ok(Some(Arc::new(loaded.set))),
         Err(SilenceFileError::Invalid(diagnostics)) => {
             eprint!("{diagnostics}");
@@ -194,13 +195,13 @@ fn write_checked(path: &Path, text: &str) -> anyhow::Result<()> {
     file::parse(&path.display().to_string(), text).map_err(|diagnostics| {
         anyhow::anyhow!("internal error: the new file is invalid:\n{diagnostics}")
     })?;
-    file::write_atomic(path, text)?;
+    files::write_silences(path, text)?;
     Ok(())
 }
 
 #[allow(clippy::print_stdout, clippy::print_stderr)]
 fn list(args: &ListArgs, now_ms: i64) -> anyhow::Result<ExitCode> {
-    let loaded = match file::load(&args.file.file) {
+    let loaded = match files::load_silences(&args.file.file) {
         Ok(loaded) => loaded,
         Err(SilenceFileError::Invalid(diagnostics)) => {
             eprint!("{diagnostics}");

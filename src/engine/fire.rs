@@ -55,6 +55,7 @@ impl EngineState {
             actions,
             status,
             group_key: found.window.map(|w| w.key.to_string()),
+            strategy: ruleset.execution_strategy,
         });
     }
 

@@ -1,7 +1,10 @@
 //! The decision core: `process(event, now)` evaluates one event against every ruleset and returns the
-//! firings, with their actions rendered. It owns rule order, `match_multiple_rules`, throttles,
-//! multi-event matches, facts and posted events. It is pure: time is a parameter, there is no I/O and
-//! nothing is sent; the caller dispatches the firings and logs the errors.
+//! firings, with their actions rendered (through the rulebook's action model). It owns rule order,
+//! `match_multiple_rules`, throttles, windows, multi-event matches, facts and posted events. The
+//! compiled rulebook is shared and read-only; the mutable state (`EngineState`) is borrowed apart
+//! from it, and one `Step` carries an evaluation's context. It is pure: time is a
+//! parameter (also for `now()` in conditions, on the timer path too), there is no I/O and nothing is
+//! sent; the caller dispatches the firings and logs the errors.
 
 mod document;
 mod evaluate;
@@ -30,6 +33,7 @@ use crate::condition::{self, Expr};
 use crate::event::{Event, Origin};
 use crate::rulebook::action::{FiringStatus, RenderError, RenderedAction};
 use crate::rulebook::duration::millis;
+use crate::rulebook::model::ExecutionStrategy;
 use crate::rulebook::{Rule, RuleCondition, Rulebook, ThrottleMode, WindowForm};
 use crate::suppress::{Suppressed, Suppressor};
 pub use document::Document;
@@ -64,6 +68,8 @@ pub struct Firing {
     pub status: FiringStatus,
     /// A window rule's group key (a JSON list of the `group_by` values).
     pub group_key: Option<String>,
+    /// How its ruleset's firings are sent: one at a time in order, or concurrently.
+    pub strategy: ExecutionStrategy,
 }
 
 /// What a window rule adds to a firing: its status, the `window` value and the group key.

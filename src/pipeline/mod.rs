@@ -179,7 +179,6 @@ pub async fn run(
         mut silences,
     } = controls;
     let observer = Observer::new(&book, &settings.topics);
-    let order = FiringOrder::new(reload::sequential(&book));
     let mut engine = Engine::new(book, env);
     engine.set_change_tracking(durable.is_some());
     if let Some(set) = silences
@@ -194,7 +193,7 @@ pub async fn run(
         write_order: state_sync::WriteOrder::default(),
         silences,
         observer,
-        order,
+        order: FiringOrder::default(),
         engine,
         source,
         dead_letters,

@@ -1,14 +1,18 @@
 //! Firing order for `execution_strategy: sequential`: the firings of such a ruleset are sent one at a
-//! time and in the order the engine produced them, even though each runs in its own task. Each firing
-//! waits for its predecessor's "done" before it starts; parallel rulesets do not wait.
+//! time and in the order the engine produced them, even though each runs in its own task and a
+//! reload may hand later firings to another dispatcher. Each firing waits for its predecessor's
+//! "done" before it starts; a firing of a parallel ruleset does not wait. The strategy is the
+//! firing's own (its ruleset's, from the rulebook), so a reload that changes it needs nothing here.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use tokio::sync::oneshot;
 
+use crate::rulebook::model::ExecutionStrategy;
+
+#[derive(Default)]
 pub struct FiringOrder {
-    sequential: HashSet<String>,
-    /// Per sequential ruleset, the "done" of the latest firing handed out.
+    /// Per ruleset, the "done" of the latest sequential firing handed out.
     last: HashMap<String, oneshot::Receiver<()>>,
 }
 
@@ -29,22 +33,8 @@ impl Drop for Done {
 }
 
 impl FiringOrder {
-    pub fn new(sequential: HashSet<String>) -> FiringOrder {
-        FiringOrder {
-            sequential,
-            last: HashMap::new(),
-        }
-    }
-
-    /// After a reload: a ruleset that became parallel stops waiting; one that became sequential
-    /// starts its chain with its next firing.
-    pub fn set_sequential(&mut self, sequential: HashSet<String>) {
-        self.last.retain(|ruleset, _| sequential.contains(ruleset));
-        self.sequential = sequential;
-    }
-
-    pub fn next(&mut self, ruleset: &str) -> (Turn, Done) {
-        if !self.sequential.contains(ruleset) {
+    pub fn next(&mut self, ruleset: &str, strategy: ExecutionStrategy) -> (Turn, Done) {
+        if strategy == ExecutionStrategy::Parallel {
             return (Turn(None), Done(None));
         }
         let (sender, receiver) = oneshot::channel();
@@ -69,11 +59,11 @@ mod tests {
 
     #[tokio::test]
     async fn sequential_firings_run_in_order_and_parallel_ones_do_not_wait() {
-        let mut order = FiringOrder::new(HashSet::from(["seq".to_owned()]));
+        let mut order = FiringOrder::default();
         let log = Arc::new(Mutex::new(Vec::new()));
         let mut tasks = Vec::new();
         for n in 0..5u64 {
-            let (turn, done) = order.next("seq");
+            let (turn, done) = order.next("seq", ExecutionStrategy::Sequential);
             let log = Arc::clone(&log);
             tasks.push(tokio::spawn(async move {
                 turn.wait().await;
@@ -83,7 +73,7 @@ mod tests {
                 drop(done);
             }));
         }
-        let (turn, _done) = order.next("par");
+        let (turn, _done) = order.next("par", ExecutionStrategy::Parallel);
         assert!(turn.0.is_none());
         for task in tasks.into_iter().rev() {
             task.await.unwrap();
@@ -93,12 +83,17 @@ mod tests {
 
     #[test]
     fn a_reload_changes_which_rulesets_wait() {
-        let mut order = FiringOrder::new(HashSet::from(["a".to_owned()]));
-        let (_, _a_done) = order.next("a");
-        order.set_sequential(HashSet::from(["b".to_owned()]));
-        assert!(order.next("a").0.0.is_none(), "a became parallel");
-        let (first_b, _b_done) = order.next("b");
+        use ExecutionStrategy::{Parallel, Sequential};
+        let mut order = FiringOrder::default();
+        let (_, _a_done) = order.next("a", Sequential);
+        let (_, _b_done) = order.next("b", Parallel);
+        // After the reload, a is parallel and b sequential.
+        assert!(order.next("a", Parallel).0.0.is_none(), "a became parallel");
+        let (first_b, _b_done) = order.next("b", Sequential);
         assert!(first_b.0.is_none(), "b's chain starts with this firing");
-        assert!(order.next("b").0.0.is_some(), "the next b waits for it");
+        assert!(
+            order.next("b", Sequential).0.0.is_some(),
+            "the next b waits for it"
+        );
     }
 }

@@ -4,14 +4,12 @@
 //! rulebook. Firings in flight finish with the dispatcher they started with. Watching the file,
 //! checking the new rulebook and counting reloads are the caller's job (`cli::rules::reload`).
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
 use super::{Dispatch, Run};
 use crate::rulebook::Rulebook;
-use crate::rulebook::model::ExecutionStrategy;
 
 /// A checked rulebook to run from the next record on.
 pub struct Reload {
@@ -22,7 +20,6 @@ pub struct Reload {
 
 impl Run {
     pub(super) fn apply_reload(&mut self, reload: Reload) {
-        self.order.set_sequential(sequential(&reload.rulebook));
         if let Some(dispatch) = reload.dispatch {
             self.dispatch = dispatch;
         }
@@ -33,15 +30,6 @@ impl Run {
         self.engine.set_change_tracking(self.durable.is_some());
         tracing::info!("rulebook reloaded: {report}");
     }
-}
-
-/// The rulesets whose firings are sent one at a time.
-pub(super) fn sequential(book: &Rulebook) -> HashSet<String> {
-    book.rulesets
-        .iter()
-        .filter(|r| r.execution_strategy == ExecutionStrategy::Sequential)
-        .map(|r| r.name.clone())
-        .collect()
 }
 
 /// The next reload; never resolves when there is no channel or its sender is gone.

@@ -31,7 +31,7 @@ impl Run {
         let dispatch = Arc::clone(&self.dispatch);
         let dead_letters = self.dead_letters.clone();
         let shutdown = self.shutdown.clone();
-        let (turn, done) = self.order.next(&firing.ruleset);
+        let (turn, done) = self.order.next(&firing.ruleset, firing.strategy);
         let work = async move {
             let rule = format!("{}/{}", firing.ruleset, firing.rule);
             let key = firing.idempotency_key.clone();

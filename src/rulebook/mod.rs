@@ -52,24 +52,3 @@ pub fn compile(file: &str, source: &str) -> Result<Rulebook, Diagnostics> {
         templates: compiler.templates,
     })
 }
-
-/// Reads and compiles a rulebook file.
-pub fn load(path: &std::path::Path) -> Result<Rulebook, LoadError> {
-    let source = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
-        path: path.display().to_string(),
-        source,
-    })?;
-    compile(&path.display().to_string(), &source).map_err(LoadError::Invalid)
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum LoadError {
-    #[error("cannot read {path}: {source}")]
-    Read {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{0}")]
-    Invalid(Diagnostics),
-}

@@ -1,10 +1,7 @@
-//! The silences file: a YAML list of [`SilenceSpec`] entries, parsed with the rulebook's located YAML
-//! machinery so every error is reported at FILE:LINE:COL with a caret. It also writes the file back
-//! (for `semaphore silence add/expire`): through a temporary file and a rename, so a reader never
-//! sees half a file. This is the only I/O of the suppress module.
-
-use std::io::Write as _;
-use std::path::Path;
+//! The silences file's text: a YAML list of [`SilenceSpec`] entries, parsed with the rulebook's
+//! located YAML machinery so every error is reported at FILE:LINE:COL with a caret, and rendered
+//! back (for `semaphore silence add/expire`). Reading and writing the file is the commands' job
+//! (`cli::files`); this module does no I/O.
 
 use super::silence::{DaysSpec, Silence, SilenceSet, SilenceSpec};
 use crate::rulebook::de::{Located, from_node};
@@ -16,24 +13,6 @@ use crate::rulebook::{Diagnostic, Diagnostics};
 pub struct SilenceFile {
     pub specs: Vec<SilenceSpec>,
     pub set: SilenceSet,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum SilenceFileError {
-    #[error("cannot read the silences file {path}: {source}")]
-    Read {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("cannot write the silences file {path}: {source}")]
-    Write {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{0}")]
-    Invalid(Diagnostics),
 }
 
 /// Parses silences text; `file` is the name used in messages. An empty file has no silences.
@@ -88,20 +67,6 @@ pub fn parse(file: &str, source: &str) -> Result<SilenceFile, Diagnostics> {
         errors.sort_by_key(|d| d.pos);
         Err(fail(errors))
     }
-}
-
-/// Reads and validates a silences file.
-pub fn load(path: &Path) -> Result<SilenceFile, SilenceFileError> {
-    let source = read(path)?;
-    parse(&path.display().to_string(), &source).map_err(SilenceFileError::Invalid)
-}
-
-/// The file's text; used by the reloader to notice changes.
-pub fn read(path: &Path) -> Result<String, SilenceFileError> {
-    std::fs::read_to_string(path).map_err(|source| SilenceFileError::Read {
-        path: path.display().to_string(),
-        source,
-    })
 }
 
 const HEADER: &str = "# Silences for semaphore rules run/test (see docs/silences.md).\n";
@@ -159,28 +124,4 @@ fn push_optional(lines: &mut Vec<String>, key: &str, value: Option<String>) {
 /// `text` as a double-quoted JSON string, which YAML reads back unchanged.
 fn q(text: &str) -> String {
     serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_owned())
-}
-
-/// Replaces `path` with `text` through a temporary file in the same directory and a rename, so that
-/// readers (a running `rules run`) see the old or the new file, never a partial one.
-pub fn write_atomic(path: &Path, text: &str) -> Result<(), SilenceFileError> {
-    let fail = |source| SilenceFileError::Write {
-        path: path.display().to_string(),
-        source,
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "silences".to_owned());
-    let temp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    let written = std::fs::File::create(&temp).and_then(|mut file| {
-        file.write_all(text.as_bytes())?;
-        file.sync_all()
-    });
-    if let Err(err) = written.and_then(|()| std::fs::rename(&temp, path)) {
-        // Best effort: the temporary file is ours and useless now.
-        let _ = std::fs::remove_file(&temp);
-        return Err(fail(err));
-    }
-    Ok(())
 }

@@ -2,8 +2,8 @@
 //! rule fires for, say, a network, its target rules are muted for the same network) and **silences**
 //! (a matcher on the firing plus a time range or a weekly maintenance window). [`Suppressor`] decides,
 //! for one firing at event time `now_ms`, whether it is suppressed and why. It is pure: the engine
-//! calls it and the caller loads the silences file with [`file::load`], the only I/O here. It does not
-//! decide what a suppressed firing still does; the engine does (engine actions still apply).
+//! calls it, [`file`] parses the silences file's text, and reading the file is the commands' job. It
+//! does not decide what a suppressed firing still does; the engine does (engine actions still apply).
 
 pub mod file;
 mod inhibit;

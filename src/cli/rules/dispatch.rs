@@ -2,7 +2,6 @@
 //! with its ruleset's execution strategy, and the `shutdown` action asks the process to stop. After a
 //! reload, a new dispatcher is built only when the new rulebook needs one ([`differs`]).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use anyhow::Context as _;
@@ -13,21 +12,14 @@ use crate::config::{ActionConfig, KafkaConnection};
 use crate::engine::Firing;
 use crate::pipeline::{ActionFailure, Dispatch, DispatchFuture};
 use crate::rulebook::Rulebook;
-use crate::rulebook::model::ExecutionStrategy;
 use crate::shutdown::Shutdown;
 
 struct ActionDispatch {
     dispatcher: Dispatcher,
-    strategies: HashMap<String, ExecutionStrategy>,
 }
 
 impl Dispatch for ActionDispatch {
     fn dispatch(&self, firing: Firing) -> DispatchFuture {
-        let strategy = self
-            .strategies
-            .get(&firing.ruleset)
-            .copied()
-            .unwrap_or(ExecutionStrategy::Sequential);
         let job = FiringJob {
             events: firing
                 .events
@@ -37,7 +29,7 @@ impl Dispatch for ActionDispatch {
             ruleset: firing.ruleset,
             rule: firing.rule,
             idempotency_key: firing.idempotency_key,
-            strategy,
+            strategy: firing.strategy,
             actions: firing.actions,
         };
         let dispatcher = self.dispatcher.clone();
@@ -108,13 +100,13 @@ impl Dispatchers {
                 DispatchSettings::from_config(&self.actions, book)?,
                 self.sinks.clone(),
             ),
-            strategies: strategies(book),
         }))
     }
 }
 
 /// Whether a dispatcher built for `old` would send `new`'s firings differently: it knows each
-/// ruleset's execution strategy and `hosts`, nothing else of the rulebook.
+/// ruleset's `hosts` (the playbooks' limit), nothing else of the rulebook; the execution strategy
+/// comes with each firing.
 pub fn differs(old: &Rulebook, new: &Rulebook) -> bool {
     let hosts = |book: &Rulebook| -> Vec<(String, Vec<String>)> {
         book.rulesets
@@ -122,12 +114,5 @@ pub fn differs(old: &Rulebook, new: &Rulebook) -> bool {
             .map(|r| (r.name.clone(), r.hosts.clone()))
             .collect()
     };
-    strategies(old) != strategies(new) || hosts(old) != hosts(new)
-}
-
-fn strategies(book: &Rulebook) -> HashMap<String, ExecutionStrategy> {
-    book.rulesets
-        .iter()
-        .map(|ruleset| (ruleset.name.clone(), ruleset.execution_strategy))
-        .collect()
+    hosts(old) != hosts(new)
 }

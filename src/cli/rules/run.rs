@@ -12,12 +12,12 @@ use clap::Args;
 
 use super::dispatch::Dispatchers;
 use super::reload::{self, Reloader};
+use crate::cli::files::SilenceFileError;
 use crate::config::{ActionConfig, KafkaConnectionConfig, OffsetReset};
 use crate::pipeline::{self, RunSettings};
 use crate::rulebook::Rulebook;
 use crate::rulebook::model::Offset;
 use crate::shutdown::Shutdown;
-use crate::suppress::file::SilenceFileError;
 use crate::telemetry::http::MetricsArgs;
 use crate::telemetry::readiness::Readiness;
 

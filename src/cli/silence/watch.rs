@@ -11,9 +11,10 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use crate::cli::files::{self, SilenceFileError};
 use crate::shutdown::ShutdownSignal;
 use crate::suppress::SilenceSet;
-use crate::suppress::file::{self, SilenceFileError};
+use crate::suppress::file;
 
 const POLL: Duration = Duration::from_secs(1);
 
@@ -26,7 +27,7 @@ pub struct Watch {
 /// Loads `path` once (an invalid file is an error at start, reported like `rules check`) and starts
 /// watching it. Must run inside the runtime.
 pub fn start(path: &Path, shutdown: ShutdownSignal) -> Result<Watch, SilenceFileError> {
-    let source = file::read(path)?;
+    let source = files::read_silences(path)?;
     let loaded =
         file::parse(&path.display().to_string(), &source).map_err(SilenceFileError::Invalid)?;
     tracing::info!(
