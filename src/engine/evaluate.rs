@@ -52,25 +52,20 @@ impl EngineState {
         let book = step.book;
         let ruleset = &book.rulesets[at.ruleset];
         let rule = &ruleset.rules[at.rule];
-        let source = if rule.keeps_state() {
-            self.source_of(event)
-        } else {
-            None
-        };
+        let source = rule.keeps_state().then(|| self.source_of(event)).flatten();
         let now = step.now;
         let mut check = Check::default();
         let state = &mut self.rulesets[at.ruleset].rules[at.rule];
         let result = match (&rule.condition, state) {
             (RuleCondition::Single(expr), state) => {
                 let matched = check.is_true(expr, doc.base());
-                let fired = match (matched, &rule.throttle, state) {
-                    (false, _, _) => None,
-                    (true, Some(throttle), RuleState::Throttle(state)) => {
+                let fired = matched.then(|| match (&rule.throttle, state) {
+                    (Some(throttle), RuleState::Throttle(state)) => {
                         throttle_match(step, throttle, state, doc, event, source)
                     }
-                    (true, _, _) => Some(vec![event.payload.clone()]),
-                };
-                (matched, fired)
+                    _ => Some(vec![event.payload.clone()]),
+                });
+                (matched, fired.flatten())
             }
             (RuleCondition::Any(exprs), _) => {
                 let matched = exprs.iter().any(|expr| check.is_true(expr, doc.base()));
