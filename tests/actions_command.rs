@@ -2,8 +2,7 @@
 //! literally (no shell), `cwd` and `env` apply, a timeout kills the program and what it started,
 //! and a non-zero exit fails the firing with stderr in the reason.
 
-#[path = "fixtures/actions/jobs.rs"]
-mod jobs;
+use crate::fixtures::actions::jobs;
 
 use std::collections::BTreeMap;
 use std::path::Path;

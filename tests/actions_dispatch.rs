@@ -3,8 +3,7 @@
 //! the bound, a shared `lock` serialises, a failing action stops its firing and is reported, and
 //! the local actions (`print_event`, `debug`, `shutdown`, `none`, engine actions) do their part.
 
-#[path = "fixtures/actions/jobs.rs"]
-mod jobs;
+use crate::fixtures::actions::jobs;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};

@@ -3,9 +3,8 @@
 //! partitions like any producer's, the SASL_SSL listener works, and an unreachable broker fails
 //! the firing after the timeout.
 
-mod common;
-#[path = "fixtures/actions/jobs.rs"]
-mod jobs;
+use crate::common;
+use crate::fixtures::actions::jobs;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};

@@ -3,9 +3,7 @@
 //! answers that time out, no retry of other 4xx, redirects only to allowed hosts, and the reference
 //! examples decoded.
 
-#[path = "fixtures/meraki/support.rs"]
-#[allow(dead_code)] // each test binary uses part of the shared helpers
-mod support;
+use crate::fixtures::meraki::support;
 
 use std::collections::HashSet;
 use std::num::NonZeroU32;

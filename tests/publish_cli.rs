@@ -1,9 +1,7 @@
 //! `semaphore publish` as an operator meets it, with stdout as the sink (no broker needed): a bad
 //! or missing API key, `--interval` cycles stopped by SIGTERM, and `--help` keeping the key hidden.
 
-#[path = "fixtures/meraki/support.rs"]
-#[allow(dead_code)] // each test binary uses part of the shared helpers
-mod support;
+use crate::fixtures::meraki::support;
 
 use std::time::Duration;
 
