@@ -84,6 +84,11 @@ pub enum DecodeError {
     NotUtf8 { valid_up_to: usize },
     #[error("payload is not valid JSON: {0}")]
     NotJson(String),
+    /// Rules read an event's fields, so a number, string, list or null could never match.
+    #[error(
+        "payload is JSON but not an object (it is {found}); rules read the fields of an object"
+    )]
+    NotAnObject { found: &'static str },
 }
 
 impl Event {
@@ -97,6 +102,9 @@ impl Event {
                 },
                 Ok(_) => DecodeError::NotJson(err.to_string()),
             })?;
+        if let Some(found) = not_an_object(&payload) {
+            return Err(DecodeError::NotAnObject { found });
+        }
         Ok(Event {
             payload: Arc::new(payload),
             meta: Arc::new(meta.to_variable()),
@@ -132,6 +140,19 @@ fn origin_of(meta: &serde_json::Value) -> Option<Origin> {
         offset: meta.get("offset")?.as_i64()?,
         batch_index: None,
     })
+}
+
+/// What a decoded payload is, when it is not an object.
+fn not_an_object(payload: &Variable) -> Option<&'static str> {
+    match payload {
+        Variable::Object(_) => None,
+        Variable::Null => Some("null"),
+        Variable::Bool(_) => Some("a boolean"),
+        Variable::Number(_) => Some("a number"),
+        Variable::String(_) => Some("a string"),
+        Variable::Array(_) => Some("a list"),
+        Variable::Expref(_) => Some("an expression"),
+    }
 }
 
 fn timestamp_ms(value: &serde_json::Value) -> Option<i64> {
@@ -182,6 +203,26 @@ mod tests {
             Event::decode(b"{nope", &meta),
             Err(DecodeError::NotJson(_))
         ));
+    }
+
+    #[test]
+    fn json_that_is_not_an_object_is_its_own_error() {
+        let meta = Meta::default();
+        for (payload, found) in [
+            (&b"42"[..], "a number"),
+            (b"\"text\"", "a string"),
+            (b"[1, 2]", "a list"),
+            (b"null", "null"),
+            (b"true", "a boolean"),
+        ] {
+            assert_eq!(
+                Event::decode(payload, &meta).unwrap_err(),
+                DecodeError::NotAnObject { found },
+                "{}",
+                String::from_utf8_lossy(payload)
+            );
+        }
+        assert!(Event::decode(b"{}", &meta).is_ok());
     }
 
     #[test]

@@ -1,5 +1,7 @@
-//! Property tests of the pure core: the rulebook compiler never panics on any input, and a
-//! `once_within` throttle never lets two firings of one group closer than its window.
+//! Property tests of the pure core: the rulebook compiler never panics on any input, a
+//! `once_within` throttle never lets two firings of one group closer than its window, and the clock's
+//! firings (`once_after`, `not_all`, `absent_for`) never share an idempotency key, keep it when
+//! replayed, and carry the time they were due.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -7,6 +9,7 @@ use std::sync::Arc;
 use proptest::prelude::*;
 use semaphore::engine::Engine;
 use semaphore::event::Event;
+use semaphore::rulebook::action::FiringStatus;
 use serde_json::json;
 
 proptest! {
@@ -49,4 +52,72 @@ proptest! {
             }
         }
     }
+
+    #[test]
+    fn clock_firings_have_distinct_stable_keys_and_their_due_time(
+        steps in prop::collection::vec((0u8..4, 0i64..20_000), 1..120),
+    ) {
+        let run = || {
+            let mut engine = Engine::new(Arc::new(clock_rulebook()), BTreeMap::new());
+            let mut now = 0;
+            let mut firings = Vec::new();
+            for (key, gap) in &steps {
+                now += gap;
+                let event = Event::from_json(json!({"key": key}), json!({"timestamp": now}));
+                firings.extend(engine.process(event, 0).firings);
+            }
+            firings.extend(engine.advance(now + 60_000).firings);
+            firings
+                .into_iter()
+                .map(|f| (f.rule, f.idempotency_key, f.time_ms, f.status))
+                .collect::<Vec<_>>()
+        };
+        let firings = run();
+        let mut keys: Vec<&String> = firings.iter().map(|(_, key, _, _)| key).collect();
+        keys.sort();
+        let total = keys.len();
+        keys.dedup();
+        prop_assert_eq!(keys.len(), total, "two notifications share a key: {:?}", firings);
+        // The same input again (a replay after a crash) gives the same notifications and keys.
+        prop_assert_eq!(&run(), &firings);
+        // Each is stamped with the end of its window, which opened with an input event.
+        let mut now = 0;
+        let inputs: Vec<i64> = steps.iter().map(|(_, gap)| { now += gap; now }).collect();
+        let clock = firings.iter().filter(|(.., status)| *status == FiringStatus::Firing);
+        for (rule, key, time_ms, _) in clock {
+            prop_assert!(key.ends_with(&format!("@{time_ms}")), "{rule}: {key} at {time_ms}");
+            let window_ms = match rule.as_str() {
+                "after" => 10_000,
+                "pair" => 15_000,
+                _ => 30_000,
+            };
+            prop_assert!(inputs.contains(&(time_ms - window_ms)), "{rule} at {time_ms}, inputs {inputs:?}");
+        }
+    }
+}
+
+/// Rules the clock fires: a `once_after` per group, a `not_all` timeout, an absence per group.
+fn clock_rulebook() -> semaphore::rulebook::Rulebook {
+    semaphore::rulebook::compile(
+        "t.yml",
+        "
+- name: rs
+  match_multiple_rules: true
+  rules:
+    - name: after
+      condition: event.key != `null`
+      throttle: {once_after: 10 seconds, group_by: [event.key]}
+      action: {none: {}}
+    - name: pair
+      condition:
+        not_all: [\"event.key == `0`\", \"event.key == `3`\"]
+        timeout: 15 seconds
+      action: {none: {}}
+    - name: gone
+      condition: event.key != `null`
+      window: {absent_for: 30 seconds, group_by: [event.key]}
+      action: {none: {}}
+",
+    )
+    .expect("valid rulebook")
 }

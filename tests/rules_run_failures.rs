@@ -103,6 +103,52 @@ async fn malformed_records_are_dead_lettered_and_good_ones_processed_in_order() 
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn json_that_is_not_an_object_is_dead_lettered_as_its_own_kind() {
+    let topic = fresh_topic("run-not-object").await;
+    let group = unique_name("run-not-object");
+    let receiver = Receiver::start().await;
+    let not_objects = ["42", "\"text\"", "[1, 2]", "null"];
+    let mut records: Vec<(String, Vec<u8>)> = not_objects
+        .iter()
+        .map(|value| ("k".to_owned(), value.as_bytes().to_vec()))
+        .collect();
+    records.push(("k".to_owned(), br#"{"seq": 7}"#.to_vec()));
+    produce_json(&bootstrap(), &topic, &records).await;
+    let book = rulebook(&webhook_rulebook(&topic, &group, "          timeout: 5 s"));
+    let run = RulesRun::start(
+        book.path(),
+        &bootstrap(),
+        &[],
+        &[("RECEIVER_URL", &receiver.url)],
+    );
+    receiver
+        .wait_for("the object record", WAIT, |d| !d.is_empty())
+        .await;
+    let letters = dead_letters(&format!("{topic}.dlq"), not_objects.len());
+    let (status, log) = run.stop();
+    assert!(status.success(), "exit {status}: {log}");
+    assert!(log.contains("not objects: 4"), "{log}");
+    assert_eq!(receiver.counts().len(), 1);
+    let mut values: Vec<String> = letters
+        .iter()
+        .map(|l| String::from_utf8_lossy(&l.value).into_owned())
+        .collect();
+    values.sort();
+    let mut expected: Vec<String> = not_objects.iter().map(|v| (*v).to_owned()).collect();
+    expected.sort();
+    assert_eq!(values, expected);
+    for letter in &letters {
+        assert_eq!(letter.headers["semaphore.error.kind"], "not_an_object");
+        assert!(
+            letter.headers["semaphore.error"].starts_with("payload is JSON but not an object"),
+            "{:?}",
+            letter.headers
+        );
+    }
+    assert_eq!(lag(&bootstrap(), &group, &topic), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn an_action_that_keeps_failing_is_dead_lettered_and_the_offset_advances() {
     let topic = fresh_topic("run-failing").await;
     let group = unique_name("run-failing");

@@ -2,7 +2,8 @@
 //! ([`DispatchSettings`]: concurrency, default timeout and retry policy, `ansible-playbook`, the
 //! controller), the outside world it writes to ([`Sinks`]: Kafka producer, output of `print_event`
 //! and `debug`, the shutdown hook), and the facts of one firing every action may use
-//! ([`FiringInfo`]). It decides nothing and sends nothing.
+//! ([`FiringInfo`]). [`DispatchSettings::from_config`] turns the `--controller-*` and playbook flags
+//! into settings. It decides nothing and sends nothing.
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -1,5 +1,7 @@
 //! The command line: clap definitions and one file per command. This is the only module that prints to
-//! stdout; everything it calls returns values or typed errors. It does not hold product logic.
+//! stdout; everything it calls returns values or typed errors. It reads the user's rulebook and
+//! silences files ([`files`]), so the core that parses them does no I/O. It does not hold product
+//! logic.
 
 mod consume;
 mod demo;

@@ -63,11 +63,22 @@ impl Document {
     }
 }
 
-/// `topic/partition/offset/rule` for records (`#N` marks the N-th element of a split batch); events
-/// without a source position (offline, the clock's) use the ruleset, rule and time instead.
-pub fn idempotency_key(origin: Option<&Origin>, ruleset: &str, rule: &str, time_ms: i64) -> String {
-    match origin {
-        Some(origin) => {
+/// A firing's idempotency key. For a record: `topic/partition/offset/rule` (`#N` marks the N-th
+/// element of a split batch). Without one (the clock's firings, offline events):
+/// `ruleset/rule/group@time`, the group being the window's or throttle's key (left out when there is
+/// none), the time the firing was due. A resolved notification adds `:resolved`, so that it is not
+/// dropped as a duplicate of its firing. The same notification, replayed, gets the same key.
+pub fn idempotency_key(
+    origin: Option<&Origin>,
+    ruleset: &Ruleset,
+    rule: &Rule,
+    group: Option<&str>,
+    status: FiringStatus,
+    time_ms: i64,
+) -> String {
+    let (ruleset, rule) = (&ruleset.name, &rule.name);
+    let base = match (origin, group) {
+        (Some(origin), _) => {
             let element = origin
                 .batch_index
                 .map(|i| format!("#{i}"))
@@ -80,24 +91,8 @@ pub fn idempotency_key(origin: Option<&Origin>, ruleset: &str, rule: &str, time_
             } = origin;
             format!("{topic}/{partition}/{offset}{element}/{rule}")
         }
-        None => format!("{ruleset}/{rule}@{time_ms}"),
-    }
-}
-
-/// A window rule's idempotency key: the record's as for other rules, else the rule, group key and
-/// time (several keys can go silent at the same moment); `:resolved` marks the resolved notification,
-/// which must not be dropped as a duplicate of the firing.
-pub fn window_idempotency_key(
-    origin: Option<&Origin>,
-    ruleset: &Ruleset,
-    rule: &Rule,
-    key: &str,
-    status: FiringStatus,
-    time_ms: i64,
-) -> String {
-    let base = match origin {
-        Some(_) => idempotency_key(origin, &ruleset.name, &rule.name, time_ms),
-        None => format!("{}/{rule}/{key}@{time_ms}", ruleset.name, rule = rule.name),
+        (None, Some(group)) => format!("{ruleset}/{rule}/{group}@{time_ms}"),
+        (None, None) => format!("{ruleset}/{rule}@{time_ms}"),
     };
     match status {
         FiringStatus::Firing => base,

@@ -26,12 +26,8 @@ impl EngineState {
         self.stats.fired(at.ruleset, at.rule);
         let status = found.status();
         let origin = found.trigger.and_then(|event| event.origin.as_ref());
-        let idempotency_key = match &found.window {
-            Some(w) => {
-                document::window_idempotency_key(origin, ruleset, rule, &w.key, status, time_ms)
-            }
-            None => document::idempotency_key(origin, &ruleset.name, &rule.name, time_ms),
-        };
+        let idempotency_key =
+            document::idempotency_key(origin, ruleset, rule, found.group(), status, time_ms);
         let reason = self.suppression(step, at, &found, time_ms);
         let actions = self.render_actions(step, at, &found, &idempotency_key, time_ms);
         // Alertmanager mutes notifications, not the rule engine: engine actions above still applied.

@@ -80,10 +80,11 @@ struct WindowFiring {
 }
 
 /// A match ready to fire: the matching events, the event that completed it (`None` when the clock
-/// did) and, for a window rule, its notification.
+/// did), the throttle group the clock closed, and, for a window rule, its notification.
 struct Match<'e> {
     events: Vec<Rcvar>,
     trigger: Option<&'e Event>,
+    group: Option<Arc<str>>,
     window: Option<WindowFiring>,
 }
 
@@ -93,6 +94,14 @@ impl Match<'_> {
         self.window
             .as_ref()
             .map_or(FiringStatus::Firing, |w| w.status)
+    }
+
+    /// The group key of a window or throttle group: part of a clock firing's idempotency key.
+    fn group(&self) -> Option<&str> {
+        self.window
+            .as_ref()
+            .map(|w| &*w.key)
+            .or(self.group.as_deref())
     }
 }
 

@@ -238,15 +238,16 @@ impl NotAllState {
         self.dirty.insert(source);
     }
 
-    /// When the window has timed out incomplete: the events that did arrive.
-    pub fn due(&mut self, now_ms: i64, timeout_ms: i64) -> Option<Vec<Rcvar>> {
+    /// When the window has timed out incomplete: the time it was due and the events that did arrive.
+    pub fn due(&mut self, now_ms: i64, timeout_ms: i64) -> Option<(i64, Vec<Rcvar>)> {
         let (_, window) = self.window.as_ref()?;
-        if now_ms < window.started_ms.saturating_add(timeout_ms) {
+        let due_ms = window.started_ms.saturating_add(timeout_ms);
+        if now_ms < due_ms {
             return None;
         }
         let (source, window) = self.window.take()?;
         self.mark(source);
-        Some(window.slots.into_iter().flatten().collect())
+        Some((due_ms, window.slots.into_iter().flatten().collect()))
     }
 
     pub fn next_due_ms(&self, timeout_ms: i64) -> Option<i64> {
@@ -370,7 +371,8 @@ mod tests {
         state.offer(2, &a, None, 0, parity(&a));
         assert_eq!(state.due(999, 1000), None);
         assert_eq!(state.next_due_ms(1000), Some(1000));
-        assert_eq!(state.due(1000, 1000), Some(vec![ev(2)]));
+        // Due when the timeout ended, whenever the clock gets there.
+        assert_eq!(state.due(1500, 1000), Some((1000, vec![ev(2)])));
     }
 
     #[test]

@@ -11,9 +11,9 @@ use super::{
     WindowFiring, routing, trace,
 };
 use crate::event::Event;
-use crate::rulebook::Rulebook;
 use crate::rulebook::action::FiringStatus;
 use crate::rulebook::duration::millis;
+use crate::rulebook::{Rule, Rulebook};
 
 /// Events a single input may cause through `post_event` before the engine calls it a loop.
 const MAX_POSTED_PER_EVENT: usize = 1_000;
@@ -83,53 +83,19 @@ impl EngineState {
         }
     }
 
-    /// Fires what the clock closed by `step.now`: absences, `once_after` windows, `not_all` timeouts.
+    /// Fires what the clock closed by `step.now`: absences, `once_after` windows, `not_all` timeouts,
+    /// each stamped with the time it was due.
     pub(super) fn advance(&mut self, step: &mut Step<'_>) {
         let book = step.book;
-        let now = step.now;
         for (r, ruleset) in book.rulesets.iter().enumerate() {
             for (i, rule) in ruleset.rules.iter().enumerate() {
                 let at = RuleAt {
                     ruleset: r,
                     rule: i,
                 };
-                let rule_state = &mut self.rulesets[r].rules[i];
-                if let (RuleState::Window(state), Some(window)) = (rule_state, &rule.window) {
-                    for silent in state.due(window, now) {
-                        let window = WindowFiring {
-                            status: FiringStatus::Firing,
-                            window: silent.window,
-                            key: silent.key,
-                        };
-                        let found = Match {
-                            events: vec![silent.last_event],
-                            trigger: None,
-                            window: Some(window),
-                        };
-                        self.fire(step, at, found, silent.deadline_ms);
-                    }
-                    continue;
-                }
-                let due = match (
-                    &mut self.rulesets[r].rules[i],
-                    &rule.condition,
-                    &rule.throttle,
-                ) {
-                    (RuleState::Throttle(state), _, Some(throttle)) => {
-                        state.due(throttle.mode, now)
-                    }
-                    (RuleState::NotAll(state), RuleCondition::NotAll { timeout, .. }, _) => {
-                        state.due(now, millis(*timeout)).into_iter().collect()
-                    }
-                    _ => Vec::new(),
-                };
-                for events in due {
-                    let found = Match {
-                        events,
-                        trigger: None,
-                        window: None,
-                    };
-                    self.fire(step, at, found, now);
+                let closed = closed_by_clock(rule, &mut self.rulesets[r].rules[i], step.now);
+                for (found, due_ms) in closed {
+                    self.fire(step, at, found, due_ms);
                 }
             }
         }
@@ -163,6 +129,7 @@ impl EngineState {
                     let found = Match {
                         events,
                         trigger: Some(event),
+                        group: None,
                         window: None,
                     };
                     self.fire(step, at, found, step.now);
@@ -180,5 +147,41 @@ impl EngineState {
                 break;
             }
         }
+    }
+}
+
+/// What the clock closed by `now` for one rule, each match with the time it was due.
+fn closed_by_clock(rule: &Rule, state: &mut RuleState, now: i64) -> Vec<(Match<'static>, i64)> {
+    let clock_match = |events, group, window| Match {
+        events,
+        trigger: None,
+        group,
+        window,
+    };
+    match (state, &rule.condition, &rule.throttle, &rule.window) {
+        (RuleState::Window(state), _, _, Some(window)) => state
+            .due(window, now)
+            .into_iter()
+            .map(|silent| {
+                let window = WindowFiring {
+                    status: FiringStatus::Firing,
+                    window: silent.window,
+                    key: silent.key,
+                };
+                let events = vec![silent.last_event];
+                (clock_match(events, None, Some(window)), silent.deadline_ms)
+            })
+            .collect(),
+        (RuleState::Throttle(state), _, Some(throttle), _) => state
+            .due(throttle.mode, now)
+            .into_iter()
+            .map(|due| (clock_match(due.events, Some(due.key), None), due.due_ms))
+            .collect(),
+        (RuleState::NotAll(state), RuleCondition::NotAll { timeout, .. }, _, _) => state
+            .due(now, millis(*timeout))
+            .map(|(due_ms, events)| (clock_match(events, None, None), due_ms))
+            .into_iter()
+            .collect(),
+        _ => Vec::new(),
     }
 }

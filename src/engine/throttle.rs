@@ -23,6 +23,15 @@ pub enum Verdict {
     Suppressed,
 }
 
+/// A `once_after` window the clock closed.
+#[derive(Debug, PartialEq)]
+pub struct Due {
+    pub key: Arc<str>,
+    /// When the window ended: the firing's time, whenever the clock got there.
+    pub due_ms: i64,
+    pub events: Vec<Rcvar>,
+}
+
 /// One group key's throttle state, as written to a changelog.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ThrottleEntry {
@@ -131,20 +140,29 @@ impl ThrottleState {
         Verdict::Fire(vec![event.clone()])
     }
 
-    /// `once_after` windows that have ended by `now_ms`, each with its collected events.
-    pub fn due(&mut self, mode: ThrottleMode, now_ms: i64) -> Vec<Vec<Rcvar>> {
+    /// `once_after` windows that have ended by `now_ms`, oldest first: each with its group key, the
+    /// time it was due and its collected events.
+    pub fn due(&mut self, mode: ThrottleMode, now_ms: i64) -> Vec<Due> {
         let ThrottleMode::OnceAfter(window) = mode else {
             return Vec::new();
         };
+        let window_ms = millis(window);
         let mut due: Vec<(i64, Arc<str>)> = self
             .entries
             .iter()
-            .filter(|(_, e)| now_ms >= e.opened_ms.saturating_add(millis(window)))
-            .map(|(k, e)| (e.opened_ms, Arc::clone(k)))
+            .map(|(k, e)| (e.opened_ms.saturating_add(window_ms), Arc::clone(k)))
+            .filter(|(due_ms, _)| now_ms >= *due_ms)
             .collect();
         due.sort();
         due.into_iter()
-            .filter_map(|(_, key)| self.entries.remove(&key).map(|e| e.events))
+            .filter_map(|(due_ms, key)| {
+                let events = self.entries.remove(&key)?.events;
+                Some(Due {
+                    key,
+                    due_ms,
+                    events,
+                })
+            })
             .collect()
     }
 
@@ -209,7 +227,13 @@ mod tests {
         );
         assert_eq!(state.next_due_ms(mode), Some(10_000));
         assert!(state.due(mode, 9_999).is_empty());
-        assert_eq!(state.due(mode, 10_000), vec![vec![ev(1), ev(2)]]);
+        let due = Due {
+            key: Arc::from("a"),
+            due_ms: 10_000,
+            events: vec![ev(1), ev(2)],
+        };
+        // Stamped with the window's end, not with the later time the clock reached.
+        assert_eq!(state.due(mode, 10_500), vec![due]);
         assert!(state.due(mode, 20_000).is_empty());
     }
 

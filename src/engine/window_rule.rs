@@ -36,6 +36,7 @@ impl EngineState {
             let found = Match {
                 events: vec![event.payload.clone()],
                 trigger: Some(event),
+                group: None,
                 window: Some(window),
             };
             self.fire(step, at, found, step.now);

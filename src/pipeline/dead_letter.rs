@@ -18,6 +18,8 @@ use crate::shutdown::ShutdownSignal;
 pub enum Reason {
     /// The value is not UTF-8 JSON.
     Undecodable(String),
+    /// The value is JSON, but not an object: no rule could read a field of it.
+    NotAnObject(String),
     /// An action of a rule failed after its retries.
     ActionFailed {
         rule: String,
@@ -30,13 +32,16 @@ impl Reason {
     fn kind(&self) -> &'static str {
         match self {
             Reason::Undecodable(_) => "decode",
+            Reason::NotAnObject(_) => "not_an_object",
             Reason::ActionFailed { .. } => "action",
         }
     }
 
     fn error(&self) -> &str {
         match self {
-            Reason::Undecodable(error) | Reason::ActionFailed { error, .. } => error,
+            Reason::Undecodable(error)
+            | Reason::NotAnObject(error)
+            | Reason::ActionFailed { error, .. } => error,
         }
     }
 }

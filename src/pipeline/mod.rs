@@ -100,6 +100,8 @@ pub struct RunSettings {
 pub struct RunSummary {
     pub records: u64,
     pub undecodable: u64,
+    /// Records whose value is JSON but not an object (dead-lettered).
+    pub not_objects: u64,
     pub tombstones: u64,
     pub firings: u64,
     pub failed_firings: u64,

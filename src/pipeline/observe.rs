@@ -27,6 +27,7 @@ const RULE_FLUSH_EVERY: Duration = Duration::from_secs(1);
 struct TopicCounters {
     consumed: Counter,
     decode_errors: Counter,
+    not_objects: Counter,
 }
 
 /// Counters of one rule and the engine totals already added to them.
@@ -76,6 +77,10 @@ impl Observer {
         self.topic(topic).decode_errors.increment(1);
     }
 
+    pub fn not_an_object(&mut self, topic: &str) {
+        self.topic(topic).not_objects.increment(1);
+    }
+
     pub fn evaluated_in(&self, elapsed: Duration) {
         self.evaluation.record(elapsed.as_secs_f64());
     }
@@ -100,6 +105,7 @@ impl Observer {
             let counters = TopicCounters {
                 consumed: counter!(names::RECORDS_CONSUMED, "topic" => topic.to_owned()),
                 decode_errors: counter!(names::DECODE_ERRORS, "topic" => topic.to_owned()),
+                not_objects: counter!(names::NOT_OBJECTS, "topic" => topic.to_owned()),
             };
             self.topics.insert(topic.to_owned(), counters);
         }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::{Reason, Run, SourceRecord, observe};
 use crate::engine::{Firing, Outcome};
-use crate::event::{Event, Meta};
+use crate::event::{DecodeError, Event, Meta};
 
 impl Run {
     /// One record. Every log line about it (and about the actions it causes) is in a `record` span
@@ -34,10 +34,20 @@ impl Run {
             Ok(event) => event,
             Err(err) => {
                 let _entered = record_span(&record).entered();
-                self.summary.undecodable += 1;
-                self.observer.decode_error(&record.topic);
+                let reason = match err {
+                    DecodeError::NotAnObject { .. } => {
+                        self.summary.not_objects += 1;
+                        self.observer.not_an_object(&record.topic);
+                        Reason::NotAnObject(err.to_string())
+                    }
+                    DecodeError::NotUtf8 { .. } | DecodeError::NotJson(_) => {
+                        self.summary.undecodable += 1;
+                        self.observer.decode_error(&record.topic);
+                        Reason::Undecodable(err.to_string())
+                    }
+                };
                 self.tracker.track(&partition, record.offset, 1);
-                self.spawn_dead_letter(Arc::new(record), Reason::Undecodable(err.to_string()));
+                self.spawn_dead_letter(Arc::new(record), reason);
                 return;
             }
         };

@@ -14,6 +14,8 @@ use super::TelemetryError;
 pub const RECORDS_CONSUMED: &str = "semaphore_records_consumed_total";
 /// Records whose value is not UTF-8 JSON, by `topic`.
 pub const DECODE_ERRORS: &str = "semaphore_decode_errors_total";
+/// Records whose value is JSON but not an object, by `topic`.
+pub const NOT_OBJECTS: &str = "semaphore_records_not_objects_total";
 /// Conditions evaluated, by `ruleset` and `rule`.
 pub const RULE_EVALUATIONS: &str = "semaphore_rule_evaluations_total";
 /// Conditions that matched (before throttling), by `ruleset` and `rule`.
@@ -99,6 +101,10 @@ fn describe() {
     describe_counter!(
         DECODE_ERRORS,
         "Records whose value is not UTF-8 JSON (dead-lettered), by topic."
+    );
+    describe_counter!(
+        NOT_OBJECTS,
+        "Records whose value is JSON but not an object (dead-lettered), by topic."
     );
     describe_counter!(RULE_EVALUATIONS, "Rule conditions evaluated.");
     describe_counter!(

@@ -156,11 +156,12 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     };
     runtime.shutdown_timeout(Duration::from_secs(2));
     eprintln!(
-        "records: {}, firings: {} ({} failed, dead-lettered), undecodable: {}, evaluation errors: {}, throttled: {}, suppressed: {}, abandoned at shutdown: {}",
+        "records: {}, firings: {} ({} failed, dead-lettered), undecodable: {}, not objects: {}, evaluation errors: {}, throttled: {}, suppressed: {}, abandoned at shutdown: {}",
         summary.records,
         summary.firings,
         summary.failed_firings,
         summary.undecodable,
+        summary.not_objects,
         summary.evaluation_errors,
         summary.throttled,
         summary.suppressed,
