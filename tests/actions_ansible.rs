@@ -3,7 +3,8 @@
 //! `ansible_eda` with the event, runs on localhost without an inventory, honours the ruleset's
 //! hosts as a limit, and a failing or hanging playbook fails the firing.
 
-use crate::fixtures::actions::jobs;
+#[path = "fixtures/actions/jobs.rs"]
+mod jobs;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

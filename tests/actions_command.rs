@@ -2,7 +2,8 @@
 //! literally (no shell), `cwd` and `env` apply, a timeout kills the program and what it started,
 //! and a non-zero exit fails the firing with stderr in the reason.
 
-use crate::fixtures::actions::jobs;
+#[path = "fixtures/actions/jobs.rs"]
+mod jobs;
 
 use std::collections::BTreeMap;
 use std::path::Path;

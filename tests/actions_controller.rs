@@ -2,8 +2,10 @@
 //! AWX / Automation Platform controller endpoints they use (template lookup by name and
 //! organization, `launch/`, job status) and records what it was sent.
 
-use crate::fixtures::actions::jobs;
-use crate::fixtures::actions::recorder;
+#[path = "fixtures/actions/jobs.rs"]
+mod jobs;
+#[path = "fixtures/actions/recorder.rs"]
+mod recorder;
 
 use std::collections::HashMap;
 use std::sync::Mutex;

@@ -3,7 +3,8 @@
 //! the bound, a shared `lock` serialises, a failing action stops its firing and is reported, and
 //! the local actions (`print_event`, `debug`, `shutdown`, `none`, engine actions) do their part.
 
-use crate::fixtures::actions::jobs;
+#[path = "fixtures/actions/jobs.rs"]
+mod jobs;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};

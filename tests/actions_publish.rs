@@ -3,8 +3,9 @@
 //! partitions like any producer's, the SASL_SSL listener works, and an unreachable broker fails
 //! the firing after the timeout.
 
-use crate::common;
-use crate::fixtures::actions::jobs;
+mod common;
+#[path = "fixtures/actions/jobs.rs"]
+mod jobs;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};

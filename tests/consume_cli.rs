@@ -1,7 +1,7 @@
 //! `semaphore consume` as a user runs it: the built binary against the real test broker. Output
 //! format, unusual keys and values, the stop conditions, errors, `--help` and Ctrl-C.
 
-use crate::common;
+mod common;
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;

@@ -2,7 +2,7 @@
 //! receiver and says the cluster is a mock; against the test broker it creates the topics, prints
 //! alerts and commits what it consumed; SIGINT stops it cleanly with exit 0.
 
-use crate::common;
+mod common;
 
 use std::fs;
 use std::process::{Child, Command, ExitStatus, Stdio};

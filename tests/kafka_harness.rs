@@ -3,7 +3,7 @@
 //! a restart, two group members splitting the partitions, the SASL_SSL/PLAIN login, and the
 //! pre-flight check's errors.
 
-use crate::common;
+mod common;
 
 use std::collections::{BTreeSet, HashMap};
 use std::net::TcpListener;

@@ -3,7 +3,9 @@
 //! answers that time out, no retry of other 4xx, redirects only to allowed hosts, and the reference
 //! examples decoded.
 
-use crate::fixtures::meraki::support;
+#[path = "fixtures/meraki/support.rs"]
+#[allow(dead_code)] // each test binary uses part of the shared helpers
+mod support;
 
 use std::collections::HashSet;
 use std::num::NonZeroU32;

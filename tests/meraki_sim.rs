@@ -3,8 +3,11 @@
 //! folder), pagination links that keep every query parameter, 401/404/400 answers, the
 //! per-organization limiter's 429 + Retry-After, and the fault switches.
 
-use crate::fixtures::meraki::schema;
-use crate::fixtures::meraki::support;
+#[path = "fixtures/meraki/schema.rs"]
+mod schema;
+#[path = "fixtures/meraki/support.rs"]
+#[allow(dead_code)] // each test binary uses part of the shared helpers
+mod support;
 
 use std::collections::HashSet;
 

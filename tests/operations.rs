@@ -4,8 +4,9 @@
 //! record span; `/readyz` turns 200 once partitions are assigned and is 503 for a member left
 //! without partitions; a metrics port in use is a clear error.
 
-use crate::common;
-use crate::fixtures::operations as ops;
+mod common;
+#[path = "fixtures/operations.rs"]
+mod ops;
 
 use std::time::{Duration, Instant};
 

@@ -4,9 +4,12 @@
 //! -vv, librdkafka's debug output and --dry-run included; the example env file names only
 //! variables the binary reads.
 
-use crate::common;
-use crate::fixtures::meraki::support;
-use crate::fixtures::operations as ops;
+mod common;
+#[path = "fixtures/operations.rs"]
+mod ops;
+#[path = "fixtures/meraki/support.rs"]
+#[allow(dead_code)] // each test binary uses part of the shared helpers
+mod support;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

@@ -1,7 +1,9 @@
 //! `semaphore publish` as an operator meets it, with stdout as the sink (no broker needed): a bad
 //! or missing API key, `--interval` cycles stopped by SIGTERM, and `--help` keeping the key hidden.
 
-use crate::fixtures::meraki::support;
+#[path = "fixtures/meraki/support.rs"]
+#[allow(dead_code)] // each test binary uses part of the shared helpers
+mod support;
 
 use std::time::Duration;
 

@@ -3,9 +3,13 @@
 //! simulator serves (count and content), over the plain and the SASL_SSL listener; a Kafka delivery
 //! failure reported with a non-zero exit.
 
-use crate::common;
-use crate::fixtures::meraki::publishing;
-use crate::fixtures::meraki::support;
+mod common;
+#[path = "fixtures/meraki/publishing.rs"]
+#[allow(dead_code)] // each test binary uses part of the shared helpers
+mod publishing;
+#[path = "fixtures/meraki/support.rs"]
+#[allow(dead_code)] // each test binary uses part of the shared helpers
+mod support;
 
 use std::collections::HashMap;
 

@@ -2,9 +2,13 @@
 //! `key=value` pairs, received by a local UDP listener (alongside Kafka, with the original `-a`
 //! flag) and a local TCP listener (octet-counted frames), one per record the simulator's data makes.
 
-use crate::common;
-use crate::fixtures::meraki::publishing;
-use crate::fixtures::meraki::support;
+mod common;
+#[path = "fixtures/meraki/publishing.rs"]
+#[allow(dead_code)] // each test binary uses part of the shared helpers
+mod publishing;
+#[path = "fixtures/meraki/support.rs"]
+#[allow(dead_code)] // each test binary uses part of the shared helpers
+mod support;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! a `kill -9` in the middle loses nothing, and two processes in one group share the partitions and
 //! take over from each other.
 
-use crate::common;
+mod common;
 
 use std::collections::HashSet;
 use std::time::Duration;

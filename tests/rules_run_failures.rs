@@ -3,7 +3,7 @@
 //! dead-letters its record and the offset still advances; a broker restart is waited out; an
 //! unreachable broker or a missing topic is a clear error at start.
 
-use crate::common;
+mod common;
 
 use std::collections::HashMap;
 use std::path::Path;

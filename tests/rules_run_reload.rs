@@ -5,7 +5,7 @@
 //! consume other topics, or that adds the first stateful rule to a run without a
 //! changelog, is refused.
 
-use crate::common;
+mod common;
 
 use std::path::Path;
 use std::process::Command;

@@ -4,7 +4,7 @@
 //! moves with its partitions to another instance, and does not swallow an alert (caused by a record
 //! or by the clock) whose action a crash cut short.
 
-use crate::common;
+mod common;
 
 use std::collections::HashMap;
 use std::time::Duration;

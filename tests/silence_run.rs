@@ -3,7 +3,7 @@
 //! `semaphore silence add` while the process runs takes effect without a restart; a file that then
 //! becomes invalid is logged and the silences in force stay.
 
-use crate::common;
+mod common;
 
 use std::path::Path;
 use std::process::Command;

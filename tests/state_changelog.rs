@@ -2,7 +2,7 @@
 //! partitions, a too-small existing topic is refused, and a restore returns exactly the live
 //! entries of the asked source partition, last write per key, oldest first.
 
-use crate::common;
+mod common;
 
 use std::time::Duration;
 
