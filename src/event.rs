@@ -155,7 +155,8 @@ fn not_an_object(payload: &Variable) -> Option<&'static str> {
     }
 }
 
-fn timestamp_ms(value: &serde_json::Value) -> Option<i64> {
+/// An offline `meta.timestamp`: epoch milliseconds or an RFC 3339 time.
+pub fn timestamp_ms(value: &serde_json::Value) -> Option<i64> {
     match value {
         serde_json::Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
         serde_json::Value::String(text) => chrono::DateTime::parse_from_rfc3339(text)

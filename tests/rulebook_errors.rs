@@ -34,6 +34,70 @@ fn double_quoted_strings_in_conditions_are_caught() {
     );
 }
 
+/// A rulebook whose one rule has `condition`, for the message of its first error.
+fn condition_error(condition: &str) -> String {
+    let source = format!(
+        "- name: rs\n  rules:\n    - name: r\n      condition: \"{condition}\"\n      action:\n        debug:\n"
+    );
+    errors(&source)
+}
+
+#[test]
+fn hints_say_how_to_write_literals_and_where_env_lives() {
+    for (condition, hint) in [
+        (
+            "event.up == false",
+            "`false` is not part of the document (event, events, meta, vars, facts); JMESPath writes the literal false in backticks: `false`",
+        ),
+        (
+            "event.up == true",
+            "JMESPath writes the literal true in backticks: `true`",
+        ),
+        (
+            "event.ip == null",
+            "JMESPath writes the literal null in backticks: `null`",
+        ),
+        (
+            "event.up == True",
+            "JMESPath writes the literal true in lowercase and backticks: `true`",
+        ),
+        (
+            "event.ip == None",
+            "JMESPath writes the literal null in lowercase and backticks: `null`",
+        ),
+        (
+            "event.lossPercent > 5",
+            "invalid JMESPath: Unexpected nud token -- found Number(5); a number is a JMESPath literal: write `5` in backticks",
+        ),
+        (
+            "event.site == env.SITE",
+            "`env` is not part of the document (event, events, meta, vars, facts); environment variables are not visible in conditions",
+        ),
+        (
+            "event.status == down",
+            "for the string, write 'down' in single quotes",
+        ),
+    ] {
+        let text = condition_error(condition);
+        assert!(text.contains(hint), "{condition}: {text}");
+    }
+}
+
+#[test]
+fn a_silence_on_meta_is_told_that_silences_match_the_firing() {
+    let err = semaphore::condition::Expr::compile_for(
+        "meta.topic == 'x'",
+        semaphore::rulebook::FIRING_ROOTS,
+    )
+    .expect_err("meta is not part of a firing");
+    assert!(
+        err.to_string().ends_with(
+            "a silence or inhibition matches the firing, not the record's meta: match on `event`, `ruleset`, `rule` or `status`"
+        ),
+        "{err}"
+    );
+}
+
 #[test]
 fn unknown_functions_and_bad_literals_fail_at_load() {
     let source = "- name: rs\n  rules:\n    - name: r\n      condition: \"regex_serch(event.os, 'x')\"\n      action:\n        debug:\n    - name: s\n      condition: \"cidr_contains('10.0.0.0/33', event.ip)\"\n      action:\n        debug:\n";

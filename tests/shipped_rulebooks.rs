@@ -203,6 +203,35 @@ fn unreadable_event_lines_are_reported_and_the_rest_still_run() {
 }
 
 #[test]
+fn a_line_that_is_not_utf8_or_has_a_bad_timestamp_is_its_own_error() {
+    let path = std::env::temp_dir().join(format!("semaphore-utf8-{}.jsonl", std::process::id()));
+    let mut events = b"{\"lossPercent\": 50, \"serial\": \"A\", \"uplink\": \"wan1\"}\n".to_vec();
+    events.extend_from_slice(b"{\"serial\": \"\xff\"}\n");
+    events.extend_from_slice(
+        b"{\"event\": {\"lossPercent\": 70, \"serial\": \"C\", \"uplink\": \"wan1\"}, \"meta\": {\"timestamp\": \"yesterday\"}}\n",
+    );
+    events.extend_from_slice(b"{\"lossPercent\": 60, \"serial\": \"B\", \"uplink\": \"wan1\"}\r\n");
+    std::fs::write(&path, events).unwrap();
+    let output = Command::new(bin())
+        .args(["rules", "test", "rulebooks/high-loss.yml", "--events"])
+        .arg(&path)
+        .env("SEMAPHORE_CHAT_WEBHOOK_URL", "http://127.0.0.1:9/")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(":2: not valid UTF-8 (byte 13)"), "{stderr}");
+    assert!(
+        stderr.contains(
+            ":3: `meta.timestamp` \"yesterday\" is neither epoch milliseconds nor an RFC 3339 time"
+        ),
+        "{stderr}"
+    );
+    // The lines before and after still run.
+    assert_eq!(String::from_utf8_lossy(&output.stdout).lines().count(), 2);
+}
+
+#[test]
 fn explain_says_why_a_rule_did_not_match() {
     let path = std::env::temp_dir().join(format!("semaphore-explain-{}.jsonl", std::process::id()));
     std::fs::write(

@@ -145,14 +145,27 @@ fn parse(source: &str) -> Result<Ast, CompileError> {
             message: "the expression is empty".into(),
         });
     }
-    jmespath::parse(source).map_err(|err| CompileError::Syntax {
-        offset: err.offset,
-        message: err
-            .reason
-            .to_string()
-            .trim_start_matches("Parse error: ")
-            .to_owned(),
+    jmespath::parse(source).map_err(|err| {
+        let reason = err.reason.to_string();
+        CompileError::Syntax {
+            offset: err.offset,
+            message: with_number_hint(reason.trim_start_matches("Parse error: ")),
+        }
     })
+}
+
+/// A bare number is not a JMESPath value (`event.loss > 5` does not parse): say how to write it.
+fn with_number_hint(message: &str) -> String {
+    let number = message
+        .split_once("Number(")
+        .and_then(|(_, rest)| rest.split_once(')'))
+        .map(|(number, _)| number);
+    match number {
+        Some(number) => {
+            format!("{message}; a number is a JMESPath literal: write `{number}` in backticks")
+        }
+        None => message.to_owned(),
+    }
 }
 
 /// Walks the tree so that a misspelt function fails at load time, not on the first event.
@@ -209,10 +222,7 @@ fn check_roots(ast: &Ast, roots: &[&str]) -> Result<(), CompileError> {
     {
         None => Ok(()),
         Some((offset, name)) => {
-            let hint = match crate::condition::suggest::closest(&name, roots) {
-                Some(root) => format!("; did you mean `{root}`?"),
-                None => format!("; for the string, write '{name}' in single quotes"),
-            };
+            let hint = root_hint(&name, roots);
             let roots = roots.join(", ");
             Err(CompileError::UnknownRoot {
                 offset,
@@ -221,6 +231,39 @@ fn check_roots(ast: &Ast, roots: &[&str]) -> Result<(), CompileError> {
                 hint,
             })
         }
+    }
+}
+
+/// What the writer of an unknown root name most likely meant. A bare `true`, `false` or `null` is a
+/// field name in JMESPath, and so is a double-quoted "string": each needs its own spelling.
+fn root_hint(name: &str, roots: &[&str]) -> String {
+    if let Some(root) = crate::condition::suggest::closest(name, roots) {
+        return format!("; did you mean `{root}`?");
+    }
+    match name {
+        "true" | "false" | "null" => {
+            format!("; JMESPath writes the literal {name} in backticks: `{name}`")
+        }
+        "True" | "False" | "None" | "Null" | "TRUE" | "FALSE" | "NULL" => {
+            let literal = match name.to_ascii_lowercase().as_str() {
+                "none" => "null".to_owned(),
+                lower => lower.to_owned(),
+            };
+            format!(
+                "; JMESPath writes the literal {literal} in lowercase and backticks: `{literal}`"
+            )
+        }
+        "env" if roots.contains(&"event") => {
+            "; environment variables are not visible in conditions \
+             (only in action templates, as `{{ env.NAME }}`): put the value in the ruleset's `vars`"
+                .to_owned()
+        }
+        "meta" if !roots.contains(&"meta") => {
+            "; a silence or inhibition matches the firing, not the \
+             record's meta: match on `event`, `ruleset`, `rule` or `status`"
+                .to_owned()
+        }
+        _ => format!("; for the string, write '{name}' in single quotes"),
     }
 }
 

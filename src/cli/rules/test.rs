@@ -18,7 +18,7 @@ use crate::actions::context::{DispatchSettings, FiringInfo};
 use crate::actions::preview::preview;
 use crate::config::ActionConfig;
 use crate::engine::{Engine, Firing, Outcome};
-use crate::event::Event;
+use crate::event::{self, Event};
 
 #[derive(Debug, Args)]
 pub struct TestArgs {
@@ -97,12 +97,15 @@ pub fn run(args: &TestArgs) -> anyhow::Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut summary = Summary::default();
-    for (index, line) in reader.lines().enumerate() {
+    for (index, line) in reader.split(b'\n').enumerate() {
         let line = line.with_context(|| format!("reading {}", args.events.display()))?;
-        if line.trim().is_empty() {
+        let parsed = std::str::from_utf8(&line)
+            .map_err(|err| format!("not valid UTF-8 (byte {})", err.valid_up_to() + 1))
+            .map(|text| text.trim_end_matches('\r'));
+        if parsed.as_ref().is_ok_and(|text| text.trim().is_empty()) {
             continue;
         }
-        let event = match parse_line(&line) {
+        let event = match parsed.and_then(parse_line) {
             Ok(event) => event,
             Err(message) => {
                 summary.bad_lines += 1;
@@ -165,6 +168,14 @@ fn parse_line(line: &str) -> Result<Event, String> {
     let meta = object.get("meta").cloned().unwrap_or_else(|| json!({}));
     if !meta.is_object() {
         return Err("`meta` must be a JSON object".into());
+    }
+    // A time that does not parse would silently become the default clock: say so instead.
+    if let Some(given) = meta.get("timestamp").filter(|t| !t.is_null())
+        && event::timestamp_ms(given).is_none()
+    {
+        return Err(format!(
+            "`meta.timestamp` {given} is neither epoch milliseconds nor an RFC 3339 time"
+        ));
     }
     let event = object.get("event").cloned().unwrap_or(Value::Null);
     Ok(Event::from_json(event, meta))
