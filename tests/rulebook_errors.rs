@@ -99,6 +99,63 @@ fn a_silence_on_meta_is_told_that_silences_match_the_firing() {
 }
 
 #[test]
+fn deep_or_huge_input_is_a_located_error_not_a_crash() {
+    let ors = vec!["event.a"; 14_000].join(" || ");
+    let parens = format!("{}event.a{}", "(".repeat(50_000), ")".repeat(50_000));
+    let nots = format!("{}event.a", "!".repeat(20_000));
+    let source = format!(
+        "- name: rs\n  rules:\n    - name: ors\n      condition: \"{ors}\"\n      action:\n        debug:\n    - name: parens\n      condition: \"{parens}\"\n      action:\n        debug:\n    - name: nots\n      condition: \"{nots}\"\n      throttle: {{once_within: 1 minute, group_by: [\"{parens}\"]}}\n      action:\n        debug:\n          msg: \"{{{{ {} x {} }}}}\"\n",
+        "(".repeat(50_000),
+        ")".repeat(50_000)
+    );
+    let path = std::env::temp_dir().join(format!("semaphore-deep-{}.yml", std::process::id()));
+    std::fs::write(&path, &source).unwrap();
+    // A real process: a stack overflow would abort it instead of exiting 1.
+    let output = Command::new(env!("CARGO_BIN_EXE_semaphore"))
+        .args(["rules", "check"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let file = path.display().to_string();
+    let operators = "the expression has more than 128 operators";
+    let brackets = "the expression nests brackets more than 32 deep";
+    for expected in [
+        format!("{file}:4:490: {operators}"),
+        format!("{file}:8:51: {brackets}"),
+        format!("{file}:12:147: {operators}"),
+        format!("{file}:13:85: {brackets}"),
+        format!(
+            "{file}:16:16: invalid template: syntax error: template exceeds maximum recursion limits"
+        ),
+        format!("{file}: 5 errors"),
+    ] {
+        assert!(
+            stderr.lines().any(|line| line.starts_with(&expected)),
+            "{expected}: {}",
+            &stderr[..stderr.len().min(2_000)]
+        );
+    }
+    // A silences file with a matcher past the limit is refused, located, like any invalid one.
+    let matcher = vec!["rule == 'x'"; 4_000].join(" || ");
+    let silences = format!("- id: a\n  matcher: \"{matcher}\"\n  ends_at: 2030-01-01T00:00:00Z\n");
+    let err = semaphore::suppress::file::parse("silences.yml", &silences)
+        .expect_err("too long a matcher")
+        .to_string();
+    assert!(
+        err.contains("silences.yml:2:"),
+        "{}",
+        &err[..err.len().min(500)]
+    );
+    assert!(
+        err.contains("more than 128 operators"),
+        "{}",
+        &err[..err.len().min(500)]
+    );
+}
+
+#[test]
 fn unknown_functions_and_bad_literals_fail_at_load() {
     let source = "- name: rs\n  rules:\n    - name: r\n      condition: \"regex_serch(event.os, 'x')\"\n      action:\n        debug:\n    - name: s\n      condition: \"cidr_contains('10.0.0.0/33', event.ip)\"\n      action:\n        debug:\n";
     let text = errors(source);

@@ -38,7 +38,24 @@ pub enum CompileError {
         roots: String,
         hint: String,
     },
+    #[error(
+        "the expression nests brackets more than {MAX_NESTING} deep; split it into several rules or conditions"
+    )]
+    TooDeep { offset: usize },
+    #[error(
+        "the expression has more than {MAX_OPERATORS} operators (`.`, `|`, `||`, `&&`, `!`, comparisons); split it into several rules or conditions"
+    )]
+    TooLong { offset: usize },
 }
+
+/// Brackets (`(`, `[`, `{`) nested deeper than this are refused before parsing: the parser, the
+/// load-time checks, evaluation and `--explain` all recurse over the expression, and running out of
+/// stack would abort the whole process. Both limits leave room on a 2 MiB thread stack (tokio's
+/// workers) even in a debug build; the longest condition shipped or documented has 10 operators.
+pub const MAX_NESTING: usize = 32;
+/// Operator characters outside quotes: each can add a level to the expression tree (`a.b.c`,
+/// `a || b || c` and `!!a` are chains), so this bounds its depth as well as its size.
+pub const MAX_OPERATORS: usize = 128;
 
 impl CompileError {
     pub fn offset(&self) -> usize {
@@ -46,7 +63,9 @@ impl CompileError {
             CompileError::Syntax { offset, .. }
             | CompileError::UnknownFunction { offset, .. }
             | CompileError::BadArgument { offset, .. }
-            | CompileError::UnknownRoot { offset, .. } => *offset,
+            | CompileError::UnknownRoot { offset, .. }
+            | CompileError::TooDeep { offset }
+            | CompileError::TooLong { offset } => *offset,
         }
     }
 }
@@ -145,6 +164,7 @@ fn parse(source: &str) -> Result<Ast, CompileError> {
             message: "the expression is empty".into(),
         });
     }
+    check_size(source)?;
     jmespath::parse(source).map_err(|err| {
         let reason = err.reason.to_string();
         CompileError::Syntax {
@@ -152,6 +172,43 @@ fn parse(source: &str) -> Result<Ast, CompileError> {
             message: with_number_hint(reason.trim_start_matches("Parse error: ")),
         }
     })
+}
+
+/// Enforces [`MAX_NESTING`] and [`MAX_OPERATORS`] on the text, skipping quoted parts (`'raw'`,
+/// `"identifier"`, `` `literal` ``, each with backslash escapes). Iterative, so it cannot overflow.
+fn check_size(source: &str) -> Result<(), CompileError> {
+    let (mut depth, mut operators) = (0usize, 0usize);
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for (offset, c) in source.chars().enumerate() {
+        if let Some(open) = quote {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                _ if c == open => quote = None,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '\'' | '"' | '`' => quote = Some(c),
+            '(' | '[' | '{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Err(CompileError::TooDeep { offset });
+                }
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            '.' | '|' | '&' | '!' | '<' | '>' | '=' => {
+                operators += 1;
+                if operators > MAX_OPERATORS {
+                    return Err(CompileError::TooLong { offset });
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// A bare number is not a JMESPath value (`event.loss > 5` does not parse): say how to write it.
@@ -330,5 +387,80 @@ pub(super) fn visit(ast: &Ast, f: &mut impl FnMut(&Ast)) {
         | Ast::Index { .. }
         | Ast::Literal { .. }
         | Ast::Slice { .. } => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    /// tokio's worker threads, where `rules run` evaluates, have 2 MiB of stack.
+    const WORKER_STACK: usize = 2 * 1024 * 1024;
+
+    fn at_limit_on_a_worker_stack(source: String) {
+        let worker = std::thread::Builder::new().stack_size(WORKER_STACK);
+        let handle = worker
+            .spawn(move || {
+                let expr = Expr::compile(&source).expect("at the limit it compiles");
+                let doc = Arc::new(Variable::from_json(r#"{"event": {"a": {}}}"#).unwrap());
+                let _ = expr.is_true(&doc);
+                let _ = crate::condition::explain(&expr, &doc);
+            })
+            .unwrap();
+        handle.join().expect("no stack overflow at the limit");
+    }
+
+    #[test]
+    fn expressions_at_the_limits_compile_evaluate_and_explain_on_a_worker_stack() {
+        let dots = format!("event{}", ".a".repeat(MAX_OPERATORS));
+        let nots = format!("{}event.a", "!".repeat(MAX_OPERATORS - 1));
+        let ors = vec!["event"; MAX_OPERATORS / 2 + 1].join("||");
+        let parens = format!(
+            "{}event.a{}",
+            "(".repeat(MAX_NESTING),
+            ")".repeat(MAX_NESTING)
+        );
+        let both = format!(
+            "{}{}event{}",
+            "(".repeat(MAX_NESTING),
+            "!".repeat(MAX_OPERATORS / 2),
+            ".a".repeat(MAX_OPERATORS / 2)
+        ) + &")".repeat(MAX_NESTING);
+        for source in [dots, nots, ors, parens, both] {
+            at_limit_on_a_worker_stack(source);
+        }
+    }
+
+    #[test]
+    fn past_the_limits_is_an_error_before_parsing() {
+        let parens = format!("{}event{}", "(".repeat(50_000), ")".repeat(50_000));
+        let err = Expr::compile(&parens).unwrap_err();
+        assert_eq!(
+            err,
+            CompileError::TooDeep {
+                offset: MAX_NESTING
+            }
+        );
+        let ors = vec!["event.a"; 14_000].join(" || ");
+        assert!(matches!(
+            Expr::compile(&ors),
+            Err(CompileError::TooLong { .. })
+        ));
+        let nots = format!("{}event.a", "!".repeat(20_000));
+        let err = Expr::compile(&nots).unwrap_err();
+        assert_eq!(
+            err,
+            CompileError::TooLong {
+                offset: MAX_OPERATORS
+            }
+        );
+        assert!(
+            err.to_string()
+                .starts_with("the expression has more than 128 operators")
+        );
+        // Quoted text does not count.
+        let quoted = format!("event.a == '{}'", "(|.".repeat(5_000));
+        assert!(Expr::compile(&quoted).is_ok());
     }
 }
