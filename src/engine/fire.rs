@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::document::{self, FiringDocument};
 use super::step::Step;
 use super::{EngineState, Firing, Match, RuleAt, RuleState};
-use crate::event::Event;
+use crate::event::{Event, Origin};
 use crate::rulebook::Ruleset;
 use crate::rulebook::action::spec::{PostEventSpec, RetractFactSpec, SetFactSpec};
 use crate::rulebook::action::{Action, ActionKind, Notice, RenderError, RenderedAction};
@@ -131,7 +131,8 @@ impl EngineState {
             if let Ok(done) = rendered {
                 let target = engine_target(book.rulesets.as_slice(), action, at.ruleset);
                 let cause = Cause {
-                    trigger: found.trigger,
+                    meta,
+                    origin: found.trigger.and_then(|event| event.origin.as_ref()),
                     time_ms,
                 };
                 self.apply_engine_action(step, done, target, action.target.partial, cause);
@@ -175,9 +176,9 @@ impl EngineState {
                 // A posted event is part of its cause: same meta and record.
                 let event = Event {
                     payload: Arc::new(Variable::try_from(payload).unwrap_or(Variable::Null)),
-                    meta: cause.meta(),
+                    meta: cause.meta.clone(),
                     time_ms: Some(cause.time_ms),
-                    origin: cause.trigger.and_then(|event| event.origin.clone()),
+                    origin: cause.origin.cloned(),
                 };
                 step.posted.push_back((Some(target), event));
             }
@@ -186,18 +187,13 @@ impl EngineState {
     }
 }
 
-/// What caused a firing: the event that completed the match (none for the clock), and when.
+/// What caused a firing, for the events it posts: the meta and record of the event that completed
+/// the match (null and none for the clock), and when.
 #[derive(Clone, Copy)]
 struct Cause<'e> {
-    trigger: Option<&'e Event>,
+    meta: &'e Rcvar,
+    origin: Option<&'e Origin>,
     time_ms: i64,
-}
-
-impl Cause<'_> {
-    fn meta(&self) -> Rcvar {
-        self.trigger
-            .map_or_else(|| Arc::new(Variable::Null), |event| event.meta.clone())
-    }
 }
 
 /// The ruleset an engine action applies to: the one it names, else the rule's own.
