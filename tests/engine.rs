@@ -293,3 +293,28 @@ fn sources_route_topics_and_split_batches_with_the_siblings_in_meta() {
             .is_empty()
     );
 }
+
+#[test]
+fn every_template_root_rules_check_accepts_is_in_the_render_context() {
+    let uses: Vec<String> = semaphore::rulebook::action::TEMPLATE_ROOTS
+        .iter()
+        .map(|root| format!("{root}={{{{ {root} is defined }}}}"))
+        .collect();
+    let mut e = engine(&format!(
+        "
+- name: rs
+  rules:
+    - name: all roots
+      condition: event.x == `1`
+      action: {{debug: {{msg: \"{}\"}}}}
+",
+        uses.join(" ")
+    ));
+    let outcome = send(&mut e, json!({"x": 1}), 0);
+    let rendered = outcome.firings[0].actions[0].as_ref().expect("renders");
+    let expected: Vec<String> = semaphore::rulebook::action::TEMPLATE_ROOTS
+        .iter()
+        .map(|root| format!("{root}=True"))
+        .collect();
+    assert_eq!(rendered.args["msg"], json!(expected.join(" ")));
+}

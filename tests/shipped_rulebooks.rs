@@ -7,7 +7,7 @@ fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_semaphore")
 }
 
-/// (rule, event_index) of each firing, in output order.
+/// (rule, line) of each firing, in output order.
 fn firings(rulebook: &str, events: &str) -> Vec<(String, u64)> {
     firings_with_status(rulebook, events, &[])
         .into_iter()
@@ -15,7 +15,7 @@ fn firings(rulebook: &str, events: &str) -> Vec<(String, u64)> {
         .collect()
 }
 
-/// (rule, event_index, status) of each firing; `extra` are more `rules test` arguments.
+/// (rule, line, status) of each firing; `extra` are more `rules test` arguments.
 fn firings_with_status(
     rulebook: &str,
     events: &str,
@@ -44,7 +44,7 @@ fn firings_with_status(
                 serde_json::from_str(line).expect("one JSON object per line");
             (
                 firing["rule"].as_str().expect("a rule name").to_owned(),
-                firing["event_index"].as_u64(),
+                firing["line"].as_u64(),
                 firing["status"].as_str().expect("a status").to_owned(),
             )
         })
@@ -73,9 +73,9 @@ fn every_shipped_rulebook_checks_clean() {
 #[test]
 fn high_loss_fires_once_per_uplink_per_ten_minutes() {
     let expected = [
-        ("High loss on an uplink", 1),
-        ("High loss on an uplink", 3),
-        ("High loss on an uplink", 5),
+        ("High loss on an uplink", 2),
+        ("High loss on an uplink", 4),
+        ("High loss on an uplink", 6),
     ];
     let got = firings("rulebooks/high-loss.yml", "examples/high-loss.events.jsonl");
     assert_eq!(got, expected.map(|(r, i)| (r.to_owned(), i)));
@@ -84,8 +84,8 @@ fn high_loss_fires_once_per_uplink_per_ten_minutes() {
 #[test]
 fn latency_detects_both_uplinks_slow_and_sustained_latency() {
     let expected = [
-        ("Both uplinks slow", 1),
-        ("Sustained latency on an uplink", 4),
+        ("Both uplinks slow", 2),
+        ("Sustained latency on an uplink", 5),
     ];
     let got = firings("rulebooks/latency.yml", "examples/latency.events.jsonl");
     assert_eq!(got, expected.map(|(r, i)| (r.to_owned(), i)));
@@ -94,8 +94,8 @@ fn latency_detects_both_uplinks_slow_and_sustained_latency() {
 #[test]
 fn new_client_matches_the_filter_once_per_client() {
     let expected = [
-        ("New printer-like client", 0),
-        ("New printer-like client", 4),
+        ("New printer-like client", 1),
+        ("New printer-like client", 5),
     ];
     let got = firings(
         "rulebooks/new-client.yml",
@@ -113,13 +113,13 @@ fn expect(list: &[(&str, Option<u64>, &str)]) -> Vec<(String, Option<u64>, Strin
 #[test]
 fn uplink_health_detects_sustained_loss_flapping_and_silence_and_their_recovery() {
     let expected = expect(&[
-        ("Sustained loss", Some(11), "firing"),
         ("Sustained loss", Some(12), "firing"),
-        ("Flapping uplink", Some(17), "firing"),
-        ("Sustained loss", Some(22), "resolved"),
-        ("Silent device", Some(24), "firing"),
-        ("Sustained loss", Some(35), "resolved"),
-        ("Silent device", Some(36), "resolved"),
+        ("Sustained loss", Some(13), "firing"),
+        ("Flapping uplink", Some(18), "firing"),
+        ("Sustained loss", Some(23), "resolved"),
+        ("Silent device", Some(25), "firing"),
+        ("Sustained loss", Some(36), "resolved"),
+        ("Silent device", Some(37), "resolved"),
     ]);
     let got = firings_with_status(
         "rulebooks/uplink-health.yml",
@@ -150,8 +150,8 @@ fn until_fires_the_absence_timers_pending_at_the_end_of_input() {
 #[test]
 fn client_drop_fires_on_halved_client_counts_and_resolves() {
     let expected = expect(&[
-        ("Client count drop", Some(48), "firing"),
-        ("Client count drop", Some(59), "resolved"),
+        ("Client count drop", Some(49), "firing"),
+        ("Client count drop", Some(60), "resolved"),
     ]);
     let got = firings_with_status(
         "rulebooks/client-drop.yml",
@@ -192,7 +192,8 @@ fn unreadable_event_lines_are_reported_and_the_rest_still_run() {
         .env("SEMAPHORE_CHAT_WEBHOOK_URL", "http://127.0.0.1:9/")
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(1));
+    // 3: every line was read, some had errors (1 is for a rulebook that does not load).
+    assert_eq!(output.status.code(), Some(3));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains(":2: not valid JSON"), "{stderr}");
     assert!(
@@ -218,7 +219,7 @@ fn a_line_that_is_not_utf8_or_has_a_bad_timestamp_is_its_own_error() {
         .env("SEMAPHORE_CHAT_WEBHOOK_URL", "http://127.0.0.1:9/")
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(3));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains(":2: not valid UTF-8 (byte 13)"), "{stderr}");
     assert!(
@@ -227,8 +228,16 @@ fn a_line_that_is_not_utf8_or_has_a_bad_timestamp_is_its_own_error() {
         ),
         "{stderr}"
     );
-    // The lines before and after still run.
-    assert_eq!(String::from_utf8_lossy(&output.stdout).lines().count(), 2);
+    // The lines before and after still run; firings count lines as the errors do.
+    let lines: Vec<u64> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<serde_json::Value>(line).unwrap()["line"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(lines, [1, 4]);
 }
 
 #[test]
@@ -264,4 +273,54 @@ fn explain_says_why_a_rule_did_not_match() {
         lines[1]["reason"],
         "false: event.lossPercent is missing (null) > vars.loss_pct (5)"
     );
+}
+
+#[test]
+fn an_action_that_cannot_render_names_the_variable_is_counted_and_fails_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let book = dir.path().join("book.yml");
+    std::fs::write(
+        &book,
+        "- name: rs\n  rules:\n    - name: r\n      condition: event.lossPercent > `5`\n      action:\n        debug:\n          msg: \"loss {{ event.lossPercnt }} on {{ event.serial }}\"\n",
+    )
+    .unwrap();
+    let events = dir.path().join("events.jsonl");
+    std::fs::write(&events, "{\"lossPercent\": 9, \"serial\": \"Q2\"}\n").unwrap();
+    let output = Command::new(bin())
+        .args(["rules", "test"])
+        .arg(&book)
+        .arg("--events")
+        .arg(&events)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("`event.lossPercnt` is undefined"),
+        "{stdout}"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("actions not rendered: 1"), "{stderr}");
+}
+
+#[test]
+fn the_readme_rules_test_example_runs_clean_as_written() {
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    let line = readme
+        .lines()
+        .find(|line| line.contains("semaphore rules test"))
+        .expect("the README shows rules test");
+    let mut words = line.split_whitespace().peekable();
+    let mut command = Command::new(bin());
+    while let Some((name, value)) = words.peek().and_then(|word| word.split_once('=')) {
+        command.env(name, value);
+        words.next();
+    }
+    assert_eq!(words.next(), Some("semaphore"));
+    let output = command.args(words).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{line}: {stderr}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(!stdout.contains("\"error\""), "{stdout}");
+    assert!(stdout.lines().count() > 3, "{stdout}");
 }

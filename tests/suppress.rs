@@ -37,7 +37,7 @@ fn rules_test(extra: &[&str]) -> (Vec<serde_json::Value>, String) {
     (lines, stderr)
 }
 
-/// (rule, event_index, reason or "fired") per line.
+/// (rule, line, reason or "fired") per line.
 fn outcome(lines: &[serde_json::Value]) -> Vec<(String, u64, String)> {
     lines
         .iter()
@@ -45,7 +45,7 @@ fn outcome(lines: &[serde_json::Value]) -> Vec<(String, u64, String)> {
             let reason = l["suppressed"]["reason"].as_str().unwrap_or("fired");
             (
                 l["rule"].as_str().expect("rule").to_owned(),
-                l["event_index"].as_u64().expect("index"),
+                l["line"].as_u64().expect("index"),
                 reason.to_owned(),
             )
         })
@@ -62,15 +62,15 @@ fn uplink_down_inhibits_loss_and_latency_of_the_same_network_for_fifteen_minutes
     assert_eq!(
         outcome(&lines),
         vec![
-            row("High loss", 0, "fired"),
-            row("Uplink down", 1, "fired"),
-            row("High loss", 1, "inhibited"),
-            row("High latency", 2, "inhibited"),
-            row("High latency", 3, "fired"),
-            row("High loss", 4, "fired"),
+            row("High loss", 1, "fired"),
+            row("Uplink down", 2, "fired"),
+            row("High loss", 2, "inhibited"),
+            row("High latency", 3, "inhibited"),
+            row("High latency", 4, "fired"),
             row("High loss", 5, "fired"),
             row("High loss", 6, "fired"),
             row("High loss", 7, "fired"),
+            row("High loss", 8, "fired"),
         ]
     );
     assert_eq!(lines[2]["suppressed"]["by_rule"], "Uplink down");
@@ -88,8 +88,8 @@ fn the_saturday_night_maintenance_window_silences_one_network() {
         .into_iter()
         .filter(|(_, _, what)| what == "silenced")
         .collect();
-    // 21:30 UTC is 22:30 in Zurich (inside); event 6 is another network; event 7 is 02:30 (after).
-    assert_eq!(silenced, vec![row("High loss", 5, "silenced")]);
+    // 21:30 UTC is 22:30 in Zurich (inside); line 7 is another network; line 8 is 02:30 (after).
+    assert_eq!(silenced, vec![row("High loss", 6, "silenced")]);
     assert_eq!(
         lines.iter().filter(|l| l["suppressed"].is_null()).count(),
         6
@@ -298,6 +298,7 @@ fn rules_run_refuses_an_invalid_silences_file_before_connecting() {
             "--silences",
         ])
         .arg(&path)
+        .env("SEMAPHORE_CHAT_WEBHOOK_URL", "http://127.0.0.1:9/")
         .output()
         .expect("runs");
     assert!(!output.status.success());

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use super::action::{Action, ActionKind, TemplateSet};
+use super::action::{Action, ActionKind, Scope, TemplateSet};
 use super::de::{DeError, Located, from_node};
 use super::diagnostic::Diagnostic;
 use super::model::{
@@ -62,7 +62,10 @@ impl Compiler<'_> {
                 self.push_de(node, err);
                 // Still check the rules, so one bad ruleset key does not hide their errors.
                 if let Some(NodeKind::Seq(rules)) = node.get("rules").map(|n| &n.kind) {
-                    rules.iter().for_each(|rule| drop(self.rule(rule, "?", 0)));
+                    let no_vars = serde_json::Value::Null;
+                    rules
+                        .iter()
+                        .for_each(|rule| drop(self.rule(rule, "?", 0, &no_vars)));
                 }
                 return None;
             }
@@ -80,7 +83,7 @@ impl Compiler<'_> {
         let rules: Vec<Rule> = spec
             .rules
             .iter()
-            .filter_map(|rule| self.rule(rule, &name, context))
+            .filter_map(|rule| self.rule(rule, &name, context, &vars_json))
             .collect();
         if spec.rules.is_empty() {
             self.errors.push(Diagnostic::new(
@@ -151,8 +154,15 @@ impl Compiler<'_> {
         })
     }
 
-    /// `context` is the fingerprint of the ruleset settings the rule depends on.
-    fn rule(&mut self, node: &Node, ruleset: &str, context: u64) -> Option<Rule> {
+    /// `context` is the fingerprint of the ruleset settings the rule depends on; `vars` the
+    /// ruleset's, which its templates may name.
+    fn rule(
+        &mut self,
+        node: &Node,
+        ruleset: &str,
+        context: u64,
+        vars: &serde_json::Value,
+    ) -> Option<Rule> {
         let spec: RuleSpec = match from_node(node) {
             Ok(spec) => spec,
             Err(err) => {
@@ -175,7 +185,7 @@ impl Compiler<'_> {
         }
         let window = self.rule_window(&spec, multi, throttle.as_ref());
         let max_keys = self.max_keys(&spec);
-        let actions = self.actions(node, &spec, &label);
+        let actions = self.actions(node, &spec, &label, vars);
         Some(Rule {
             name: spec.name.value,
             enabled: spec.enabled,
@@ -188,7 +198,13 @@ impl Compiler<'_> {
         })
     }
 
-    fn actions(&mut self, node: &Node, spec: &RuleSpec, label: &str) -> Option<Vec<Action>> {
+    fn actions(
+        &mut self,
+        node: &Node,
+        spec: &RuleSpec,
+        label: &str,
+        vars: &serde_json::Value,
+    ) -> Option<Vec<Action>> {
         let nodes: Vec<&Node> = match (&spec.action, &spec.actions) {
             (Some(_), Some(_)) => {
                 self.errors.push(Diagnostic::new(
@@ -213,10 +229,15 @@ impl Compiler<'_> {
         }
         let mut actions = Vec::new();
         for (index, action_node) in nodes.into_iter().enumerate() {
+            let scope = Scope {
+                source: self.source,
+                vars,
+            };
             match Action::compile(
                 action_node,
                 &mut self.templates,
                 &format!("{label}/{index}"),
+                scope,
             ) {
                 Ok(action) => actions.push(action),
                 Err(errors) => self.errors.extend(errors),

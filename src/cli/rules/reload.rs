@@ -50,6 +50,8 @@ pub enum ReloadError {
     Settings(anyhow::Error),
     #[error("cannot build the action dispatcher for the new rulebook: {0:#}")]
     Dispatch(anyhow::Error),
+    #[error("{}", .0.join("; "))]
+    UnsetEnv(Vec<String>),
 }
 
 /// Everything a reload needs, owned by the reload task.
@@ -161,6 +163,10 @@ impl Reloader {
         let source = content?;
         let book = rulebook::compile(&self.path.display().to_string(), &source)
             .map_err(ReloadError::Invalid)?;
+        let unset = super::run::unset_env(&book, &self.path);
+        if !unset.is_empty() {
+            return Err(ReloadError::UnsetEnv(unset));
+        }
         let wanted = settings(&self.args, &book).map_err(ReloadError::Settings)?;
         if let Some(topic) = wanted.state_topic.as_ref().filter(|_| !self.durable) {
             return Err(ReloadError::StateTopicNeeded {

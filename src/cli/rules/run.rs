@@ -2,7 +2,7 @@
 //! the actions, committing offsets only after the actions finished. This file owns the flags and the
 //! wiring (runtime, signals, dispatcher); the event path itself is `pipeline`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -82,6 +82,11 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let Some(book) = super::load_or_report(&args.rulebook)? else {
         return Ok(ExitCode::FAILURE);
     };
+    let unset = unset_env(&book, &args.rulebook);
+    if !unset.is_empty() {
+        unset.iter().for_each(|line| eprintln!("{line}"));
+        return Ok(ExitCode::FAILURE);
+    }
     // A broken silences file is reported before anything connects; the watcher reads it again.
     if let Some(path) = &args.silences
         && crate::cli::silence::load_or_report(path)?.is_none()
@@ -232,4 +237,22 @@ fn state_topic(args: &RunArgs, book: &Rulebook, group_id: &str) -> Option<String
 fn seconds(value: f64, flag: &str) -> anyhow::Result<Duration> {
     Duration::try_from_secs_f64(value)
         .with_context(|| format!("{flag} must be a non-negative number of seconds"))
+}
+
+/// A template reading an environment variable that is not set fails on every firing: refused before
+/// anything connects (and on reload), one line per variable, at the first string that reads it.
+pub(super) fn unset_env(book: &Rulebook, file: &Path) -> Vec<String> {
+    book.templates
+        .env_reads()
+        .iter()
+        .filter(|(name, _)| std::env::var_os(name).is_none())
+        .map(|(name, pos)| {
+            format!(
+                "{}:{}:{}: environment variable `{name}` is not set; a template reads it",
+                file.display(),
+                pos.line,
+                pos.col
+            )
+        })
+        .collect()
 }

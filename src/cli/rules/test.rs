@@ -39,7 +39,7 @@ pub struct TestArgs {
     pub silences: Option<PathBuf>,
     /// After the last event, move the clock to this time (RFC 3339) so that timers due by then fire
     /// (`absent_for` windows, `once_after` throttles, `not_all` timeouts); their firings have
-    /// `event_index: null`. Without it, time stops at the last event's.
+    /// `line: null`. Without it, time stops at the last event's.
     #[arg(long)]
     pub until: Option<String>,
     /// More log detail (-v, -vv).
@@ -57,6 +57,8 @@ struct Summary {
     firings: BTreeMap<String, usize>,
     errors: usize,
     bad_lines: usize,
+    /// Actions that could not be rendered or built into what `rules run` would send.
+    action_errors: usize,
     throttled: u64,
     /// By reason label (`silenced`, `inhibited`).
     suppressed: BTreeMap<&'static str, usize>,
@@ -76,7 +78,10 @@ pub fn run(args: &TestArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::FAILURE);
     };
     let env: BTreeMap<String, String> = std::env::vars().collect();
-    let secrets = secret_values(book.templates.env_names(), &env);
+    for line in super::run::unset_env(&book, &args.rulebook) {
+        eprintln!("{line} (the actions that use it cannot be rendered here either)");
+    }
+    let secrets = secret_values(book.templates.env_reads().keys(), &env);
     let dispatch = DispatchSettings::from_config(&args.actions, &book)?;
     let mut engine = Engine::new(Arc::clone(&book), env);
     if let Some(path) = &args.silences {
@@ -117,7 +122,7 @@ pub fn run(args: &TestArgs) -> anyhow::Result<ExitCode> {
         summary.events += 1;
         let outcome = engine.process(event, clock);
         let context = ReportContext {
-            index: Some(index),
+            line: Some(index + 1),
             secrets: &secrets,
             dispatch: &dispatch,
             args,
@@ -127,7 +132,7 @@ pub fn run(args: &TestArgs) -> anyhow::Result<ExitCode> {
     if let Some(until) = until {
         let outcome = engine.advance(until);
         let context = ReportContext {
-            index: None,
+            line: None,
             secrets: &secrets,
             dispatch: &dispatch,
             args,
@@ -137,12 +142,18 @@ pub fn run(args: &TestArgs) -> anyhow::Result<ExitCode> {
     summary.next_timer_ms = engine.next_deadline_ms();
     out.flush()?;
     eprintln!("{}", summary_line(&summary));
-    Ok(if summary.bad_lines > 0 {
-        ExitCode::FAILURE
-    } else {
+    let clean = summary.bad_lines == 0 && summary.errors == 0 && summary.action_errors == 0;
+    Ok(if clean {
         ExitCode::SUCCESS
+    } else {
+        ExitCode::from(RAN_WITH_ERRORS)
     })
 }
+
+/// The exit code when every event was read but something went wrong on the way: an unreadable line,
+/// an evaluation error or an action that could not be rendered. 1 is for a rulebook or silences file
+/// that does not load, 2 for wrong arguments (clap's).
+const RAN_WITH_ERRORS: u8 = 3;
 
 fn open(path: &PathBuf) -> anyhow::Result<Box<dyn BufRead>> {
     if path.as_os_str() == "-" {
@@ -183,8 +194,8 @@ fn parse_line(line: &str) -> Result<Event, String> {
 
 /// What every report line of one event needs besides the outcome.
 struct ReportContext<'a> {
-    /// The input line's index; `None` for firings of `--until`.
-    index: Option<usize>,
+    /// The input line's number (1-based, as in error messages); `None` for firings of `--until`.
+    line: Option<usize>,
     secrets: &'a BTreeSet<String>,
     dispatch: &'a DispatchSettings,
     args: &'a TestArgs,
@@ -197,11 +208,11 @@ fn report(
     outcome: &Outcome,
     summary: &mut Summary,
 ) -> anyhow::Result<()> {
-    let index = context.index;
-    let line_number = index.map_or_else(|| "end".to_owned(), |i| (i + 1).to_string());
+    let line_number = context.line;
+    let place = line_number.map_or_else(|| "end".to_owned(), |line| line.to_string());
     for trace in &outcome.trace {
         let line = json!({
-            "event_index": index,
+            "line": line_number,
             "ruleset": trace.ruleset,
             "rule": trace.rule,
             "matched": trace.matched,
@@ -214,7 +225,8 @@ fn report(
             .firings
             .entry(format!("{}/{}", firing.ruleset, firing.rule))
             .or_default() += 1;
-        let mut line = firing_json(index, firing, context.dispatch);
+        let (mut line, action_errors) = firing_json(line_number, firing, context.dispatch);
+        summary.action_errors += action_errors;
         mask(&mut line, context.secrets);
         writeln!(out, "{line}")?;
     }
@@ -226,7 +238,7 @@ fn report(
         let line = json!({
             "ruleset": suppressed.ruleset,
             "rule": suppressed.rule,
-            "event_index": index,
+            "line": line_number,
             "time": chrono::DateTime::from_timestamp_millis(suppressed.time_ms).map(|t| t.to_rfc3339()),
             "idempotency_key": suppressed.idempotency_key,
             "suppressed": suppressed.reason.to_json(),
@@ -238,7 +250,7 @@ fn report(
         eprintln!(
             "{}:{}: rule {}/{}: {}",
             context.args.events.display(),
-            line_number,
+            place,
             error.ruleset,
             error.rule,
             error.message
@@ -249,8 +261,12 @@ fn report(
 }
 
 /// A firing with each action's rendered arguments and, under `send`, exactly what `rules run` would
-/// send (request, argv, record), with credentials masked.
-fn firing_json(index: Option<usize>, firing: &Firing, dispatch: &DispatchSettings) -> Value {
+/// send (request, argv, record), with credentials masked; and how many actions could not be built.
+fn firing_json(
+    line_number: Option<usize>,
+    firing: &Firing,
+    dispatch: &DispatchSettings,
+) -> (Value, usize) {
     let events: Vec<Value> = firing
         .events
         .iter()
@@ -262,34 +278,43 @@ fn firing_json(index: Option<usize>, firing: &Firing, dispatch: &DispatchSetting
         idempotency_key: &firing.idempotency_key,
         events: &events,
     };
+    let mut errors = 0;
     let actions: Vec<Value> = firing
         .actions
         .iter()
         .map(|action| match action {
             Ok(rendered) => {
-                let send = preview(rendered, &info, dispatch)
-                    .unwrap_or_else(|err| json!({"error": err.to_string()}));
+                let send = preview(rendered, &info, dispatch).unwrap_or_else(|err| {
+                    errors += 1;
+                    json!({"error": err.to_string()})
+                });
                 json!({"type": rendered.kind.name(), "args": rendered.args, "send": send})
             }
-            Err(err) => json!({"error": err.to_string()}),
+            Err(err) => {
+                errors += 1;
+                json!({"error": err.to_string()})
+            }
         })
         .collect();
-    json!({
+    let shown = json!({
         "ruleset": firing.ruleset,
         "rule": firing.rule,
-        "event_index": index,
+        "line": line_number,
         "status": firing.status.name(),
         "time": chrono::DateTime::from_timestamp_millis(firing.time_ms).map(|t| t.to_rfc3339()),
         "idempotency_key": firing.idempotency_key,
         "events": firing.events.len(),
         "actions": actions,
-    })
+    });
+    (shown, errors)
 }
 
 /// Values of the environment variables the templates read, long enough to be worth hiding.
-fn secret_values(names: &BTreeSet<String>, env: &BTreeMap<String, String>) -> BTreeSet<String> {
+fn secret_values<'a>(
+    names: impl Iterator<Item = &'a String>,
+    env: &BTreeMap<String, String>,
+) -> BTreeSet<String> {
     names
-        .iter()
         .filter_map(|name| env.get(name))
         .filter(|value| value.chars().count() >= 4)
         .cloned()
@@ -334,8 +359,8 @@ fn summary_line(summary: &Summary) -> String {
         line.push_str(&format!(" ({})", by_reason.join(", ")));
     }
     line.push_str(&format!(
-        ", throttled: {}, evaluation errors: {}, unreadable lines: {}",
-        summary.throttled, summary.errors, summary.bad_lines
+        ", throttled: {}, evaluation errors: {}, actions not rendered: {}, unreadable lines: {}",
+        summary.throttled, summary.errors, summary.action_errors, summary.bad_lines
     ));
     if let Some(next) = summary
         .next_timer_ms

@@ -7,6 +7,8 @@
 pub mod preset;
 pub mod spec;
 pub mod template;
+pub mod template_check;
+mod template_names;
 
 use serde_json::Value;
 
@@ -15,6 +17,7 @@ use crate::rulebook::{Diagnostic, Node, NodeKind, Pos};
 pub use preset::Preset;
 use spec::ActionSpec;
 pub use template::{RenderContext, RenderError, TemplateSet, TemplateValue};
+pub use template_check::{Scope, TEMPLATE_ROOTS};
 
 /// The kinds of action, by their rulebook names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -117,16 +120,22 @@ impl Action {
         node: &Node,
         templates: &mut TemplateSet,
         label: &str,
+        scope: Scope<'_>,
     ) -> Result<Action, Vec<Diagnostic>> {
         let spec: ActionSpec = from_node(node).map_err(|err| vec![action_error(node, err)])?;
         let (kind, target) = kind_and_target(&spec);
         let args_node = arguments(node);
-        let args = templates.compile(&args_node, label).map_err(|errors| {
-            errors
-                .into_iter()
-                .map(|err| Diagnostic::new(err.node, format!("invalid template: {}", err.message)))
-                .collect::<Vec<_>>()
-        })?;
+        let args = templates
+            .compile(&args_node, label, scope)
+            .map_err(|errors| {
+                errors
+                    .into_iter()
+                    .map(|err| {
+                        Diagnostic::new(err.pos, format!("invalid template: {}", err.message))
+                            .with_width(err.width)
+                    })
+                    .collect::<Vec<_>>()
+            })?;
         Ok(Action {
             kind,
             args,
