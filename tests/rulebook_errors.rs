@@ -358,3 +358,76 @@ fn rules_run_refuses_to_start_when_a_template_reads_an_unset_environment_variabl
         "rulebooks/high-loss.yml:22:18: environment variable `SEMAPHORE_CHAT_WEBHOOK_URL` is not set; a template reads it"
     );
 }
+
+#[test]
+fn every_wrong_key_of_an_action_is_reported_in_one_run() {
+    let source = "- name: rs\n  rules:\n    - name: r\n      condition: event.x\n      action:\n        webhook:\n          url: http://127.0.0.1:1/\n          methd: POST\n          bdy: {}\n          retry: {attempts: 3, backof: 1s}\n";
+    let rendered = errors(source);
+    let located: Vec<&str> = rendered
+        .lines()
+        .filter(|line| line.starts_with("book.yml:"))
+        .collect();
+    assert_eq!(
+        located,
+        [
+            "book.yml:8:11: unknown key `methd`, did you mean `method`?",
+            "book.yml:9:11: unknown key `bdy`, did you mean `body`?",
+            "book.yml:10:32: unknown key `backof`, did you mean `backoff`?",
+        ],
+        "{rendered}"
+    );
+}
+
+#[test]
+fn every_wrong_key_of_a_silence_is_reported_in_one_run() {
+    let silences = "- id: a\n  matchr: \"rule == 'x'\"\n  ends_at: 2030-01-01T00:00:00Z\n  commnt: x\n- id: b\n  matcher: \"rule == 'x'\"\n  ends_att: 2030-01-01T00:00:00Z\n";
+    let err = semaphore::suppress::file::parse("silences.yml", silences)
+        .expect_err("invalid")
+        .to_string();
+    let located: Vec<&str> = err
+        .lines()
+        .filter(|line| line.starts_with("silences.yml:"))
+        .collect();
+    assert_eq!(
+        located,
+        [
+            "silences.yml:2:3: unknown key `matchr`, did you mean `matcher`?",
+            "silences.yml:4:3: unknown key `commnt`, did you mean `comment`?",
+            "silences.yml:7:3: unknown key `ends_att`, did you mean `ends_at`?",
+        ],
+        "{err}"
+    );
+}
+
+#[test]
+fn yaml_limits_are_said_in_the_users_words() {
+    let many = format!(
+        "- name: rs\n  vars:\n    big: [{}]\n  rules: []\n",
+        vec!["1"; 260_000].join(",")
+    );
+    let err = errors(&many);
+    assert!(
+        err.starts_with("book.yml:3:")
+            && err.contains(": the file has more than 250,000 YAML nodes (values, lists and mappings); split it into several rulebooks"),
+        "{}",
+        &err[..err.len().min(300)]
+    );
+    let mut laughs = String::from("a: &a [x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..12 {
+        let previous = if i == 1 {
+            "a".to_owned()
+        } else {
+            format!("b{}", i - 1)
+        };
+        laughs.push_str(&format!(
+            "b{i}: &b{i} [{}]\n",
+            vec![format!("*{previous}"); 9].join(", ")
+        ));
+    }
+    let err = errors(&laughs);
+    assert!(
+        !err.contains("budget") && err.contains("more than 250,000 YAML nodes"),
+        "{}",
+        &err[..err.len().min(300)]
+    );
+}

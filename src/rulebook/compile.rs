@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use super::action::{Action, ActionKind, Scope, TemplateSet};
-use super::de::{DeError, Located, from_node};
+use super::de::{DeError, Located, from_node_all};
 use super::diagnostic::Diagnostic;
 use super::model::{
     ExecutionStrategy, KafkaSource, Offset, Rule, RuleCondition, Ruleset, Throttle, ThrottleMode,
@@ -56,10 +56,10 @@ impl Compiler<'_> {
     }
 
     fn ruleset(&mut self, node: &Node) -> Option<Ruleset> {
-        let spec: RulesetSpec = match from_node(node) {
+        let spec: RulesetSpec = match from_node_all(node) {
             Ok(spec) => spec,
-            Err(err) => {
-                self.push_de(node, err);
+            Err(errors) => {
+                errors.into_iter().for_each(|err| self.push_de(node, err));
                 // Still check the rules, so one bad ruleset key does not hide their errors.
                 if let Some(NodeKind::Seq(rules)) = node.get("rules").map(|n| &n.kind) {
                     let no_vars = serde_json::Value::Null;
@@ -163,10 +163,10 @@ impl Compiler<'_> {
         context: u64,
         vars: &serde_json::Value,
     ) -> Option<Rule> {
-        let spec: RuleSpec = match from_node(node) {
+        let spec: RuleSpec = match from_node_all(node) {
             Ok(spec) => spec,
-            Err(err) => {
-                self.push_de(node, err);
+            Err(errors) => {
+                errors.into_iter().for_each(|err| self.push_de(node, err));
                 return None;
             }
         };
@@ -261,10 +261,10 @@ impl Compiler<'_> {
     }
 
     fn multi_condition(&mut self, node: &Node) -> Option<RuleCondition> {
-        let spec: MultiConditionSpec = match from_node(node) {
+        let spec: MultiConditionSpec = match from_node_all(node) {
             Ok(spec) => spec,
-            Err(err) => {
-                self.push_de(node, err);
+            Err(errors) => {
+                errors.into_iter().for_each(|err| self.push_de(node, err));
                 return None;
             }
         };

@@ -11,6 +11,7 @@ use serde::{Deserialize, Deserializer};
 use super::yaml::{Key, Node, NodeKind, Pos};
 use crate::condition::suggest::closest;
 
+pub use super::all_errors::from_node_all;
 use super::located::LOCATED;
 pub use super::located::Located;
 
@@ -21,6 +22,18 @@ pub struct DeError {
     /// How many characters the caret should cover (the offending key, when known).
     pub width: usize,
     pub message: String,
+    pub(super) kind: DeErrorKind,
+}
+
+/// What [`from_node_all`](super::all_errors::from_node_all) needs to know to go on after an error.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum DeErrorKind {
+    Other,
+    /// A key the spec does not have, and the key it probably meant: the rest can still be checked.
+    UnknownKey {
+        meant: Option<String>,
+    },
+    MissingKey(&'static str),
 }
 
 impl fmt::Display for DeError {
@@ -37,11 +50,17 @@ impl de::Error for DeError {
             pos: None,
             width: 1,
             message: msg.to_string(),
+            kind: DeErrorKind::Other,
         }
     }
 
     fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
-        DeError::unknown("unknown key", field, expected)
+        DeError {
+            kind: DeErrorKind::UnknownKey {
+                meant: closest(field, expected).map(str::to_owned),
+            },
+            ..DeError::unknown("unknown key", field, expected)
+        }
     }
 
     fn unknown_variant(variant: &str, expected: &'static [&'static str]) -> Self {
@@ -49,7 +68,10 @@ impl de::Error for DeError {
     }
 
     fn missing_field(field: &'static str) -> Self {
-        DeError::custom(format!("missing required key `{field}`"))
+        DeError {
+            kind: DeErrorKind::MissingKey(field),
+            ..DeError::custom(format!("missing required key `{field}`"))
+        }
     }
 }
 
@@ -64,6 +86,7 @@ impl DeError {
             pos: None,
             width: name.chars().count().max(1),
             message: format!("{what} `{name}`{hint}"),
+            kind: DeErrorKind::Other,
         }
     }
 

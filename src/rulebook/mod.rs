@@ -4,6 +4,7 @@
 //! It does not evaluate events (the engine does) and sends nothing (`actions` does).
 
 pub mod action;
+mod all_errors;
 mod compile;
 mod compile_inhibit;
 pub mod de;

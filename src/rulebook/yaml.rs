@@ -135,10 +135,75 @@ pub fn parse(source: &str) -> Result<Node, SyntaxError> {
 }
 
 /// The parser's message without its own snippet and location suffix: we render those ourselves.
+/// Its limits are said in the user's words, with the limit.
 fn plain_message(err: &serde_saphyr::Error) -> String {
-    let text = err.without_snippet().to_string();
+    let err = err.without_snippet();
+    let mut inner = err;
+    // A limit hit while expanding an alias comes wrapped with where the alias was defined and used.
+    while let serde_saphyr::Error::AliasError { error, .. }
+    | serde_saphyr::Error::WithSnippet { error, .. } = inner
+    {
+        inner = error;
+    }
+    if let serde_saphyr::Error::Budget { breach, .. } = inner {
+        return limit_message(breach);
+    }
+    let text = err.to_string();
     let first_line = text.lines().next().unwrap_or("invalid YAML").trim();
-    strip_location_suffix(first_line).to_owned()
+    match strip_location_suffix(first_line) {
+        "recursion limit exceeded" => NESTED_TOO_DEEP.to_owned(),
+        message => message.to_owned(),
+    }
+}
+
+const NESTED_TOO_DEEP: &str =
+    "lists and mappings nest too deep for a rulebook (the YAML parser's limit); flatten them";
+
+fn limit_message(breach: &serde_saphyr::budget::BudgetBreach) -> String {
+    use serde_saphyr::budget::BudgetBreach as Breach;
+    let limits = serde_saphyr::Budget::default();
+    let more_than = |limit: usize, what: &str| {
+        format!(
+            "the file has more than {} {what}; split it into several rulebooks",
+            thousands(limit)
+        )
+    };
+    match breach {
+        Breach::Nodes { .. } => {
+            more_than(limits.max_nodes, "YAML nodes (values, lists and mappings)")
+        }
+        Breach::Events { .. } => more_than(limits.max_events, "YAML parser events"),
+        Breach::Aliases { .. } => more_than(limits.max_aliases, "aliases (`*name`)"),
+        Breach::Anchors { .. } => more_than(limits.max_anchors, "anchors (`&name`)"),
+        Breach::Documents { .. } => more_than(limits.max_documents, "YAML documents (`---`)"),
+        Breach::MergeKeys { .. } => more_than(limits.max_merge_keys, "merge keys (`<<`)"),
+        Breach::ScalarBytes { .. } => {
+            more_than(limits.max_total_scalar_bytes, "bytes of text in its values")
+        }
+        Breach::Depth { .. } => format!(
+            "lists and mappings nest more than {} deep; flatten them",
+            limits.max_depth
+        ),
+        Breach::AliasAnchorRatio { aliases, anchors } => format!(
+            "{} aliases to {} anchors expand the file far beyond what it holds; write the values out",
+            thousands(*aliases),
+            thousands(*anchors)
+        ),
+        _ => "the YAML is too large or too complex for a rulebook".to_owned(),
+    }
+}
+
+/// `250000` as `250,000`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
 }
 
 fn strip_location_suffix(message: &str) -> &str {

@@ -4,7 +4,7 @@
 //! (`cli::files`); this module does no I/O.
 
 use super::silence::{DaysSpec, Silence, SilenceSet, SilenceSpec};
-use crate::rulebook::de::{Located, from_node};
+use crate::rulebook::de::{Located, from_node_all};
 use crate::rulebook::yaml::{self, NodeKind};
 use crate::rulebook::{Diagnostic, Diagnostics};
 
@@ -40,12 +40,12 @@ pub fn parse(file: &str, source: &str) -> Result<SilenceFile, Diagnostics> {
     let mut errors = Vec::new();
     let mut parsed = SilenceFile::default();
     for node in items {
-        let spec: SilenceSpec = match from_node(node) {
+        let spec: SilenceSpec = match from_node_all(node) {
             Ok(spec) => spec,
-            Err(err) => {
-                errors.push(
-                    Diagnostic::new(err.pos.unwrap_or(node.pos), err.message).with_width(err.width),
-                );
+            Err(found) => {
+                errors.extend(found.into_iter().map(|err| {
+                    Diagnostic::new(err.pos.unwrap_or(node.pos), err.message).with_width(err.width)
+                }));
                 continue;
             }
         };

@@ -12,7 +12,7 @@ mod template_names;
 
 use serde_json::Value;
 
-use crate::rulebook::de::{DeError, from_node};
+use crate::rulebook::de::{DeError, from_node_all};
 use crate::rulebook::{Diagnostic, Node, NodeKind, Pos};
 pub use preset::Preset;
 use spec::ActionSpec;
@@ -122,7 +122,12 @@ impl Action {
         label: &str,
         scope: Scope<'_>,
     ) -> Result<Action, Vec<Diagnostic>> {
-        let spec: ActionSpec = from_node(node).map_err(|err| vec![action_error(node, err)])?;
+        let spec: ActionSpec = from_node_all(node).map_err(|errors| {
+            errors
+                .into_iter()
+                .map(|err| action_error(node, err))
+                .collect::<Vec<_>>()
+        })?;
         let (kind, target) = kind_and_target(&spec);
         let args_node = arguments(node);
         let args = templates
