@@ -222,7 +222,7 @@ fn firings_carry_their_records_origin_and_clock_firings_none() {
         (origin.topic.as_str(), origin.partition, origin.offset),
         ("beats", 4, 17)
     );
-    assert_eq!(outcome.firings[0].idempotency_key, "beats/4/17/started");
+    assert_eq!(outcome.firings[0].idempotency_key, "beats/4/17/rs/started");
     let timeout = e.advance(10_000);
     assert_eq!(fired(&timeout), ["heartbeat missing"]);
     assert!(timeout.firings[0].origin.is_none());
@@ -278,13 +278,13 @@ fn sources_route_topics_and_split_batches_with_the_siblings_in_meta() {
     assert_eq!(
         messages,
         [
-            json!("aa on Branch meraki.clients/3/42#0/windows client"),
-            json!("cc on Branch meraki.clients/3/42#2/windows client")
+            json!("aa on Branch meraki.clients/3/42#0/clients/windows client"),
+            json!("cc on Branch meraki.clients/3/42#2/clients/windows client")
         ]
     );
     assert_eq!(
         outcome.firings[1].idempotency_key,
-        "meraki.clients/3/42#2/windows client"
+        "meraki.clients/3/42#2/clients/windows client"
     );
     let other_topic = json!({"topic": "meraki.uplinks", "partition": 0, "offset": 1});
     assert!(

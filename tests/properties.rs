@@ -121,3 +121,34 @@ fn clock_rulebook() -> semaphore::rulebook::Rulebook {
     )
     .expect("valid rulebook")
 }
+
+proptest! {
+    /// Rules of the same name in two rulesets, and names that contain the key's separators, never
+    /// give one record's firings the same key.
+    #[test]
+    fn a_records_firings_never_share_a_key_however_rules_are_named(
+        names in prop::collection::vec("[a-z/#@:%]{1,4}", 4),
+    ) {
+        let (first_set, second_set) = (&names[0], &names[1]);
+        prop_assume!(first_set != second_set);
+        let rule = |name: &str| format!(
+            "    - name: {name:?}\n      condition: event.x == `1`\n      action: {{none: {{}}}}\n"
+        );
+        let source = format!(
+            "- name: {first_set:?}\n  match_multiple_rules: true\n  rules:\n{}{}- name: {second_set:?}\n  rules:\n{}",
+            rule(&names[2]),
+            if names[2] == names[3] { String::new() } else { rule(&names[3]) },
+            rule(&names[2]),
+        );
+        let book = semaphore::rulebook::compile("t.yml", &source).expect("valid rulebook");
+        let mut engine = Engine::new(Arc::new(book), BTreeMap::new());
+        let meta = json!({"topic": "t", "partition": 0, "offset": 7});
+        let outcome = engine.process(Event::from_json(json!({"x": 1}), meta), 0);
+        let expected = if names[2] == names[3] { 2 } else { 3 };
+        prop_assert_eq!(outcome.firings.len(), expected);
+        let mut keys: Vec<&String> = outcome.firings.iter().map(|f| &f.idempotency_key).collect();
+        keys.sort();
+        keys.dedup();
+        prop_assert_eq!(keys.len(), expected, "{:?}", outcome.firings.iter().map(|f| (&f.ruleset, &f.rule, &f.idempotency_key)).collect::<Vec<_>>());
+    }
+}

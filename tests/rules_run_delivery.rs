@@ -62,7 +62,7 @@ fn expected_keys(
                 .expect("seq");
             (seq as usize).is_multiple_of(every)
         })
-        .map(|(_, (partition, offset))| format!("{topic}/{partition}/{offset}/matching"))
+        .map(|(_, (partition, offset))| format!("{topic}/{partition}/{offset}/delivery/matching"))
         .collect()
 }
 

@@ -162,7 +162,7 @@ pub struct Sinks {
 pub struct FiringInfo<'a> {
     pub ruleset: &'a str,
     pub rule: &'a str,
-    /// `topic/partition/offset/rule`, identical for every replay of the firing.
+    /// `topic/partition/offset/ruleset/rule`, identical for every replay of the firing.
     pub idempotency_key: &'a str,
     pub events: &'a [Value],
 }

@@ -34,7 +34,7 @@ const UNRENDERED: &str = "render";
 pub struct FiringJob {
     pub ruleset: String,
     pub rule: String,
-    /// `topic/partition/offset/rule`: the same for every replay of this firing.
+    /// `topic/partition/offset/ruleset/rule`: the same for every replay of this firing.
     pub idempotency_key: String,
     pub strategy: ExecutionStrategy,
     /// The matching events as JSON (for run_playbook / job template extra vars:

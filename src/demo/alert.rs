@@ -26,11 +26,11 @@ pub struct Alert {
 
 impl Alert {
     /// A webhook delivery. The rule comes from the `Idempotency-Key` header, which the webhook
-    /// action sets to `topic/partition/offset/rule` (topic names cannot contain `/`).
+    /// action sets to `topic/partition/offset/ruleset/rule` (each name with its `/` encoded).
     pub fn from_webhook(idempotency_key: Option<&str>, body: &[u8]) -> Alert {
         let rule = idempotency_key
-            .and_then(|key| key.splitn(4, '/').nth(3))
-            .map(str::to_owned);
+            .and_then(|key| key.split('/').nth(4))
+            .map(unescape);
         Alert {
             received: Local::now(),
             channel: Channel::Webhook,
@@ -112,13 +112,13 @@ mod tests {
     #[test]
     fn a_chat_webhook_shows_its_rule_and_text() {
         let alert = Alert::from_webhook(
-            Some("meraki.uplinks.loss-latency/2/41/High loss on an uplink"),
+            Some("meraki.uplinks.loss-latency/2/41/Uplink loss/High loss on an uplink%2Fwan"),
             br#"{"text": "Loss 12.5% on Q2AA-0001 wan1 towards 8.8.8.8 at 2026-01-01T10:00:00Z"}"#,
         );
         let line = alert.line();
         assert!(
             line.ends_with(
-                "ALERT via webhook       High loss on an uplink: Loss 12.5% on Q2AA-0001 wan1 towards 8.8.8.8 at 2026-01-01T10:00:00Z"
+                "ALERT via webhook       High loss on an uplink/wan: Loss 12.5% on Q2AA-0001 wan1 towards 8.8.8.8 at 2026-01-01T10:00:00Z"
             ),
             "{line}"
         );
@@ -145,4 +145,17 @@ mod tests {
         assert!(alert.line().ends_with("alert: not json second line"));
         assert!(!alert.line().contains('\n'));
     }
+}
+
+/// Reverses the percent-encoding of a key's part (`engine::document::idempotency_key`).
+fn unescape(part: &str) -> String {
+    [
+        ("%2F", "/"),
+        ("%23", "#"),
+        ("%40", "@"),
+        ("%3A", ":"),
+        ("%25", "%"),
+    ]
+    .iter()
+    .fold(part.to_owned(), |text, (code, c)| text.replace(code, c))
 }

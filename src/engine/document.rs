@@ -63,11 +63,13 @@ impl Document {
     }
 }
 
-/// A firing's idempotency key. For a record: `topic/partition/offset/rule` (`#N` marks the N-th
-/// element of a split batch). Without one (the clock's firings, offline events):
+/// A firing's idempotency key. For a record: `topic/partition/offset/ruleset/rule` (`#N` marks the
+/// N-th element of a split batch). Without one (the clock's firings, offline events):
 /// `ruleset/rule/group@time`, the group being the window's or throttle's key (left out when there is
 /// none), the time the firing was due. A resolved notification adds `:resolved`, so that it is not
-/// dropped as a duplicate of its firing. The same notification, replayed, gets the same key.
+/// dropped as a duplicate of its firing. The same notification, replayed, gets the same key. Names
+/// and the group have `%`, `/`, `#`, `@` and `:` percent-encoded, so that no two notifications
+/// share a key however they are named.
 pub fn idempotency_key(
     origin: Option<&Origin>,
     ruleset: &Ruleset,
@@ -76,7 +78,7 @@ pub fn idempotency_key(
     status: FiringStatus,
     time_ms: i64,
 ) -> String {
-    let (ruleset, rule) = (&ruleset.name, &rule.name);
+    let (ruleset, rule) = (escape(&ruleset.name), escape(&rule.name));
     let base = match (origin, group) {
         (Some(origin), _) => {
             let element = origin
@@ -89,15 +91,33 @@ pub fn idempotency_key(
                 offset,
                 ..
             } = origin;
-            format!("{topic}/{partition}/{offset}{element}/{rule}")
+            let topic = escape(topic);
+            format!("{topic}/{partition}/{offset}{element}/{ruleset}/{rule}")
         }
-        (None, Some(group)) => format!("{ruleset}/{rule}/{group}@{time_ms}"),
+        (None, Some(group)) => format!("{ruleset}/{rule}/{}@{time_ms}", escape(group)),
         (None, None) => format!("{ruleset}/{rule}@{time_ms}"),
     };
     match status {
         FiringStatus::Firing => base,
         FiringStatus::Resolved => format!("{base}:resolved"),
     }
+}
+
+/// Percent-encodes the characters that separate the parts of a key.
+fn escape(part: &str) -> std::borrow::Cow<'_, str> {
+    const SEPARATORS: &[char] = &['%', '/', '#', '@', ':'];
+    if !part.contains(SEPARATORS) {
+        return std::borrow::Cow::Borrowed(part);
+    }
+    let mut out = String::with_capacity(part.len() + 8);
+    for c in part.chars() {
+        if SEPARATORS.contains(&c) {
+            out.push_str(&format!("%{:02X}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// What names one alert of a window rule across its firing and resolved notifications (PagerDuty's

@@ -60,7 +60,7 @@ pub struct Firing {
     /// `once_after` that closed, a `not_all` timeout, an absence) and for events with no source.
     pub origin: Option<Origin>,
     pub time_ms: i64,
-    /// `topic/partition/offset/rule` (with `#N` for the N-th element of a split batch): the same for
+    /// `topic/partition/offset/ruleset/rule` (with `#N` for the N-th element of a split batch): the same for
     /// every replay of this firing, so receivers can drop duplicates.
     pub idempotency_key: String,
     pub actions: Vec<Result<RenderedAction, RenderError>>,
