@@ -105,6 +105,19 @@ fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Reverses the percent-encoding of a key's part (`engine::document::idempotency_key`).
+fn unescape(part: &str) -> String {
+    [
+        ("%2F", "/"),
+        ("%23", "#"),
+        ("%40", "@"),
+        ("%3A", ":"),
+        ("%25", "%"),
+    ]
+    .iter()
+    .fold(part.to_owned(), |text, (code, c)| text.replace(code, c))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,17 +158,4 @@ mod tests {
         assert!(alert.line().ends_with("alert: not json second line"));
         assert!(!alert.line().contains('\n'));
     }
-}
-
-/// Reverses the percent-encoding of a key's part (`engine::document::idempotency_key`).
-fn unescape(part: &str) -> String {
-    [
-        ("%2F", "/"),
-        ("%23", "#"),
-        ("%40", "@"),
-        ("%3A", ":"),
-        ("%25", "%"),
-    ]
-    .iter()
-    .fold(part.to_owned(), |text, (code, c)| text.replace(code, c))
 }
