@@ -32,6 +32,9 @@ pub struct Origin {
     pub offset: i64,
     /// The element of a batched record split by the source's `split_on`.
     pub batch_index: Option<usize>,
+    /// 0 for the record's own event; N for the N-th event `post_event` posted while the record was
+    /// evaluated (posted events share their cause's record), so that they are told apart.
+    pub posted: u32,
 }
 
 /// The metadata of a Kafka record.
@@ -114,6 +117,7 @@ impl Event {
                 partition: meta.partition,
                 offset: meta.offset,
                 batch_index: None,
+                posted: 0,
             }),
         })
     }
@@ -139,6 +143,7 @@ fn origin_of(meta: &serde_json::Value) -> Option<Origin> {
         partition: i32::try_from(meta.get("partition")?.as_i64()?).ok()?,
         offset: meta.get("offset")?.as_i64()?,
         batch_index: None,
+        posted: 0,
     })
 }
 

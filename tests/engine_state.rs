@@ -222,25 +222,63 @@ fn a_removed_throttle_key_is_tombstoned_in_its_partition() {
         "
 - name: rs
   rules:
-    - name: bursts
+    - name: later
       condition: event.loss > `5`
       throttle:
-        accumulate_within: 1 minute
-        threshold: 2
+        once_after: 1 minute
         group_by: [event.serial]
       action: {debug: {}}
 ",
     );
     let lossy = json!({"serial": "Q1", "loss": 9});
-    assert!(fire(&mut e, lossy.clone(), from(3, 1), 0).is_empty());
+    assert!(fire(&mut e, lossy, from(3, 1), 0).is_empty());
     let opened = e.take_changes();
     assert!(opened[0].state.is_some());
-    assert_eq!(fire(&mut e, lossy, from(3, 2), 1).len(), 1);
+    assert_eq!(firings(e.advance(60_000)).len(), 1);
     let removed = e.take_changes();
     assert_eq!(removed.len(), 1, "{removed:?}");
     assert_eq!(removed[0].key, opened[0].key);
     assert_eq!(removed[0].state, None);
     assert_eq!(removed[0].source.as_ref().map(|s| s.partition), Some(3));
+}
+
+#[test]
+fn accumulate_within_counts_a_record_read_again_once_and_refires_the_one_that_fired() {
+    let book = "
+- name: rs
+  rules:
+    - name: bursts
+      condition: event.loss > `5`
+      throttle:
+        accumulate_within: 1 minute
+        threshold: 3
+        group_by: [event.serial]
+      action: {debug: {}}
+";
+    let lossy = |n: i64| json!({"serial": "Q1", "loss": 9, "n": n});
+    let mut first = engine(book);
+    assert!(fire(&mut first, lossy(1), from(0, 1), 1).is_empty());
+    assert!(fire(&mut first, lossy(2), from(0, 2), 2).is_empty());
+    let mut second = engine(book);
+    second.restore(via_json(first.take_changes()));
+    // Offsets 1 and 2 were saved but not committed: read again, they are not counted again.
+    assert!(fire(&mut second, lossy(1), from(0, 1), 1).is_empty());
+    assert!(fire(&mut second, lossy(2), from(0, 2), 2).is_empty());
+    let fired = keys(&mut second, lossy(3), from(0, 3), 3);
+    assert_eq!(fired.len(), 1, "the third record reaches the threshold");
+    // Record 3 fired, its state was saved, the process died before its actions finished.
+    let mut third = engine(book);
+    third.restore(via_json(second.take_changes()));
+    assert_eq!(keys(&mut third, lossy(3), from(0, 3), 3), fired);
+    assert_eq!(
+        fire(&mut third, lossy(3), from(0, 3), 3)[0].1,
+        [lossy(1), lossy(2), lossy(3)],
+        "with the same events"
+    );
+    // And counting starts over with the next record.
+    assert!(fire(&mut third, lossy(4), from(0, 4), 4).is_empty());
+    assert!(fire(&mut third, lossy(5), from(0, 5), 5).is_empty());
+    assert_eq!(fire(&mut third, lossy(6), from(0, 6), 6).len(), 1);
 }
 
 /// Idempotency keys and statuses of the firings.
@@ -348,4 +386,72 @@ fn records_read_again_after_a_restore_are_not_counted_twice() {
         1,
         "the third distinct record completes the window"
     );
+}
+
+#[test]
+fn an_event_posted_from_a_record_is_counted_apart_from_it() {
+    let book = "
+- name: rs
+  match_multiple_rules: true
+  rules:
+    - name: echo
+      condition: event.kind == 'sample'
+      action: {post_event: {event: {kind: echo, serial: Q1}}}
+    - name: two of anything
+      condition: event.serial == 'Q1'
+      throttle: {accumulate_within: 1 minute, threshold: 2, group_by: [event.serial]}
+      action: {debug: {}}
+";
+    let mut e = engine(book);
+    let outcome = e.process(
+        Event::from_json(json!({"kind": "sample", "serial": "Q1"}), from(0, 1)),
+        0,
+    );
+    let fired: Vec<&str> = outcome.firings.iter().map(|f| f.rule.as_str()).collect();
+    assert_eq!(fired, ["echo", "two of anything"]);
+    let keys: Vec<&str> = outcome
+        .firings
+        .iter()
+        .map(|f| f.idempotency_key.as_str())
+        .collect();
+    assert_eq!(keys, ["loss/0/1/rs/echo", "loss/0/1+1/rs/two of anything"]);
+}
+
+/// Pins what docs/rules-run.md says: facts are in memory only, so a restart forgets them.
+#[test]
+fn facts_are_not_in_the_changelog_and_a_restart_forgets_them() {
+    let book = "
+- name: tracker
+  rules:
+    - name: remember
+      condition: event.status == 'failed'
+      action: {set_fact: {fact: {failed_serial: '{{ event.serial }}'}}}
+    - name: recovered
+      condition: event.status == 'active' && event.serial == facts.failed_serial
+      action: {debug: {}}
+";
+    let mut first = engine(book);
+    fire(
+        &mut first,
+        json!({"status": "failed", "serial": "Q1"}),
+        from(0, 1),
+        0,
+    );
+    let active = json!({"status": "active", "serial": "Q1"});
+    let mut same_process = engine(book);
+    fire(
+        &mut same_process,
+        json!({"status": "failed", "serial": "Q1"}),
+        from(0, 1),
+        0,
+    );
+    assert_eq!(
+        fire(&mut same_process, active.clone(), from(0, 2), 1).len(),
+        1
+    );
+    let changes = first.take_changes();
+    assert!(changes.is_empty(), "{changes:?}");
+    let mut restarted = engine(book);
+    restarted.restore(via_json(changes));
+    assert!(fire(&mut restarted, active, from(0, 2), 1).is_empty());
 }

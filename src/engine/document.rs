@@ -64,7 +64,7 @@ impl Document {
 }
 
 /// A firing's idempotency key. For a record: `topic/partition/offset/ruleset/rule` (`#N` marks the
-/// N-th element of a split batch). Without one (the clock's firings, offline events):
+/// N-th element of a split batch, `+N` the N-th event posted while the record was evaluated). Without one (the clock's firings, offline events):
 /// `ruleset/rule/group@time`, the group being the window's or throttle's key (left out when there is
 /// none), the time the firing was due. A resolved notification adds `:resolved`, so that it is not
 /// dropped as a duplicate of its firing. The same notification, replayed, gets the same key. Names
@@ -81,10 +81,13 @@ pub fn idempotency_key(
     let (ruleset, rule) = (escape(&ruleset.name), escape(&rule.name));
     let base = match (origin, group) {
         (Some(origin), _) => {
-            let element = origin
+            let mut element = origin
                 .batch_index
                 .map(|i| format!("#{i}"))
                 .unwrap_or_default();
+            if origin.posted > 0 {
+                element.push_str(&format!("+{}", origin.posted));
+            }
             let Origin {
                 topic,
                 partition,

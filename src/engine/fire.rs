@@ -174,11 +174,16 @@ impl EngineState {
                     .map(|spec| spec.event)
                     .unwrap_or_default();
                 // A posted event is part of its cause: same meta and record.
+                step.posted_count = step.posted_count.saturating_add(1);
+                let origin = cause.origin.map(|origin| Origin {
+                    posted: step.posted_count,
+                    ..origin.clone()
+                });
                 let event = Event {
                     payload: Arc::new(Variable::try_from(payload).unwrap_or(Variable::Null)),
                     meta: cause.meta.clone(),
                     time_ms: Some(cause.time_ms),
-                    origin: cause.origin.cloned(),
+                    origin,
                 };
                 step.posted.push_back((Some(target), event));
             }

@@ -26,6 +26,8 @@ pub(super) struct Step<'a> {
     pub now: i64,
     pub outcome: Outcome,
     pub posted: VecDeque<Posted>,
+    /// How many events were posted in this step so far, to number them ([`crate::event::Origin::posted`]).
+    pub posted_count: u32,
 }
 
 impl<'a> Step<'a> {
@@ -35,6 +37,7 @@ impl<'a> Step<'a> {
             now,
             outcome,
             posted: VecDeque::new(),
+            posted_count: 0,
         }
     }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use jmespath::Rcvar;
 use serde::{Deserialize, Serialize};
 
-use super::position::Position;
+use super::position::{Counted, Element, Position};
 use super::store::{KeyedStore, SourcePartition, events_serde};
 use crate::event::Origin;
 use crate::rulebook::ThrottleMode;
@@ -42,6 +42,13 @@ pub struct ThrottleEntry {
     /// The record whose match fired (`once_within`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     fired_by: Option<Position>,
+    /// The records counted (`once_after`, `accumulate_within`), so that one read again is not.
+    #[serde(default, skip_serializing_if = "Counted::is_empty")]
+    counted: Counted,
+    /// The element whose match reached the threshold (`accumulate_within`); `events` then hold what
+    /// it fired with, so that it fires the same again when read again after a crash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    fired_at: Option<Element>,
 }
 
 impl ThrottleEntry {
@@ -51,6 +58,8 @@ impl ThrottleEntry {
             count: 0,
             events: Vec::new(),
             fired_by: None,
+            counted: Counted::default(),
+            fired_at: None,
         }
     }
 }
@@ -85,6 +94,9 @@ impl ThrottleState {
                 let (entry, _) = self
                     .entries
                     .upsert(key, source, || ThrottleEntry::new(now_ms));
+                if !entry.counted.first_time(origin) {
+                    return Verdict::Held;
+                }
                 entry.count += 1;
                 // ansible-rulebook collects unique events for the one firing at the window's end.
                 if !entry.events.contains(event) {
@@ -96,16 +108,7 @@ impl ThrottleState {
                 let (entry, _) = self
                     .entries
                     .upsert(key, source, || ThrottleEntry::new(now_ms));
-                if now_ms >= entry.opened_ms.saturating_add(millis(window)) {
-                    *entry = ThrottleEntry::new(now_ms);
-                }
-                entry.count += 1;
-                entry.events.push(event.clone());
-                if entry.count < threshold {
-                    return Verdict::Held;
-                }
-                let events = self.entries.remove(key).map(|e| e.events);
-                Verdict::Fire(events.unwrap_or_default())
+                accumulate(entry, millis(window), threshold, origin, event, now_ms)
             }
         }
     }
@@ -177,6 +180,41 @@ impl ThrottleState {
             .min()
     }
 }
+
+/// Counts a match toward `threshold` inside a window that opens with its first match; reaching it
+/// fires with the window's events, and the next match starts over. A record counted before a crash
+/// is not counted again, and the one that reached the threshold fires again with the same events.
+fn accumulate(
+    entry: &mut ThrottleEntry,
+    window_ms: i64,
+    threshold: u64,
+    origin: Option<&Origin>,
+    event: &Rcvar,
+    now_ms: i64,
+) -> Verdict {
+    if entry.fired_at.as_ref().is_some_and(|at| at.is(origin)) {
+        return Verdict::Fire(entry.events.clone());
+    }
+    if !entry.counted.first_time(origin) {
+        return Verdict::Held;
+    }
+    let window_over = now_ms >= entry.opened_ms.saturating_add(window_ms);
+    if window_over || entry.count >= threshold {
+        let counted = std::mem::take(&mut entry.counted);
+        *entry = ThrottleEntry {
+            counted,
+            ..ThrottleEntry::new(now_ms)
+        };
+    }
+    entry.count += 1;
+    entry.events.push(event.clone());
+    if entry.count < threshold {
+        return Verdict::Held;
+    }
+    entry.fired_at = origin.map(Element::of);
+    Verdict::Fire(entry.events.clone())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
