@@ -1,7 +1,8 @@
 //! `semaphore rules run --silences FILE` against the real broker with a webhook receiver on 127.0.0.1:
 //! a silenced rule never reaches the receiver while an unsilenced one does, and a silence added with
 //! `semaphore silence add` while the process runs takes effect without a restart; a file that then
-//! becomes invalid is logged and the silences in force stay.
+//! becomes invalid (also by a matcher past the expression limit) is logged and the silences in force
+//! stay.
 
 mod common;
 
@@ -105,11 +106,14 @@ async fn silenced_rules_do_not_reach_the_receiver_and_new_silences_apply_while_r
     // Firings of one ruleset are dispatched in order: a loud firing would have arrived before its marker.
     tokio::time::sleep(Duration::from_millis(500)).await;
 
-    // A broken file is logged and the silences in force stay: phase 3 is still muted.
+    // A broken file is logged and the silences in force stay: phase 3 is still muted. One entry
+    // does not parse; the other is a 4,000-term matcher, past the expression limit, that once
+    // overflowed the worker's stack while the process ran.
     let valid = std::fs::read_to_string(&silences).expect("read");
+    let huge = vec!["rule == 'x'"; 4_000].join(" || ");
     std::fs::write(
         &silences,
-        format!("{valid}- id: broken\n  matcher: \"rule ==\"\n"),
+        format!("{valid}- id: broken\n  matcher: \"rule ==\"\n- id: huge\n  matcher: \"{huge}\"\n  ends_at: 2099-01-01T00:00:00Z\n"),
     )
     .expect("write");
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
@@ -121,6 +125,11 @@ async fn silenced_rules_do_not_reach_the_receiver_and_new_silences_apply_while_r
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    assert!(
+        run.log().contains("more than 128 operators"),
+        "the limit is named: {}",
+        run.log()
+    );
     produce_json(&bootstrap(), &topic, &records(3, 20)).await;
     receiver
         .wait_for("phase 3 markers", WAIT, |d| of(d, "marker", "3") == 20)
