@@ -178,6 +178,13 @@ async fn metrics_count_records_rules_actions_dead_letters_and_lag() {
     assert_eq!(failed["spans"][0]["name"], "record", "{failed}");
 }
 
+/// The webhook URLs the counting rulebook reads, for runs that send nothing: `rules run` refuses to
+/// start when a template reads an unset variable.
+const UNUSED_URLS: &[(&str, &str)] = &[
+    ("OK_URL", "http://127.0.0.1:9/"),
+    ("FAIL_URL", "http://127.0.0.1:9/"),
+];
+
 /// A topic with a single partition: two members of a group cannot both own one.
 async fn one_partition_topic(prefix: &str) -> String {
     let name = unique_name(prefix);
@@ -259,7 +266,7 @@ async fn readiness_needs_assigned_partitions() {
         book.path(),
         &bootstrap(),
         &["--metrics-addr", &addrs[0]],
-        &[],
+        UNUSED_URLS,
     );
     let seen = readyz_until(&addrs[0], |status, _| status == 200).await;
     let (_, ready) = seen.last().expect("at least one answer");
@@ -275,7 +282,7 @@ async fn readiness_needs_assigned_partitions() {
         book.path(),
         &bootstrap(),
         &["--metrics-addr", &addrs[1]],
-        &[],
+        UNUSED_URLS,
     );
     let mut members = [Some(first), Some(second)];
     let idle = one_ready_one_idle([&addrs[0], &addrs[1]]).await;
@@ -302,7 +309,12 @@ fn a_metrics_address_in_use_is_a_clear_error() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = taken.local_addr().expect("bound").to_string();
     let book = rulebook(&counting_rulebook("ops-unused", "ops-unused"));
-    let run = RulesRun::start(book.path(), &bootstrap(), &["--metrics-addr", &addr], &[]);
+    let run = RulesRun::start(
+        book.path(),
+        &bootstrap(),
+        &["--metrics-addr", &addr],
+        UNUSED_URLS,
+    );
     let (status, log) = run.wait(Duration::from_secs(30));
     assert!(!status.success(), "{log}");
     assert!(log.contains(&format!("cannot listen on {addr}:")), "{log}");

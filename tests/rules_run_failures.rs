@@ -287,7 +287,12 @@ async fn a_broker_restart_during_a_run_loses_nothing() {
 fn an_unreachable_broker_is_a_clear_error_within_the_timeout() {
     let book = rulebook(&webhook_rulebook("t", "g", ""));
     let started = std::time::Instant::now();
-    let run = RulesRun::start(book.path(), "127.0.0.1:1", &["--connect-timeout", "3"], &[]);
+    let run = RulesRun::start(
+        book.path(),
+        "127.0.0.1:1",
+        &["--connect-timeout", "3"],
+        &[("RECEIVER_URL", "http://127.0.0.1:9/")],
+    );
     let (status, log) = run.wait(Duration::from_secs(30));
     assert!(!status.success());
     assert!(
@@ -301,7 +306,12 @@ fn an_unreachable_broker_is_a_clear_error_within_the_timeout() {
 fn a_missing_topic_is_a_clear_error() {
     let topic = unique_name("never-created");
     let book = rulebook(&webhook_rulebook(&topic, "g", ""));
-    let run = RulesRun::start(book.path(), &bootstrap(), &[], &[]);
+    let run = RulesRun::start(
+        book.path(),
+        &bootstrap(),
+        &[],
+        &[("RECEIVER_URL", "http://127.0.0.1:9/")],
+    );
     let (status, log) = run.wait(Duration::from_secs(30));
     assert!(!status.success());
     assert!(
