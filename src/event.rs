@@ -97,17 +97,7 @@ pub enum DecodeError {
 impl Event {
     /// Decodes a JSON payload; `meta` comes from the transport.
     pub fn decode(payload: &[u8], meta: &Meta) -> Result<Event, DecodeError> {
-        // serde_json checks UTF-8 as it parses; the separate check only names the failure.
-        let payload =
-            json::from_slice(payload).map_err(|err| match std::str::from_utf8(payload) {
-                Err(utf8) => DecodeError::NotUtf8 {
-                    valid_up_to: utf8.valid_up_to(),
-                },
-                Ok(_) => DecodeError::NotJson(err.to_string()),
-            })?;
-        if let Some(found) = not_an_object(&payload) {
-            return Err(DecodeError::NotAnObject { found });
-        }
+        let payload = decode_payload(payload)?;
         Ok(Event {
             payload: Arc::new(payload),
             meta: Arc::new(meta.to_variable()),
@@ -122,7 +112,19 @@ impl Event {
         })
     }
 
-    /// An event from already-parsed JSON, as `rules test` reads it; `meta.timestamp` may be epoch
+    /// An offline event (`rules test`): the payload goes through the decoder `rules run` uses, so
+    /// the two cannot read a record differently; `meta` as for [`Event::from_json`].
+    pub fn decode_offline(payload: &[u8], meta: serde_json::Value) -> Result<Event, DecodeError> {
+        let payload = decode_payload(payload)?;
+        Ok(Event {
+            payload: Arc::new(payload),
+            time_ms: meta.get("timestamp").and_then(timestamp_ms),
+            origin: origin_of(&meta),
+            meta: Arc::new(Variable::try_from(meta).unwrap_or(Variable::Null)),
+        })
+    }
+
+    /// An event from already-parsed JSON; `meta.timestamp` may be epoch
     /// milliseconds or an RFC 3339 string. The given `topic`, `partition` and `offset` (all three)
     /// are the event's origin, as if it had been read from that record.
     pub fn from_json(payload: serde_json::Value, meta: serde_json::Value) -> Event {
@@ -145,6 +147,21 @@ fn origin_of(meta: &serde_json::Value) -> Option<Origin> {
         batch_index: None,
         posted: 0,
     })
+}
+
+/// A record's value as an event payload: a JSON object.
+fn decode_payload(payload: &[u8]) -> Result<Variable, DecodeError> {
+    // serde_json checks UTF-8 as it parses; the separate check only names the failure.
+    let payload = json::from_slice(payload).map_err(|err| match std::str::from_utf8(payload) {
+        Err(utf8) => DecodeError::NotUtf8 {
+            valid_up_to: utf8.valid_up_to(),
+        },
+        Ok(_) => DecodeError::NotJson(err.to_string()),
+    })?;
+    match not_an_object(&payload) {
+        Some(found) => Err(DecodeError::NotAnObject { found }),
+        None => Ok(payload),
+    }
 }
 
 /// What a decoded payload is, when it is not an object.

@@ -152,3 +152,14 @@ proptest! {
         prop_assert_eq!(keys.len(), expected, "{:?}", outcome.firings.iter().map(|f| (&f.ruleset, &f.rule, &f.idempotency_key)).collect::<Vec<_>>());
     }
 }
+
+proptest! {
+    /// `rules test` and `rules run` read a payload the same way, whatever its bytes.
+    #[test]
+    fn offline_and_record_decoding_agree(text in r#"\{("[a-z]{1,3}": ?(-?[0-9]{1,25}(\.[0-9]{1,5})?(e-?[0-9]{1,3})?|"[^"\\]{0,5}"|null|true|\[[0-9, ]{0,9}\]|\{\}), ?){0,4}"z": 1\}|[^{]{0,8}"#) {
+        let meta = semaphore::event::Meta::default();
+        let record = Event::decode(text.as_bytes(), &meta).map(|e| e.payload);
+        let offline = Event::decode_offline(text.as_bytes(), json!({})).map(|e| e.payload);
+        prop_assert_eq!(record, offline);
+    }
+}

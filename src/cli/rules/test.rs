@@ -164,19 +164,22 @@ fn open(path: &PathBuf) -> anyhow::Result<Box<dyn BufRead>> {
     Ok(Box::new(BufReader::new(file)))
 }
 
-/// An event line: an object, or the `{"event": ..., "meta": ...}` wrapper (only those two keys).
+/// An event line: an object, or the `{"event": ..., "meta": ...}` wrapper (only those two keys). The
+/// event itself goes through `rules run`'s decoder.
 fn parse_line(line: &str) -> Result<Event, String> {
-    let value: Value =
-        serde_json::from_str(line).map_err(|err| format!("not valid JSON: {err}"))?;
-    let Value::Object(object) = value else {
-        return Err("an event must be a JSON object".into());
+    let fields: serde_json::Map<String, Value> = match serde_json::from_str::<Value>(line) {
+        Ok(Value::Object(fields)) => fields,
+        Ok(_) => return Err("an event must be a JSON object".into()),
+        Err(err) => return Err(format!("not valid JSON: {err}")),
     };
     let wrapped =
-        object.contains_key("event") && object.keys().all(|k| k == "event" || k == "meta");
+        fields.contains_key("event") && fields.keys().all(|k| k == "event" || k == "meta");
     if !wrapped {
-        return Ok(Event::from_json(Value::Object(object), json!({})));
+        return decode(line.as_bytes(), json!({}));
     }
-    let meta = object.get("meta").cloned().unwrap_or_else(|| json!({}));
+    let parts: WrappedLine<'_> =
+        serde_json::from_str(line).map_err(|err| format!("not valid JSON: {err}"))?;
+    let meta = fields.get("meta").cloned().unwrap_or_else(|| json!({}));
     if !meta.is_object() {
         return Err("`meta` must be a JSON object".into());
     }
@@ -188,8 +191,21 @@ fn parse_line(line: &str) -> Result<Event, String> {
             "`meta.timestamp` {given} is neither epoch milliseconds nor an RFC 3339 time"
         ));
     }
-    let event = object.get("event").cloned().unwrap_or(Value::Null);
-    Ok(Event::from_json(event, meta))
+    decode(parts.event.get().as_bytes(), meta)
+}
+
+/// The wrapper's event, as the bytes it was written with.
+#[derive(serde::Deserialize)]
+struct WrappedLine<'a> {
+    #[serde(borrow)]
+    event: &'a serde_json::value::RawValue,
+}
+
+fn decode(payload: &[u8], meta: Value) -> Result<Event, String> {
+    Event::decode_offline(payload, meta).map_err(|err| match err {
+        event::DecodeError::NotAnObject { .. } => format!("the event {err}"),
+        other => other.to_string(),
+    })
 }
 
 /// What every report line of one event needs besides the outcome.
