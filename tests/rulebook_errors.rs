@@ -178,9 +178,20 @@ fn unknown_functions_and_bad_literals_fail_at_load() {
     );
     assert!(
         text.contains(
-            "book.yml:8:33: cidr_contains: argument 0 expects CIDR network, given \"10.0.0.0/33\""
+            "book.yml:8:33: `cidr_contains()` expects CIDR network as its first argument, given \"10.0.0.0/33\": cidr_contains(string, string)"
         ),
         "{text}"
+    );
+}
+
+#[test]
+fn calls_are_held_to_their_signature_at_load() {
+    let source = "- name: rs\n  rules:\n    - name: arity\n      condition: event.up && contains(event.tags)\n      action:\n        debug:\n    - name: literal\n      condition: length(`5`) > `1`\n      action:\n        debug:\n    - name: expref\n      condition: sort_by(event.items, name)[0].up\n      action:\n        debug:\n";
+    assert_eq!(
+        errors(source),
+        "book.yml:4:30: `contains()` takes 2 arguments, given 1: contains(array|string, any)\n  |\n4 |       condition: event.up && contains(event.tags)\n  |                              ^\n\
+         \nbook.yml:8:25: `length()` expects array|object|string as its first argument, given number `5`: length(array|object|string)\n  |\n8 |       condition: length(`5`) > `1`\n  |                         ^\n\
+         \nbook.yml:12:39: `sort_by()` expects &expression as its second argument, given `name`, which is a value; write `&name`: sort_by(array, &expression)\n   |\n12 |       condition: sort_by(event.items, name)[0].up\n   |                                       ^\n"
     );
 }
 

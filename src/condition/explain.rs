@@ -6,6 +6,7 @@ use jmespath::ast::{Ast, Comparator};
 use jmespath::{Rcvar, Variable};
 
 use super::expr::Expr;
+use super::print::{operator, text};
 
 /// A one-line reason for the verdict of `expr` on `doc`.
 pub fn explain(expr: &Expr, doc: &Rcvar) -> String {
@@ -81,87 +82,5 @@ fn value_text(value: &Variable) -> String {
         format!("{cut}...")
     } else {
         json
-    }
-}
-
-fn operator(op: &Comparator) -> &'static str {
-    match op {
-        Comparator::Equal => "==",
-        Comparator::NotEqual => "!=",
-        Comparator::LessThan => "<",
-        Comparator::LessThanEqual => "<=",
-        Comparator::GreaterThan => ">",
-        Comparator::GreaterThanEqual => ">=",
-    }
-}
-
-/// A readable JMESPath rendering of a sub-expression (not always the user's exact spelling).
-pub fn text(node: &Ast) -> String {
-    match node {
-        Ast::Identity { .. } => "@".into(),
-        Ast::Field { name, .. } => field_name(name),
-        Ast::Subexpr { lhs, rhs, .. } => match rhs.as_ref() {
-            Ast::Index { idx, .. } => format!("{}[{idx}]", text(lhs)),
-            _ => format!("{}.{}", text(lhs), text(rhs)),
-        },
-        Ast::Index { idx, .. } => format!("[{idx}]"),
-        Ast::Literal { value, .. } => format!("`{}`", value_text(value)),
-        Ast::Function { name, args, .. } => {
-            let args: Vec<String> = args.iter().map(text).collect();
-            format!("{name}({})", args.join(", "))
-        }
-        Ast::Comparison {
-            comparator,
-            lhs,
-            rhs,
-            ..
-        } => format!("{} {} {}", text(lhs), operator(comparator), text(rhs)),
-        Ast::And { lhs, rhs, .. } => format!("{} && {}", grouped(lhs), grouped(rhs)),
-        Ast::Or { lhs, rhs, .. } => format!("{} || {}", text(lhs), text(rhs)),
-        Ast::Not { node, .. } => format!("!{}", text(node)),
-        Ast::Expref { ast, .. } => format!("&{}", text(ast)),
-        Ast::Projection { lhs, rhs, .. } => format!("{}[*].{}", text(lhs), text(rhs)),
-        Ast::Flatten { node, .. } => format!("{}[]", text(node)),
-        Ast::ObjectValues { node, .. } => format!("{}.*", text(node)),
-        Ast::Condition { predicate, .. } => format!("[?{}]", text(predicate)),
-        Ast::MultiList { elements, .. } => {
-            let items: Vec<String> = elements.iter().map(text).collect();
-            format!("[{}]", items.join(", "))
-        }
-        Ast::MultiHash { elements, .. } => {
-            let items: Vec<String> = elements
-                .iter()
-                .map(|pair| format!("{}: {}", pair.key, text(&pair.value)))
-                .collect();
-            format!("{{{}}}", items.join(", "))
-        }
-        Ast::Slice {
-            start, stop, step, ..
-        } => format!(
-            "[{}:{}:{step}]",
-            start.map(|s| s.to_string()).unwrap_or_default(),
-            stop.map(|s| s.to_string()).unwrap_or_default()
-        ),
-    }
-}
-
-/// An `||` inside `&&` needs its parentheses back to read the same.
-fn grouped(node: &Ast) -> String {
-    match node {
-        Ast::Or { .. } => format!("({})", text(node)),
-        _ => text(node),
-    }
-}
-
-fn field_name(name: &str) -> String {
-    let plain = name
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if plain {
-        name.to_owned()
-    } else {
-        format!("\"{}\"", name.replace('"', "\\\""))
     }
 }

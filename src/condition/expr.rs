@@ -1,14 +1,16 @@
-//! One compiled JMESPath condition: parsed once at load, checked for unknown functions and impossible
-//! literal arguments, evaluated many times with `jmespath::interpret` on a shared document.
+//! One compiled JMESPath condition: bounded in size, parsed once at load, its calls checked against
+//! their signatures (`calls`) and its root names against the document (`roots`), then evaluated many
+//! times with `jmespath::interpret` on a shared document.
 
 use std::sync::LazyLock;
 
 use jmespath::ast::Ast;
-use jmespath::{Context, Rcvar, Runtime, Variable};
+use jmespath::{Context, Rcvar, Runtime};
 
+use super::calls;
 use super::fast::Fast;
-use super::functions::{self, CUSTOM_FUNCTIONS};
-use super::suggest_function;
+use super::functions;
+use super::roots::{self, ROOTS};
 
 /// The runtime every condition is compiled for: JMESPath builtins plus semaphore's functions.
 pub(super) static RUNTIME: LazyLock<Runtime> = LazyLock::new(|| {
@@ -103,8 +105,8 @@ impl Expr {
     /// see a firing, not an event).
     pub fn compile_for(source: &str, roots: &[&str]) -> Result<Expr, CompileError> {
         let ast = parse(source)?;
-        check_functions(&ast)?;
-        check_roots(&ast, roots)?;
+        calls::check(source, &ast)?;
+        roots::check(source, &ast, roots)?;
         Ok(Expr {
             source: source.to_owned(),
             fast: Fast::compile(&ast),
@@ -120,8 +122,8 @@ impl Expr {
         &self.ast
     }
 
-    /// The fields read as `root.NAME`, each with the offset of `NAME`: which window values a
-    /// condition uses, so that a misspelt one fails at load time.
+    /// The fields read as `root.NAME`, each with the offset of `NAME` (in characters): which window
+    /// values a condition uses, so that a misspelt one fails at load time.
     pub fn fields_under(&self, root: &str) -> Vec<(usize, String)> {
         let mut found = Vec::new();
         visit(&self.ast, &mut |node| {
@@ -129,7 +131,7 @@ impl Expr {
                 && matches!(&**lhs, Ast::Field { name, .. } if name == root)
                 && let Ast::Field { offset, name } = &**rhs
             {
-                found.push((*offset, name.clone()));
+                found.push((char_offset(&self.source, *offset), name.clone()));
             }
         });
         found
@@ -168,7 +170,7 @@ fn parse(source: &str) -> Result<Ast, CompileError> {
     jmespath::parse(source).map_err(|err| {
         let reason = err.reason.to_string();
         CompileError::Syntax {
-            offset: err.offset,
+            offset: char_offset(source, err.offset),
             message: with_number_hint(reason.trim_start_matches("Parse error: ")),
         }
     })
@@ -225,135 +227,11 @@ fn with_number_hint(message: &str) -> String {
     }
 }
 
-/// Walks the tree so that a misspelt function fails at load time, not on the first event.
-fn check_functions(ast: &Ast) -> Result<(), CompileError> {
-    let mut result = Ok(());
-    visit(ast, &mut |node| {
-        if result.is_err() {
-            return;
-        }
-        if let Ast::Function { offset, name, args } = node {
-            result = check_call(*offset, name, args);
-        }
-    });
-    result
-}
-
-fn check_call(offset: usize, name: &str, args: &[Ast]) -> Result<(), CompileError> {
-    if RUNTIME.get_function(name).is_none() {
-        return Err(CompileError::UnknownFunction {
-            // The parser records the offset of the `(`; point at the name instead.
-            offset: offset.saturating_sub(name.chars().count()),
-            name: name.to_owned(),
-            suggestion: suggest_function(name),
-        });
-    }
-    if !CUSTOM_FUNCTIONS.contains(&name) {
-        return Ok(());
-    }
-    for (index, arg) in args.iter().enumerate() {
-        if let Ast::Literal { offset, value } = arg
-            && let Some(message) = functions::check_literal_argument(name, index, &to_json(value))
-        {
-            return Err(CompileError::BadArgument {
-                offset: *offset,
-                message,
-            });
-        }
-    }
-    Ok(())
-}
-
-/// The top-level names of the document a condition is evaluated on.
-pub const ROOTS: &[&str] = &["event", "events", "meta", "vars", "facts"];
-
-/// A name looked up on the document itself must be one of `roots` ([`ROOTS`] for conditions). This catches typos and, above
-/// all, `event.status == "down"`: in JMESPath double quotes name a field, so that compares with a
-/// field `down` that never exists; a string is written `'down'`.
-fn check_roots(ast: &Ast, roots: &[&str]) -> Result<(), CompileError> {
-    let mut fields = Vec::new();
-    root_fields(ast, &mut fields);
-    match fields
-        .into_iter()
-        .find(|(_, name)| !roots.contains(&name.as_str()))
-    {
-        None => Ok(()),
-        Some((offset, name)) => {
-            let hint = root_hint(&name, roots);
-            let roots = roots.join(", ");
-            Err(CompileError::UnknownRoot {
-                offset,
-                name,
-                roots,
-                hint,
-            })
-        }
-    }
-}
-
-/// What the writer of an unknown root name most likely meant. A bare `true`, `false` or `null` is a
-/// field name in JMESPath, and so is a double-quoted "string": each needs its own spelling.
-fn root_hint(name: &str, roots: &[&str]) -> String {
-    if let Some(root) = crate::condition::suggest::closest(name, roots) {
-        return format!("; did you mean `{root}`?");
-    }
-    match name {
-        "true" | "false" | "null" => {
-            format!("; JMESPath writes the literal {name} in backticks: `{name}`")
-        }
-        "True" | "False" | "None" | "Null" | "TRUE" | "FALSE" | "NULL" => {
-            let literal = match name.to_ascii_lowercase().as_str() {
-                "none" => "null".to_owned(),
-                lower => lower.to_owned(),
-            };
-            format!(
-                "; JMESPath writes the literal {literal} in lowercase and backticks: `{literal}`"
-            )
-        }
-        "env" if roots.contains(&"event") => {
-            "; environment variables are not visible in conditions \
-             (only in action templates, as `{{ env.NAME }}`): put the value in the ruleset's `vars`"
-                .to_owned()
-        }
-        "meta" if !roots.contains(&"meta") => {
-            "; a silence or inhibition matches the firing, not the \
-             record's meta: match on `event`, `ruleset`, `rule` or `status`"
-                .to_owned()
-        }
-        _ => format!("; for the string, write '{name}' in single quotes"),
-    }
-}
-
-/// Collects the field names that are looked up on the root document rather than on a sub-value.
-fn root_fields(ast: &Ast, out: &mut Vec<(usize, String)>) {
-    match ast {
-        Ast::Field { offset, name } => out.push((*offset, name.clone())),
-        Ast::Subexpr { lhs, .. } | Ast::Projection { lhs, .. } => root_fields(lhs, out),
-        Ast::Comparison { lhs, rhs, .. } | Ast::And { lhs, rhs, .. } | Ast::Or { lhs, rhs, .. } => {
-            root_fields(lhs, out);
-            root_fields(rhs, out);
-        }
-        Ast::Not { node, .. } | Ast::Flatten { node, .. } | Ast::ObjectValues { node, .. } => {
-            root_fields(node, out)
-        }
-        Ast::Function { args, .. } | Ast::MultiList { elements: args, .. } => {
-            args.iter().for_each(|arg| root_fields(arg, out));
-        }
-        Ast::MultiHash { elements, .. } => elements
-            .iter()
-            .for_each(|pair| root_fields(&pair.value, out)),
-        // Filters and expression references run on each element, not on the document.
-        Ast::Condition { .. }
-        | Ast::Expref { .. }
-        | Ast::Identity { .. }
-        | Ast::Index { .. }
-        | Ast::Literal { .. }
-        | Ast::Slice { .. } => {}
-    }
-}
-
-fn to_json(value: &Variable) -> serde_json::Value {
-    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+/// The parser counts bytes; messages and carets count characters.
+pub(super) fn char_offset(source: &str, byte: usize) -> usize {
+    source
+        .get(..byte)
+        .map_or(byte, |before| before.chars().count())
 }
 
 /// Calls `f` on every node of the tree, parents first.
@@ -403,7 +281,8 @@ mod tests {
         let handle = worker
             .spawn(move || {
                 let expr = Expr::compile(&source).expect("at the limit it compiles");
-                let doc = Arc::new(Variable::from_json(r#"{"event": {"a": {}}}"#).unwrap());
+                let doc =
+                    Arc::new(jmespath::Variable::from_json(r#"{"event": {"a": {}}}"#).unwrap());
                 let _ = expr.is_true(&doc);
                 let _ = crate::condition::explain(&expr, &doc);
             })

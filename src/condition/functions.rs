@@ -1,6 +1,7 @@
 //! semaphore's custom JMESPath functions for network operators (regex, CIDR, fuzzy matching, time and
 //! string helpers): their names, signatures, registration on a `jmespath::Runtime`, and the load-time
-//! check of literal arguments that `rules check` runs.
+//! check of literal argument values that `rules check` runs. It also replaces the built-ins that
+//! jmespath 0.5 gets wrong (`avg`) with the specification's behaviour.
 //!
 //! This module is the JMESPath glue only. The string-similarity algorithms live in `condition::fuzzy`,
 //! timestamp parsing and the evaluation clock in `condition::time`; compiling and evaluating whole
@@ -8,6 +9,7 @@
 
 mod clock;
 mod network;
+mod numbers;
 mod patterns;
 mod strings;
 #[cfg(test)]
@@ -16,6 +18,7 @@ mod testing;
 use jmespath::functions::{ArgumentType, Function, Signature};
 use jmespath::{Context, ErrorReason, JmespathError, Rcvar, RuntimeError, SearchResult, Variable};
 
+use super::signature::Rest;
 pub use super::time::with_clock;
 
 /// Names of the custom functions, so the rulebook compiler can tell a known function from a typo.
@@ -33,40 +36,32 @@ pub const CUSTOM_FUNCTIONS: &[&str] = &[
     "replace",
 ];
 
-/// Registers every custom function on `runtime` (which already has the JMESPath builtins).
+/// Built-ins registered again, over jmespath's own, with the specification's behaviour.
+const SPEC_FIXES: &[&str] = &["avg"];
+
+/// Registers every custom function and the fixed built-ins on `runtime` (which already has the
+/// JMESPath builtins).
 pub fn register(runtime: &mut jmespath::Runtime) {
-    for name in CUSTOM_FUNCTIONS {
+    for name in CUSTOM_FUNCTIONS.iter().chain(SPEC_FIXES) {
         if let Some(definition) = definition(name) {
             runtime.register_function(name, Box::new(definition));
         }
     }
 }
 
-/// Load-time validation of a literal argument, for `rules check`: Some(error text) when the literal
-/// given at argument position `index` (0-based) of function `name` can never work (wrong type, invalid
-/// regex, invalid CIDR or address, unreadable timestamp, empty separator, string too long to compare).
-/// Unknown functions and positions beyond the function's arity are left to the compiler: None.
-pub fn check_literal_argument(
-    name: &str,
-    index: usize,
-    literal: &serde_json::Value,
-) -> Option<String> {
-    let definition = definition(name)?;
-    let expected = definition.argument_type(index)?;
-    let value = Rcvar::new(Variable::try_from(literal).ok()?);
-    if !expected.is_valid(&value) {
-        let given = value.get_type();
-        return Some(format!(
-            "{name}: argument {index} expects {expected}, given {given}"
-        ));
+/// The argument types of a custom function, for `condition::signature`.
+pub(super) fn signature(name: &str) -> Option<(Vec<ArgumentType>, Rest)> {
+    if !CUSTOM_FUNCTIONS.contains(&name) {
+        return None;
     }
-    check_value(name, index, &value)
-        .err()
-        .map(|bad| format!("{name}: {bad}"))
+    let (inputs, optional, _) = parts(name)?;
+    Some((inputs, optional.map_or(Rest::Nothing, Rest::Optional)))
 }
 
-/// The value checks the evaluators make, for a literal of the right type.
-fn check_value(name: &str, index: usize, value: &Variable) -> Result<(), BadArgument> {
+/// Load-time validation of a literal argument's value, for `rules check`: the checks the evaluators
+/// make (a regex that does not compile, an invalid CIDR or address, an unreadable timestamp, an empty
+/// separator, a string too long to compare), for a literal whose type the signature accepts.
+pub(super) fn check_literal(name: &str, index: usize, value: &Variable) -> Result<(), BadArgument> {
     let Some(text) = value.as_string() else {
         return Ok(());
     };
@@ -85,7 +80,14 @@ fn check_value(name: &str, index: usize, value: &Variable) -> Result<(), BadArgu
 type Eval = fn(&[Rcvar]) -> Result<Variable, BadArgument>;
 
 fn definition(name: &str) -> Option<Definition> {
+    let (inputs, optional, eval) = parts(name)?;
+    Some(Definition::new(inputs, optional, eval))
+}
+
+/// A function's fixed argument types, its optional last argument and its evaluator.
+fn parts(name: &str) -> Option<(Vec<ArgumentType>, Option<ArgumentType>, Eval)> {
     use ArgumentType::{Bool, Number, String as Text};
+    let numbers = ArgumentType::TypedArray(Box::new(Number));
     let (inputs, optional, eval): (_, _, Eval) = match name {
         "regex_match" => (vec![Text, Text], Some(Bool), patterns::regex_match),
         "regex_search" => (vec![Text, Text], Some(Bool), patterns::regex_search),
@@ -102,9 +104,10 @@ fn definition(name: &str) -> Option<Definition> {
         "upper" => (vec![Text], None, strings::upper),
         "split" => (vec![Text, Text], None, strings::split),
         "replace" => (vec![Text, Text, Text], None, strings::replace),
+        "avg" => (vec![numbers], None, numbers::avg),
         _ => return None,
     };
-    Some(Definition::new(inputs, optional, eval))
+    Some((inputs, optional, eval))
 }
 
 /// A function with at most one optional trailing argument. jmespath's `Signature` only knows
@@ -123,14 +126,6 @@ impl Definition {
             max_args,
             eval,
         }
-    }
-
-    fn argument_type(&self, index: usize) -> Option<&ArgumentType> {
-        if index >= self.max_args {
-            return None;
-        }
-        let inputs = &self.signature.inputs;
-        inputs.get(index).or(self.signature.variadic.as_ref())
     }
 }
 
@@ -153,10 +148,10 @@ impl Function for Definition {
 /// An argument of the right JSON type whose value the function cannot use.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("argument {position} expects {expected}, given {given}")]
-struct BadArgument {
+pub(super) struct BadArgument {
     position: usize,
-    expected: String,
-    given: String,
+    pub expected: String,
+    pub given: String,
 }
 
 impl BadArgument {
@@ -260,48 +255,19 @@ mod tests {
     }
 
     #[test]
-    fn literal_checks_report_what_can_never_work() {
+    fn literal_checks_report_values_that_can_never_work() {
         let cases = [
-            (
-                "regex_match",
-                1,
-                json!("a("),
-                "regex_match: argument 1 expects regex, given \"a(\"",
-            ),
-            (
-                "regex_search",
-                1,
-                json!(5),
-                "regex_search: argument 1 expects string, given number",
-            ),
-            (
-                "cidr_contains",
-                0,
-                json!("10.0.0.0/33"),
-                "cidr_contains: argument 0 expects CIDR",
-            ),
-            (
-                "cidr_contains",
-                1,
-                json!("10.0.0.256"),
-                "cidr_contains: argument 1 expects IP address",
-            ),
-            (
-                "to_epoch",
-                0,
-                json!("soon"),
-                "to_epoch: argument 0 expects timestamp",
-            ),
-            (
-                "split",
-                1,
-                json!(""),
-                "split: argument 1 expects non-empty separator",
-            ),
+            ("regex_match", 1, "a(", "regex, given \"a(\""),
+            ("cidr_contains", 0, "10.0.0.0/33", "CIDR network"),
+            ("cidr_contains", 1, "10.0.0.256", "IP address"),
+            ("to_epoch", 0, "soon", "timestamp"),
+            ("split", 1, "", "non-empty separator"),
         ];
-        for (name, index, literal, start) in cases {
-            let message = check_literal_argument(name, index, &literal).unwrap_or_default();
-            assert!(message.starts_with(start), "{name} {literal}: {message}");
+        for (name, index, literal, expected) in cases {
+            let value = Variable::String(literal.to_owned());
+            let bad = check_literal(name, index, &value).expect_err(name);
+            let message = format!("{}, given {}", bad.expected, bad.given);
+            assert!(message.starts_with(expected), "{name} {literal}: {message}");
         }
     }
 
@@ -316,13 +282,13 @@ mod tests {
             ("to_epoch", 0, json!(1_795_600_800)),
             ("split", 1, json!(",")),
             ("fuzzy_ratio", 0, json!("core-sw-01")),
-            ("regex_match", 3, json!("beyond the arity")),
-            ("no_such_function", 0, json!("x")),
+            ("length", 0, json!("a builtin")),
         ];
         for (name, index, literal) in cases {
+            let value = Variable::try_from(&literal).expect("JSON");
             assert_eq!(
-                check_literal_argument(name, index, &literal),
-                None,
+                check_literal(name, index, &value),
+                Ok(()),
                 "{name} {literal}"
             );
         }
