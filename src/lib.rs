@@ -29,7 +29,7 @@
 //! - [`suppress`]: silences (matchers, maintenance windows, the silences file's text) and inhibition
 //!   between rules; decides whether a firing is sent.
 //! - [`rulebook`]: YAML text to raw `*Spec` structs to a validated, compiled [`rulebook::Rulebook`],
-//!   with located [`rulebook::Diagnostic`]s for every error, and the action model
+//!   with located [`rulebook::Diagnostic`]s for every error and warning, and the action model
 //!   ([`rulebook::action`]: kinds, each kind's keys, templates, rendering).
 //! - [`condition`]: compiled JMESPath conditions plus the custom functions (regex, CIDR, fuzzy, time)
 //!   and the "did you mean" of every error.

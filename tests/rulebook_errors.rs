@@ -442,3 +442,140 @@ fn yaml_limits_are_said_in_the_users_words() {
         &err[..err.len().min(300)]
     );
 }
+
+/// One rule per warning, and a var that looks like a template.
+const WARNED: &str = "- name: rs\n  vars:\n    loss_pct: \"5\"\n    site: \"{{ env.SITE }}\"\n  rules:\n    - name: quoted\n      condition: event.uplinks[?status == \"down\"]\n      action:\n        debug:\n    - name: string var\n      condition: event.loss > vars.loss_pct\n      action:\n        debug:\n    - name: string literal\n      condition: event.loss >= '5'\n      action:\n        debug:\n    - name: negated\n      condition: \"!event.up\"\n      action:\n        debug:\n";
+
+#[test]
+fn warnings_are_located_and_say_the_fix() {
+    let book = semaphore::rulebook::compile("book.yml", WARNED).expect("valid, with warnings");
+    assert_eq!(
+        book.warnings.to_string(),
+        "book.yml:4:11: warning: `vars.site` looks like a template, but vars are not rendered: conditions and actions see the text \"{{ env.SITE }}\"; write the value itself (in an action argument the template works as it is)\n  |\n4 |     site: \"{{ env.SITE }}\"\n  |           ^\n\
+         \nbook.yml:7:43: warning: \"down\" in double quotes is the field `down` of each element, not a string; for the string, write 'down'\n  |\n7 |       condition: event.uplinks[?status == \"down\"]\n  |                                           ^\n\
+         \nbook.yml:11:31: warning: `vars.loss_pct` is the string \"5\": `>` compares numbers only, so this is never true; write `loss_pct: 5` in vars, without quotes\n   |\n11 |       condition: event.loss > vars.loss_pct\n   |                               ^\n\
+         \nbook.yml:15:32: warning: '5' is a string: `>=` compares numbers only, so this is never true; write the number as `5`\n   |\n15 |       condition: event.loss >= '5'\n   |                                ^\n\
+         \nbook.yml:19:19: warning: `!` applies to `event` alone: this reads `(!event).up`, which is never true; write `!(event.up)`\n   |\n19 |       condition: \"!event.up\"\n   |                   ^\n"
+    );
+    // The fixed rulebook has none.
+    let fixed = WARNED
+        .replace("\"5\"", "5")
+        .replace("\"{{ env.SITE }}\"", "hq")
+        .replace("\"down\"", "'down'")
+        .replace("'5'", "`5`")
+        .replace("\"!event.up\"", "\"!(event.up)\"");
+    let book = semaphore::rulebook::compile("book.yml", &fixed).expect("valid");
+    assert_eq!(book.warnings.to_string(), "");
+}
+
+/// `semaphore rules check` (with `extra` flags) on a file holding `source`.
+fn check_file(name: &str, source: &str, extra: &[&str]) -> std::process::Output {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join(name);
+    std::fs::write(&path, source).expect("the rulebook is written");
+    Command::new(env!("CARGO_BIN_EXE_semaphore"))
+        .current_dir(dir.path())
+        .args(["rules", "check"])
+        .args(extra)
+        .arg(name)
+        .output()
+        .expect("semaphore runs")
+}
+
+#[test]
+fn check_prints_warnings_and_passes_unless_strict() {
+    let output = check_file("book.yml", WARNED, &[]);
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(stdout, "book.yml: ok (1 rulesets, 4 rules), 5 warnings\n");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let located: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("book.yml:"))
+        .collect();
+    assert_eq!(located.len(), 5, "{stderr}");
+    assert!(located[0].starts_with("book.yml:4:11: warning: `vars.site` looks like a template"));
+
+    let strict = check_file("book.yml", WARNED, &["--strict"]);
+    assert_eq!(strict.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&strict.stdout), "");
+    let stderr = String::from_utf8_lossy(&strict.stderr);
+    assert!(
+        stderr.contains("book.yml:19:19: warning: `!` applies to `event` alone"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.ends_with("book.yml: 5 warnings, errors with --strict\n"),
+        "{stderr}"
+    );
+
+    let clean = format!("- name: rs\n  rules:\n    - name: r\n{VALID_RULE}");
+    let strict_clean = check_file("clean.yml", &clean, &["--strict"]);
+    assert_eq!(strict_clean.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&strict_clean.stdout),
+        "clean.yml: ok (1 rulesets, 1 rules)\n"
+    );
+    assert_eq!(String::from_utf8_lossy(&strict_clean.stderr), "");
+}
+
+#[test]
+fn an_invalid_rulebook_shows_its_warnings_among_its_errors() {
+    let source = WARNED.replace("event.loss >= '5'", "event.loss >=");
+    let output = check_file("book.yml", &source, &[]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let located: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("book.yml:") && !l.starts_with("book.yml: "))
+        .collect();
+    assert_eq!(located.len(), 5, "{stderr}");
+    assert!(
+        located[3].starts_with("book.yml:15:31: invalid JMESPath"),
+        "{stderr}"
+    );
+    assert!(
+        located[4].starts_with("book.yml:19:19: warning:"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.ends_with("book.yml: 1 error, 4 warnings\n"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn rules_run_logs_each_warning_on_one_line_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("book.yml");
+    std::fs::write(&path, WARNED).unwrap();
+    // No broker: the warnings are logged before it connects, then it gives up after a second.
+    let output = Command::new(env!("CARGO_BIN_EXE_semaphore"))
+        .current_dir(dir.path())
+        .env_remove("RUST_LOG")
+        .args([
+            "rules",
+            "run",
+            "book.yml",
+            "--bootstrap-servers",
+            "127.0.0.1:1",
+        ])
+        .args(["--connect-timeout", "1", "--no-state-topic"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for expected in [
+        "book.yml:4:11: warning: `vars.site` looks like a template",
+        "book.yml:7:43: warning: \"down\" in double quotes",
+        "book.yml:11:31: warning: `vars.loss_pct` is the string \"5\"",
+        "book.yml:15:32: warning: '5' is a string",
+        "book.yml:19:19: warning: `!` applies to `event` alone",
+    ] {
+        let line = stderr.lines().find(|line| line.contains(expected));
+        let line = line.unwrap_or_else(|| panic!("no {expected:?} in:\n{stderr}"));
+        assert!(line.contains("WARN"), "{line}");
+    }
+    // One line each: no source lines or carets in the log.
+    assert!(!stderr.contains(" | "), "{stderr}");
+}

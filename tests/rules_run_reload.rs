@@ -1,9 +1,9 @@
 //! Hot reload of `semaphore rules run` against the real broker, with a webhook receiver on 127.0.0.1:
 //! with `--watch` an overwritten file is picked up; a broken rulebook is reported at FILE:LINE:COL and
 //! the old rules keep firing; a valid one with a changed rule takes over while an unchanged throttled
-//! rule stays quiet inside its window; SIGHUP reloads without `--watch`, and a rulebook that would
-//! consume other topics, or that adds the first stateful rule to a run without a
-//! changelog, is refused.
+//! rule stays quiet inside its window; SIGHUP reloads without `--watch` (logging the new rulebook's
+//! warnings), and a rulebook that would consume other topics, or that adds the first stateful rule
+//! to a run without a changelog, is refused.
 
 mod common;
 
@@ -243,9 +243,22 @@ async fn sighup_reloads_without_watch_and_refuses_other_topics() {
         "the old rulebook keeps firing"
     );
 
-    std::fs::write(file.path(), book(&topic, &group, "2")).expect("overwrite");
+    // Version 2 has a var that looks like a template: valid, and its warning is logged on one line.
+    let v2 = book(&topic, &group, "2").replace(
+        "- name: reload\n",
+        "- name: reload\n  vars: {site: \"{{ env.SITE }}\"}\n",
+    );
+    std::fs::write(file.path(), &v2).expect("overwrite");
     hangup(&run);
-    wait_for_log(&run, "rulebook reloaded", 1).await;
+    let log = wait_for_log(&run, "rulebook reloaded", 1).await;
+    let (line, col) = position(&v2, "\"{{ env.SITE }}\"");
+    assert!(
+        log.lines().any(|l| l.contains("WARN")
+            && l.contains(&format!(
+                "{path}:{line}:{col}: warning: `vars.site` looks like a template"
+            ))),
+        "the warning is logged with its place:\n{log}"
+    );
     produce(&topic, &[(2, "alert")]).await;
     assert_eq!(
         wait_for_delivery(&receiver, "alert", 2).await.body["version"],

@@ -18,9 +18,11 @@ use crate::rulebook::Rulebook;
 
 #[derive(Debug, Subcommand)]
 pub enum RulesCommand {
-    /// Parse and compile rulebooks; print every error as FILE:LINE:COL with the source line.
+    /// Parse and compile rulebooks; print every error and warning as FILE:LINE:COL with the source
+    /// line.
     ///
-    /// Exit status: 0 when every file is valid, 1 when any is not, 2 for usage errors.
+    /// Exit status: 0 when every file is valid (warnings or not), 1 when any is not (or, with
+    /// --strict, has warnings), 2 for usage errors.
     Check(CheckArgs),
     /// Run events from a JSON-lines file through a rulebook offline and print one JSON line per firing,
     /// with every action rendered but not sent.
@@ -35,6 +37,9 @@ pub struct CheckArgs {
     /// Rulebook files to check.
     #[arg(required = true)]
     pub rulebooks: Vec<PathBuf>,
+    /// Treat warnings (valid but almost surely wrong conditions and vars) as errors, for CI.
+    #[arg(long)]
+    pub strict: bool,
     /// More log detail (-v, -vv).
     #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -59,10 +64,16 @@ pub fn run(command: RulesCommand) -> anyhow::Result<ExitCode> {
 }
 
 /// Loads a rulebook for `test` and `run`; an invalid one is reported on stderr and gives `None`.
+/// Warnings are logged, one line each.
 #[allow(clippy::print_stderr)] // the diagnostics are the command's output
 fn load_or_report(path: &std::path::Path) -> anyhow::Result<Option<Arc<Rulebook>>> {
     match load_rulebook(path) {
-        Ok(book) => Ok(Some(Arc::new(book))),
+        Ok(book) => {
+            for warning in book.warnings.lines() {
+                tracing::warn!("{warning}");
+            }
+            Ok(Some(Arc::new(book)))
+        }
         Err(LoadError::Invalid(diagnostics)) => {
             eprint!("{diagnostics}");
             Ok(None)
@@ -71,38 +82,53 @@ fn load_or_report(path: &std::path::Path) -> anyhow::Result<Option<Arc<Rulebook>
     }
 }
 
-#[allow(clippy::print_stdout, clippy::print_stderr)] // the command's report
 fn check(args: &CheckArgs) -> ExitCode {
     let mut failed = false;
     for path in &args.rulebooks {
-        match load_rulebook(path) {
-            Ok(book) => {
-                let rules: usize = book.rulesets.iter().map(|r| r.rules.len()).sum();
-                println!(
-                    "{}: ok ({} rulesets, {rules} rules)",
-                    path.display(),
-                    book.rulesets.len()
-                );
-            }
-            Err(LoadError::Invalid(diagnostics)) => {
-                failed = true;
-                eprint!("{diagnostics}");
-                let count = diagnostics.items.len();
-                eprintln!(
-                    "{}: {count} error{}",
-                    path.display(),
-                    if count == 1 { "" } else { "s" }
-                );
-            }
-            Err(err @ LoadError::Read { .. }) => {
-                failed = true;
-                eprintln!("error: {err}");
-            }
-        }
+        failed |= !check_one(path, args.strict);
     }
     if failed {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// Checks one file and reports it; whether it passed.
+#[allow(clippy::print_stdout, clippy::print_stderr)] // the command's report
+fn check_one(path: &std::path::Path, strict: bool) -> bool {
+    let book = match load_rulebook(path) {
+        Ok(book) => book,
+        Err(LoadError::Invalid(diagnostics)) => {
+            eprint!("{diagnostics}");
+            eprintln!("{}: {}", path.display(), diagnostics.summary());
+            return false;
+        }
+        Err(err @ LoadError::Read { .. }) => {
+            eprintln!("error: {err}");
+            return false;
+        }
+    };
+    let warnings = &book.warnings;
+    eprint!("{warnings}");
+    if strict && !warnings.items.is_empty() {
+        eprintln!(
+            "{}: {}, errors with --strict",
+            path.display(),
+            warnings.summary()
+        );
+        return false;
+    }
+    let rules: usize = book.rulesets.iter().map(|r| r.rules.len()).sum();
+    let also = if warnings.items.is_empty() {
+        String::new()
+    } else {
+        format!(", {}", warnings.summary())
+    };
+    println!(
+        "{}: ok ({} rulesets, {rules} rules){also}",
+        path.display(),
+        book.rulesets.len()
+    );
+    true
 }

@@ -1,5 +1,6 @@
-//! Spec to model: validates a parsed rulebook and compiles its conditions and templates, collecting
-//! every error of the file (each with a position) instead of stopping at the first. Pure: no I/O.
+//! Spec to model: validates a parsed rulebook and compiles its conditions (`compile_expr`) and
+//! templates, collecting every error and warning of the file (each with a position) instead of
+//! stopping at the first. Pure: no I/O.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -11,12 +12,12 @@ use super::model::{
     ExecutionStrategy, KafkaSource, Offset, Rule, RuleCondition, Ruleset, Throttle, ThrottleMode,
 };
 use super::spec::{
-    ExecutionStrategySpec, HostsSpec, MultiConditionSpec, OffsetSpec, RuleSpec, RulesetSpec,
-    ThrottleSpec,
+    ExecutionStrategySpec, HostsSpec, OffsetSpec, RuleSpec, RulesetSpec, ThrottleSpec,
 };
 use super::yaml::{Node, NodeKind, Pos};
-use super::{duration, fingerprint, position};
+use super::{duration, fingerprint};
 use crate::condition::Expr;
+use jmespath::Rcvar;
 
 /// ansible-rulebook's default for `default_events_ttl`.
 const DEFAULT_EVENTS_TTL: Duration = Duration::from_secs(2 * 3600);
@@ -26,6 +27,9 @@ pub(super) struct Compiler<'a> {
     pub source: &'a str,
     pub templates: TemplateSet,
     pub errors: Vec<Diagnostic>,
+    pub warnings: Vec<Diagnostic>,
+    /// The vars of the ruleset being compiled, which its conditions read.
+    pub vars: Rcvar,
 }
 
 impl Compiler<'_> {
@@ -60,6 +64,7 @@ impl Compiler<'_> {
             Ok(spec) => spec,
             Err(errors) => {
                 errors.into_iter().for_each(|err| self.push_de(node, err));
+                self.vars = no_vars();
                 // Still check the rules, so one bad ruleset key does not hide their errors.
                 if let Some(NodeKind::Seq(rules)) = node.get("rules").map(|n| &n.kind) {
                     let no_vars = serde_json::Value::Null;
@@ -73,6 +78,7 @@ impl Compiler<'_> {
         let name = spec.name.value.clone();
         let context = fingerprint::ruleset_context(node);
         let vars_json = self.vars(spec.vars.as_ref());
+        self.vars = to_variable(&vars_json);
         let default_events_ttl =
             self.duration_or(spec.default_events_ttl.as_ref(), DEFAULT_EVENTS_TTL);
         let sources = spec
@@ -98,7 +104,7 @@ impl Compiler<'_> {
         self.check_unique(rule_names, "rule");
         let inhibit = self.inhibit(&spec.inhibit, &spec.rules);
         Some(Ruleset {
-            vars: to_variable(&vars_json),
+            vars: self.vars.clone(),
             vars_json,
             hosts: match spec.hosts {
                 None => Vec::new(),
@@ -116,20 +122,6 @@ impl Compiler<'_> {
             inhibit,
             name,
         })
-    }
-
-    fn vars(&mut self, node: Option<&Node>) -> serde_json::Value {
-        match node {
-            None => serde_json::Value::Object(serde_json::Map::new()),
-            Some(node) if node.entries().is_some() => node.to_json(),
-            Some(node) => {
-                self.errors.push(Diagnostic::new(
-                    node.pos,
-                    format!("`vars` must be a mapping, found {}", node.type_name()),
-                ));
-                serde_json::Value::Null
-            }
-        }
     }
 
     fn source(&mut self, kafka: &Located<super::spec::KafkaSourceSpec>) -> Option<KafkaSource> {
@@ -246,89 +238,6 @@ impl Compiler<'_> {
         Some(actions)
     }
 
-    fn condition(&mut self, node: &Node) -> Option<RuleCondition> {
-        match &node.kind {
-            NodeKind::Str(_) | NodeKind::Bool(_) => self.expr_node(node).map(RuleCondition::Single),
-            NodeKind::Map(_) => self.multi_condition(node),
-            _ => {
-                self.errors.push(Diagnostic::new(
-                    node.pos,
-                    format!("a condition is a JMESPath string or a mapping with all/any/not_all, found {}", node.type_name()),
-                ));
-                None
-            }
-        }
-    }
-
-    fn multi_condition(&mut self, node: &Node) -> Option<RuleCondition> {
-        let spec: MultiConditionSpec = match from_node_all(node) {
-            Ok(spec) => spec,
-            Err(errors) => {
-                errors.into_iter().for_each(|err| self.push_de(node, err));
-                return None;
-            }
-        };
-        let timeout = spec.timeout.as_ref().and_then(|t| self.duration(t));
-        match (spec.all, spec.any, spec.not_all) {
-            (Some(all), None, None) => Some(RuleCondition::All {
-                conditions: self.exprs(&all)?,
-                timeout,
-            }),
-            (None, Some(any), None) => Some(RuleCondition::Any(self.exprs(&any)?)),
-            (None, None, Some(not_all)) => {
-                let Some(timeout) = timeout else {
-                    self.errors
-                        .push(Diagnostic::new(node.pos, "`not_all` needs a `timeout`"));
-                    return None;
-                };
-                Some(RuleCondition::NotAll {
-                    conditions: self.exprs(&not_all)?,
-                    timeout,
-                })
-            }
-            _ => {
-                self.errors.push(Diagnostic::new(
-                    node.pos,
-                    "a condition mapping has exactly one of `all`, `any`, `not_all`",
-                ));
-                None
-            }
-        }
-    }
-
-    fn exprs(&mut self, items: &[Located<String>]) -> Option<Vec<Expr>> {
-        if items.is_empty() {
-            self.errors.push(Diagnostic::new(
-                Pos::default(),
-                "the condition list is empty",
-            ));
-        }
-        let compiled: Vec<Option<Expr>> = items
-            .iter()
-            .map(|item| self.expr(&item.value, item.pos))
-            .collect();
-        compiled.into_iter().collect()
-    }
-
-    fn expr_node(&mut self, node: &Node) -> Option<Expr> {
-        match &node.kind {
-            NodeKind::Str(text) => self.expr(text, node.pos),
-            NodeKind::Bool(b) => self.expr(&format!("`{b}`"), node.pos),
-            _ => None,
-        }
-    }
-
-    pub(super) fn expr(&mut self, text: &str, pos: Pos) -> Option<Expr> {
-        match Expr::compile(text) {
-            Ok(expr) => Some(expr),
-            Err(err) => {
-                let at = position::inside_scalar(self.source, pos, text, err.offset());
-                self.errors.push(Diagnostic::new(at, err.to_string()));
-                None
-            }
-        }
-    }
-
     fn throttle(&mut self, located: &Located<ThrottleSpec>) -> Option<Throttle> {
         let spec = &located.value;
         let modes = [&spec.once_within, &spec.once_after, &spec.accumulate_within];
@@ -389,7 +298,7 @@ impl Compiler<'_> {
         value.and_then(|v| self.duration(v)).unwrap_or(default)
     }
 
-    fn push_de(&mut self, node: &Node, err: DeError) {
+    pub(super) fn push_de(&mut self, node: &Node, err: DeError) {
         self.errors
             .push(Diagnostic::new(err.pos.unwrap_or(node.pos), err.message).with_width(err.width));
     }
@@ -447,4 +356,9 @@ fn items_pos(items: &[Node], name: &str) -> Pos {
 
 fn to_variable(value: &serde_json::Value) -> jmespath::Rcvar {
     std::sync::Arc::new(jmespath::Variable::try_from(value).unwrap_or(jmespath::Variable::Null))
+}
+
+/// The vars of a ruleset that has none.
+pub(super) fn no_vars() -> Rcvar {
+    to_variable(&serde_json::Value::Object(serde_json::Map::new()))
 }

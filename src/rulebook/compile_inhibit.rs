@@ -9,10 +9,10 @@ use super::FIRING_ROOTS;
 use super::compile::Compiler;
 use super::de::Located;
 use super::diagnostic::Diagnostic;
+use super::duration;
 use super::model::Inhibit;
 use super::spec::InhibitSpec;
 use super::yaml::{Node, NodeKind};
-use super::{duration, position};
 use crate::condition::Expr;
 use crate::condition::suggest;
 
@@ -91,13 +91,7 @@ impl Compiler<'_> {
     }
 
     fn firing_expr(&mut self, text: &Located<String>) -> Option<Expr> {
-        match Expr::compile_for(&text.value, FIRING_ROOTS) {
-            Ok(expr) => Some(expr),
-            Err(err) => {
-                let at = position::inside_scalar(self.source, text.pos, &text.value, err.offset());
-                self.errors.push(Diagnostic::new(at, err.to_string()));
-                None
-            }
-        }
+        let compiled = Expr::compile_for(&text.value, FIRING_ROOTS);
+        self.checked(compiled, &text.value, text.pos)
     }
 }

@@ -1,9 +1,18 @@
-//! Located error messages for rulebooks, rendered the way compilers do: `FILE:LINE:COL: message`, then
-//! the source line and a caret under the offending text. It renders; it does not decide what is wrong.
+//! Located messages for rulebooks, rendered the way compilers do: `FILE:LINE:COL: message` for an
+//! error, `FILE:LINE:COL: warning: message` for a warning, then the source line and a caret under the
+//! offending text; or one line each, for logs. It renders; it does not decide what is wrong.
 
 use std::fmt::{self, Write as _};
 
 use super::yaml::Pos;
+
+/// An error makes the rulebook invalid; a warning points at something valid but almost surely wrong
+/// (`rules check --strict` refuses those too).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    Error,
+    Warning,
+}
 
 /// One problem in a rulebook file.
 #[derive(Debug, Clone, PartialEq)]
@@ -12,14 +21,32 @@ pub struct Diagnostic {
     /// Characters the caret covers; at least one.
     pub width: usize,
     pub message: String,
+    pub severity: Severity,
 }
 
 impl Diagnostic {
+    /// An error.
     pub fn new(pos: Pos, message: impl Into<String>) -> Self {
         Diagnostic {
             pos,
             width: 1,
             message: message.into(),
+            severity: Severity::Error,
+        }
+    }
+
+    pub fn warning(pos: Pos, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::new(pos, message)
+        }
+    }
+
+    /// `warning: ` for a warning, nothing for an error (as compilers print them).
+    fn label(&self) -> &'static str {
+        match self.severity {
+            Severity::Error => "",
+            Severity::Warning => "warning: ",
         }
     }
 
@@ -35,6 +62,47 @@ pub struct Diagnostics {
     pub file: String,
     pub source: String,
     pub items: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    /// No diagnostics for `file`.
+    pub fn none(file: &str) -> Self {
+        Diagnostics {
+            file: file.to_owned(),
+            source: String::new(),
+            items: Vec::new(),
+        }
+    }
+
+    pub fn count(&self, severity: Severity) -> usize {
+        self.items
+            .iter()
+            .filter(|item| item.severity == severity)
+            .count()
+    }
+
+    /// `2 errors, 1 warning`, leaving out a kind there is none of.
+    pub fn summary(&self) -> String {
+        let counted = [(Severity::Error, "error"), (Severity::Warning, "warning")]
+            .into_iter()
+            .map(|(severity, noun)| (self.count(severity), noun))
+            .filter(|(count, _)| *count > 0)
+            .map(|(count, noun)| format!("{count} {noun}{}", if count == 1 { "" } else { "s" }));
+        counted.collect::<Vec<_>>().join(", ")
+    }
+
+    /// Each item on one line, `FILE:LINE:COL: warning: message`, for logs.
+    pub fn lines(&self) -> impl Iterator<Item = String> + '_ {
+        self.items.iter().map(|item| {
+            let Pos { line, col } = item.pos;
+            format!(
+                "{}:{line}:{col}: {}{}",
+                self.file,
+                item.label(),
+                item.message
+            )
+        })
+    }
 }
 
 impl fmt::Display for Diagnostics {
@@ -58,7 +126,7 @@ fn render_one(
     item: &Diagnostic,
 ) -> fmt::Result {
     let Pos { line, col } = item.pos;
-    writeln!(out, "{file}:{line}:{col}: {}", item.message)?;
+    writeln!(out, "{file}:{line}:{col}: {}{}", item.label(), item.message)?;
     let Some(text) = line
         .checked_sub(1)
         .and_then(|index| source.lines().nth(index as usize))
@@ -104,6 +172,30 @@ mod tests {
             diagnostics.to_string(),
             "book.yml:2:3: unknown key `rulez`, did you mean `rules`?\n  |\n2 |   rulez: []\n  |   ^^^^^\n"
         );
+    }
+
+    #[test]
+    fn warnings_are_labelled_and_counted_apart() {
+        let diagnostics = Diagnostics {
+            file: "book.yml".into(),
+            source: "condition: !event.up\n".into(),
+            items: vec![
+                Diagnostic::warning(Pos { line: 1, col: 12 }, "never true"),
+                Diagnostic::new(Pos { line: 1, col: 1 }, "bad"),
+            ],
+        };
+        assert_eq!(
+            diagnostics.to_string(),
+            "book.yml:1:12: warning: never true\n  |\n1 | condition: !event.up\n  |            ^\n\
+             \nbook.yml:1:1: bad\n  |\n1 | condition: !event.up\n  | ^\n"
+        );
+        assert_eq!(diagnostics.summary(), "1 error, 1 warning");
+        let lines: Vec<String> = diagnostics.lines().collect();
+        assert_eq!(
+            lines,
+            ["book.yml:1:12: warning: never true", "book.yml:1:1: bad"]
+        );
+        assert_eq!(Diagnostics::none("b.yml").summary(), "");
     }
 
     #[test]

@@ -1,10 +1,12 @@
-//! The compiled rulebook: validated, with conditions and templates compiled. These are the only
-//! rulebook types that reach the event path; they hold no YAML and no raw text to re-parse.
+//! The compiled rulebook: validated, with conditions and templates compiled, and the warnings found
+//! on the way. These are the only rulebook types that reach the event path; they hold no YAML and no
+//! raw text to re-parse (the warnings keep the file's text to show their lines).
 
 use std::time::Duration;
 
 use jmespath::Rcvar;
 
+use super::Diagnostics;
 use super::action::{Action, TemplateSet};
 use crate::condition::Expr;
 
@@ -13,6 +15,9 @@ use crate::condition::Expr;
 pub struct Rulebook {
     pub rulesets: Vec<Ruleset>,
     pub templates: TemplateSet,
+    /// Valid but almost surely wrong (a double-quoted "string" in a filter, `!event.x`, ...):
+    /// `rules check` prints them, `rules run` logs them at start.
+    pub warnings: Diagnostics,
 }
 
 #[derive(Debug)]

@@ -200,18 +200,8 @@ impl Compiler<'_> {
 
     /// Compiles `fire_when`/`resolve_when` with `window` in the document and checks its fields.
     fn window_expr(&mut self, text: &Located<String>, fields: &[&str]) -> Option<Expr> {
-        let expr = match Expr::compile_with(&text.value, &["window"]) {
-            Ok(expr) => expr,
-            Err(err) => {
-                let at = super::position::inside_scalar(
-                    self.source,
-                    text.pos,
-                    &text.value,
-                    err.offset(),
-                );
-                return self.window_error(at, err.to_string());
-            }
-        };
+        let compiled = Expr::compile_with(&text.value, &["window"]);
+        let expr = self.checked(compiled, &text.value, text.pos)?;
         for (offset, field) in expr.fields_under("window") {
             if !fields.contains(&field.as_str()) {
                 let at = super::position::inside_scalar(self.source, text.pos, &text.value, offset);

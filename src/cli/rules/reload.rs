@@ -189,6 +189,10 @@ impl Reloader {
         } else {
             None
         };
+        // As at start: the new rulebook's warnings, one line each.
+        for warning in book.warnings.lines() {
+            tracing::warn!("{warning}");
+        }
         let book = Arc::new(book);
         self.current = Arc::clone(&book);
         Ok(Reload {
