@@ -17,6 +17,14 @@ const CLIENT_ID: &str = "semaphore";
 /// probe, rare enough that parsing the JSON costs nothing measurable.
 pub const STATISTICS_INTERVAL_MS: &str = "5000";
 
+/// librdkafka's default `receive.message.max.bytes`: the largest fetch response a consumer accepts,
+/// so no record it hands out is larger.
+const RECEIVE_MESSAGE_MAX_BYTES: u64 = 100_000_000;
+/// Room for the headers semaphore adds to a record it dead-letters (error, source, rule).
+const DEAD_LETTER_HEADROOM: u64 = 64 * 1024;
+/// The largest `message.max.bytes` librdkafka accepts.
+const MESSAGE_MAX_BYTES_LIMIT: u64 = 1_000_000_000;
+
 /// `-X` settings that weaken TLS, with the value that does so.
 const TLS_WEAKENING: [(&str, &str); 2] = [
     ("enable.ssl.certificate.verification", "false"),
@@ -72,13 +80,33 @@ impl KafkaConnection {
     /// A short linger batches bursts (alerts, dead letters, published records) without adding latency
     /// a person could notice.
     pub fn producer_config(&self) -> Result<ClientConfig, ConfigError> {
-        self.build(&[
-            ("acks", "all"),
-            ("enable.idempotence", "true"),
-            ("linger.ms", "5"),
-            ("compression.type", "zstd"),
-            ("message.timeout.ms", "30000"),
-        ])
+        self.build(&producer_keys())
+    }
+
+    /// The largest dead letter: any record the consumer can fetch (up to its
+    /// `receive.message.max.bytes`, librdkafka's default or `-X`), plus room for semaphore's headers.
+    /// The dead-letter producer's `message.max.bytes` and the `max.message.bytes` of a dead-letter
+    /// topic semaphore creates are set to it.
+    pub fn dead_letter_max_bytes(&self) -> u64 {
+        let fetchable = self
+            .overrides
+            .iter()
+            .rev()
+            .find(|(key, _)| key == "receive.message.max.bytes")
+            .and_then(|(_, value)| value.parse::<u64>().ok())
+            .unwrap_or(RECEIVE_MESSAGE_MAX_BYTES);
+        (fetchable + DEAD_LETTER_HEADROOM).min(MESSAGE_MAX_BYTES_LIMIT)
+    }
+
+    /// [`Self::producer_config`] for dead letters: its `message.max.bytes` is
+    /// [`Self::dead_letter_max_bytes`] (librdkafka's default, 1 MB, refuses a bigger record before
+    /// sending it), so that the size of a record never keeps it out of the dead-letter topic. An
+    /// explicit `-X message.max.bytes` still wins.
+    pub fn dead_letter_producer_config(&self) -> Result<ClientConfig, ConfigError> {
+        let max_bytes = self.dead_letter_max_bytes().to_string();
+        let mut keys: Vec<(&str, &str)> = producer_keys().to_vec();
+        keys.push(("message.max.bytes", &max_bytes));
+        self.build(&keys)
     }
 
     /// Connection keys, then the role's keys, then `-X` overrides; validated by librdkafka before
@@ -109,6 +137,17 @@ impl KafkaConnection {
         config.create_native_config().map_err(rejected)?;
         Ok(config)
     }
+}
+
+/// The keys of every producer.
+fn producer_keys() -> [(&'static str, &'static str); 5] {
+    [
+        ("acks", "all"),
+        ("enable.idempotence", "true"),
+        ("linger.ms", "5"),
+        ("compression.type", "zstd"),
+        ("message.timeout.ms", "30000"),
+    ]
 }
 
 /// The keys of every group consumer, plus `statistics.interval.ms` when statistics are wanted.
@@ -240,6 +279,37 @@ mod tests {
             .monitored_consumer_config("g1", OffsetReset::Latest)
             .expect("valid");
         assert_eq!(config.get("statistics.interval.ms"), Some("1000"));
+    }
+
+    #[test]
+    fn the_dead_letter_producer_takes_any_record_a_consumer_can_fetch() {
+        let config = connection(plain())
+            .dead_letter_producer_config()
+            .expect("valid");
+        assert_eq!(config.get("message.max.bytes"), Some("100065536"));
+        assert_eq!(config.get("acks"), Some("all"));
+        let plain_producer = connection(plain()).producer_config().expect("valid");
+        assert_eq!(plain_producer.get("message.max.bytes"), None);
+    }
+
+    #[test]
+    fn the_dead_letter_size_follows_the_consumers_fetch_limit_up_to_librdkafkas_bound() {
+        let with = |setting: &str| {
+            connection(KafkaConnectionConfig {
+                librdkafka: vec![setting.into()],
+                ..plain()
+            })
+            .dead_letter_max_bytes()
+        };
+        assert_eq!(with("receive.message.max.bytes=2000000"), 2_065_536);
+        assert_eq!(with("receive.message.max.bytes=2147483647"), 1_000_000_000);
+        let explicit = connection(KafkaConnectionConfig {
+            librdkafka: vec!["message.max.bytes=5000".into()],
+            ..plain()
+        })
+        .dead_letter_producer_config()
+        .expect("valid");
+        assert_eq!(explicit.get("message.max.bytes"), Some("5000"), "-X wins");
     }
 
     #[test]

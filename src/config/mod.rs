@@ -1,7 +1,8 @@
 //! Process settings: what the command line and the environment say about how to run, validated into
 //! typed values. This module owns the Kafka connection flags shared by every command that talks to
-//! Kafka ([`KafkaConnectionConfig`]), the flags for sending actions ([`ActionConfig`]) and is the only place where librdkafka configuration keys are
-//! written ([`KafkaConnection::client_config`], [`KafkaConnection::consumer_config`]). It opens no
+//! Kafka ([`KafkaConnectionConfig`]), the flags for sending actions ([`ActionConfig`]), where local
+//! state files go ([`default_dead_letter_dir`]), and is the only place where librdkafka
+//! configuration keys are written ([`KafkaConnection::client_config`], [`KafkaConnection::consumer_config`]). It opens no
 //! connections (that is `kafka`) and prints nothing (that is `cli`); secrets it reads are wrapped
 //! in [`Secret`] so that they cannot reach a log line or `--help` by accident.
 
@@ -9,6 +10,7 @@ mod actions;
 mod kafka;
 mod librdkafka;
 mod secret;
+mod state_dir;
 
 use std::path::PathBuf;
 
@@ -17,6 +19,7 @@ pub use kafka::{
     KafkaConnection, KafkaConnectionConfig, OffsetReset, SaslMechanism, SecurityProtocol,
 };
 pub use secret::Secret;
+pub use state_dir::default_dead_letter_dir;
 
 /// A setting is missing, contradictory or unreadable. Messages name the flag and its environment
 /// variables; they never contain a secret value.
@@ -72,6 +75,10 @@ pub enum ConfigError {
     MalformedOverride { position: usize },
     #[error("librdkafka rejected the setting {key:?}: {reason}")]
     Rejected { key: String, reason: String },
+    #[error(
+        "no directory for dead letters the broker refuses: pass --dead-letter-dir or set SEMAPHORE_DEAD_LETTER_DIR (none of STATE_DIRECTORY, XDG_STATE_HOME and HOME is set to an absolute path)"
+    )]
+    NoStateDirectory,
     #[error(
         "--controller-url needs either --controller-token (SEMAPHORE_CONTROLLER_TOKEN) or both --controller-username and --controller-password (SEMAPHORE_CONTROLLER_USERNAME / _PASSWORD)"
     )]

@@ -41,6 +41,7 @@ impl EngineState {
             });
             return;
         }
+        let group_key = found.group().map(str::to_owned);
         step.outcome.firings.push(Firing {
             ruleset: ruleset.name.clone(),
             rule: rule.name.clone(),
@@ -50,7 +51,7 @@ impl EngineState {
             idempotency_key,
             actions,
             status,
-            group_key: found.window.map(|w| w.key.to_string()),
+            group_key,
             strategy: ruleset.execution_strategy,
         });
     }

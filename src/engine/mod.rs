@@ -66,7 +66,8 @@ pub struct Firing {
     pub actions: Vec<Result<RenderedAction, RenderError>>,
     /// `Resolved` when a window rule's key recovered; always `Firing` for other rules.
     pub status: FiringStatus,
-    /// A window rule's group key (a JSON list of the `group_by` values).
+    /// The group key (a JSON list of the `group_by` values) of a window rule, or of the throttle
+    /// group whose `once_after` the clock closed.
     pub group_key: Option<String>,
     /// How its ruleset's firings are sent: one at a time in order, or concurrently.
     pub strategy: ExecutionStrategy,

@@ -20,7 +20,7 @@ pub use admin::{create_topic, create_topic_with};
 pub use consumer::{Consumer, Record};
 pub use context::TracingContext;
 pub use probe::{TopicInfo, check_topic};
-pub use producer::producer;
+pub use producer::{Delivery, dead_letter_producer, producer};
 
 use crate::config::ConfigError;
 

@@ -31,7 +31,7 @@ use crate::rulebook::Rulebook;
 use crate::shutdown::ShutdownSignal;
 use crate::suppress::SilenceSet;
 use crate::telemetry::readiness::Readiness;
-pub use dead_letter::{DeadLetters, Reason};
+pub use dead_letter::{DeadLetters, Reason, TimerFiring};
 use observe::Observer;
 pub use observe::{BROKER, PARTITIONS};
 use offsets::{OffsetTracker, Partition};
@@ -71,6 +71,8 @@ pub enum PipelineError {
     State(#[from] Box<crate::state::StateError>),
     #[error("the rulebook names no Kafka topic: add a `kafka` source or pass --topic")]
     NoTopics,
+    #[error(transparent)]
+    DeadLetterDir(#[from] dead_letter::SpoolError),
 }
 
 /// How `rules run` consumes and how much it keeps in flight.
@@ -81,6 +83,8 @@ pub struct RunSettings {
     pub offset: OffsetReset,
     /// One dead-letter topic for everything, or `None` for `<topic>.dlq`.
     pub dead_letter_topic: Option<String>,
+    /// Where dead letters the broker refuses for good are kept (created when missing).
+    pub dead_letter_dir: std::path::PathBuf,
     /// Firings in flight before intake pauses.
     pub max_in_flight: usize,
     pub drain_timeout: Duration,
@@ -166,6 +170,8 @@ pub async fn run(
     controls: Controls,
 ) -> Result<RunSummary, PipelineError> {
     let durable = durable::open(connection, settings).await?;
+    // Before subscribing: the topics are there before the first record could need one.
+    let dead_letters = DeadLetters::open(connection, settings).await?;
     let source = Source::subscribe(
         connection,
         &settings.group_id,
@@ -174,7 +180,6 @@ pub async fn run(
         durable.is_some(),
         settings.readiness.clone(),
     )?;
-    let dead_letters = DeadLetters::new(connection, settings.dead_letter_topic.clone())?;
     tracing::info!(group = settings.group_id, topics = ?settings.topics, dry_run = settings.dry_run, "rules run started");
     let Controls {
         reloads,

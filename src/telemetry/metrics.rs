@@ -32,8 +32,12 @@ pub const EVALUATION_SECONDS: &str = "semaphore_evaluation_duration_seconds";
 pub const ACTIONS: &str = "semaphore_actions_total";
 /// Attempts of an action repeated after a transient failure, by `action`.
 pub const ACTION_RETRIES: &str = "semaphore_action_retries_total";
-/// Records written to a dead-letter topic, by `reason` (decode, action).
+/// Dead letters written to a dead-letter topic, by `reason` (decode, not_an_object, action,
+/// timer_action).
 pub const DEAD_LETTERS: &str = "semaphore_dead_letters_total";
+/// Dead letters the broker refused for good whose value went to the dead-letter directory, by
+/// `reason`.
+pub const DEAD_LETTERS_SPOOLED: &str = "semaphore_dead_letters_spooled_total";
 /// Records not yet read, by `topic` and `partition` (librdkafka's statistics).
 pub const CONSUMER_LAG: &str = "semaphore_consumer_lag";
 /// The group's committed offset, by `topic` and `partition`.
@@ -135,7 +139,11 @@ fn describe() {
     );
     describe_counter!(
         DEAD_LETTERS,
-        "Records written to a dead-letter topic, by reason: decode or action."
+        "Dead letters written to a dead-letter topic, by reason: decode, not_an_object, action or timer_action."
+    );
+    describe_counter!(
+        DEAD_LETTERS_SPOOLED,
+        "Dead letters the broker refused for good (too large, invalid, not allowed) whose value was kept in the dead-letter directory, by reason."
     );
     describe_gauge!(
         CONSUMER_LAG,

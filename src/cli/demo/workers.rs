@@ -207,6 +207,8 @@ fn run_settings(file: &str, book: &Rulebook) -> RunSettings {
         topics,
         offset: OffsetReset::Earliest,
         dead_letter_topic: None,
+        // Like the mock cluster, what the demo spools is of no use once it ends.
+        dead_letter_dir: std::env::temp_dir().join("semaphore-demo-dead-letters"),
         max_in_flight: 1024,
         drain_timeout: DRAIN_TIMEOUT,
         connect_timeout: CONNECT_TIMEOUT,

@@ -40,6 +40,12 @@ pub struct RunArgs {
     /// Topic for records that cannot be decoded or whose actions failed [default: <topic>.dlq].
     #[arg(long, env = "SEMAPHORE_DEAD_LETTER_TOPIC")]
     pub dead_letter_topic: Option<String>,
+    /// Directory for dead letters the broker refuses for good (too large, invalid, not allowed):
+    /// their value is kept here and a small dead letter names the file [default:
+    /// $STATE_DIRECTORY/dead-letters, else $XDG_STATE_HOME/semaphore/dead-letters, else
+    /// ~/.local/state/semaphore/dead-letters].
+    #[arg(long, env = "SEMAPHORE_DEAD_LETTER_DIR", value_name = "DIR")]
+    pub dead_letter_dir: Option<PathBuf>,
     /// Render and log the actions without sending them.
     #[arg(long)]
     pub dry_run: bool,
@@ -208,6 +214,10 @@ pub(super) fn settings(args: &RunArgs, book: &Rulebook) -> anyhow::Result<RunSet
         topics,
         offset,
         dead_letter_topic: args.dead_letter_topic.clone(),
+        dead_letter_dir: match &args.dead_letter_dir {
+            Some(dir) => dir.clone(),
+            None => crate::config::default_dead_letter_dir(|name| std::env::var(name).ok())?,
+        },
         max_in_flight: args.max_in_flight as usize,
         drain_timeout: seconds(args.drain_timeout, "--drain-timeout")?,
         connect_timeout: seconds(args.connect_timeout, "--connect-timeout")?,
