@@ -116,6 +116,13 @@ impl Node {
     }
 }
 
+/// Collections nested deeper than this are refused by the parser. Parsing recurses once per level
+/// (in the parser and in [`RawVisitor`]), and `rules run` re-reads rulebooks and silences files on
+/// tokio's 2 MiB worker stacks: the parser's own default (64) overflowed such a stack in a debug
+/// build at about 50 levels. A rulebook needs about 10 (ruleset, rules, rule, actions, action,
+/// arguments, a body).
+pub const MAX_DEPTH: usize = 32;
+
 /// Parses YAML text into a located tree. An empty document is `Null`.
 pub fn parse(source: &str) -> Result<Node, SyntaxError> {
     if source.trim().is_empty() {
@@ -124,18 +131,29 @@ pub fn parse(source: &str) -> Result<Node, SyntaxError> {
             kind: NodeKind::Null,
         });
     }
-    let parsed: Spanned<RawKind> = serde_saphyr::from_str(source).map_err(|err| {
-        let pos = err.location().map(|loc| to_pos(&loc)).unwrap_or_default();
-        SyntaxError {
-            pos,
-            message: plain_message(&err),
-        }
-    })?;
+    let options = serde_saphyr::options! {
+        budget: serde_saphyr::budget! { max_depth: MAX_DEPTH },
+    };
+    let parsed: Spanned<RawKind> =
+        serde_saphyr::from_str_with_options(source, options).map_err(|err| {
+            let pos = err.location().map(|loc| to_pos(&loc)).unwrap_or_default();
+            SyntaxError {
+                pos,
+                message: plain_message(&err),
+            }
+        })?;
     Ok(RawKind::into_node(parsed))
 }
 
 /// The parser's message without its own snippet and location suffix: we render those ourselves.
 fn plain_message(err: &serde_saphyr::Error) -> String {
+    if let serde_saphyr::Error::Budget {
+        breach: serde_saphyr::budget::BudgetBreach::Depth { .. },
+        ..
+    } = err.without_snippet()
+    {
+        return format!("the YAML nests lists and mappings more than {MAX_DEPTH} levels deep");
+    }
     let text = err.without_snippet().to_string();
     let first_line = text.lines().next().unwrap_or("invalid YAML").trim();
     strip_location_suffix(first_line).to_owned()
@@ -300,5 +318,47 @@ mod tests {
         let err = parse("a: [1, 2\nb: 3\n").unwrap_err();
         assert!(err.pos.line >= 1, "{err:?}");
         assert!(!err.message.contains("at line"), "{err:?}");
+    }
+
+    /// `{a: {a: ... x}}` with `levels` mappings, as the value of a ruleset's `vars` (3 levels down).
+    fn nested_vars(levels: usize) -> String {
+        let nested = format!("{}x{}", "{a: ".repeat(levels), "}".repeat(levels));
+        format!(
+            "- name: rs\n  vars: {nested}\n  rules:\n    - {{name: r, condition: vars.a, action: {{none: {{}}}}}}\n"
+        )
+    }
+
+    #[test]
+    fn nesting_at_the_limit_compiles_on_a_worker_stack_and_past_it_is_a_located_error() {
+        // tokio's worker stack, where `rules run` reloads rulebooks and silences files.
+        let worker = std::thread::Builder::new().stack_size(2 * 1024 * 1024);
+        let compiled = worker
+            .spawn(|| crate::rulebook::compile("deep.yml", &nested_vars(MAX_DEPTH - 2)).is_ok())
+            .unwrap();
+        assert!(compiled.join().expect("no stack overflow at the limit"));
+
+        let err = parse(&nested_vars(MAX_DEPTH - 1)).unwrap_err();
+        assert_eq!(
+            err.message,
+            "the YAML nests lists and mappings more than 32 levels deep"
+        );
+        // The mapping that is one level too deep: `  vars: ` then 4 columns per `{a: `.
+        assert_eq!(
+            err.pos,
+            Pos {
+                line: 2,
+                col: 9 + 4 * (MAX_DEPTH as u32 - 2)
+            }
+        );
+
+        for deep in [
+            "[".repeat(100_000),
+            "- ".repeat(20_000),
+            nested_vars(50_000),
+        ] {
+            let worker = std::thread::Builder::new().stack_size(2 * 1024 * 1024);
+            let parsed = worker.spawn(move || parse(&deep).map(|_| ())).unwrap();
+            assert!(parsed.join().expect("no stack overflow").is_err());
+        }
     }
 }
