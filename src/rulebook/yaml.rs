@@ -7,7 +7,8 @@ use std::fmt;
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_saphyr::Spanned;
+use serde_saphyr::budget::BudgetBreach;
+use serde_saphyr::{Error, Spanned};
 
 /// A 1-based line and column in the source text (columns count characters).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
@@ -116,12 +117,13 @@ impl Node {
     }
 }
 
-/// Collections nested deeper than this are refused by the parser. Parsing recurses once per level
-/// (in the parser and in [`RawVisitor`]), and `rules run` re-reads rulebooks and silences files on
-/// tokio's 2 MiB worker stacks: the parser's own default (64) overflowed such a stack in a debug
-/// build at about 50 levels. A rulebook needs about 10 (ruleset, rules, rule, actions, action,
-/// arguments, a body).
+/// Deeper collections are refused. Parsing recurses per level, and `rules run` re-reads rulebooks
+/// and silences files on tokio's 2 MiB worker stacks, which the parser's default (64) overflowed
+/// at about 50 levels in a debug build. A rulebook needs about 10.
 pub const MAX_DEPTH: usize = 32;
+/// Values in a file, aliases counted at each use (the parser's default, named for the message): an
+/// alias bomb ("billion laughs") stops at about 100 MB and a few seconds of a debug build.
+pub const MAX_NODES: usize = 250_000;
 
 /// Parses YAML text into a located tree. An empty document is `Null`.
 pub fn parse(source: &str) -> Result<Node, SyntaxError> {
@@ -132,7 +134,7 @@ pub fn parse(source: &str) -> Result<Node, SyntaxError> {
         });
     }
     let options = serde_saphyr::options! {
-        budget: serde_saphyr::budget! { max_depth: MAX_DEPTH },
+        budget: serde_saphyr::budget! { max_depth: MAX_DEPTH, max_nodes: MAX_NODES },
     };
     let parsed: Spanned<RawKind> =
         serde_saphyr::from_str_with_options(source, options).map_err(|err| {
@@ -146,17 +148,37 @@ pub fn parse(source: &str) -> Result<Node, SyntaxError> {
 }
 
 /// The parser's message without its own snippet and location suffix: we render those ourselves.
-fn plain_message(err: &serde_saphyr::Error) -> String {
-    if let serde_saphyr::Error::Budget {
-        breach: serde_saphyr::budget::BudgetBreach::Depth { .. },
-        ..
-    } = err.without_snippet()
-    {
-        return format!("the YAML nests lists and mappings more than {MAX_DEPTH} levels deep");
+/// The limits of [`parse`] are said in the user's words.
+fn plain_message(err: &Error) -> String {
+    match innermost(err) {
+        Error::Budget {
+            breach: BudgetBreach::Depth { .. },
+            ..
+        } => {
+            format!("the YAML nests lists and mappings more than {MAX_DEPTH} levels deep")
+        }
+        Error::Budget {
+            breach: BudgetBreach::Nodes { .. },
+            ..
+        } => {
+            format!(
+                "the YAML holds more than {MAX_NODES} values, counting each use of an alias again"
+            )
+        }
+        _ => {
+            let text = err.without_snippet().to_string();
+            let first_line = text.lines().next().unwrap_or("invalid YAML").trim();
+            strip_location_suffix(first_line).to_owned()
+        }
     }
-    let text = err.without_snippet().to_string();
-    let first_line = text.lines().next().unwrap_or("invalid YAML").trim();
-    strip_location_suffix(first_line).to_owned()
+}
+
+/// The error under the parser's wrappers (an alias's place, a snippet).
+fn innermost(mut err: &Error) -> &Error {
+    while let Error::AliasError { error, .. } | Error::WithSnippet { error, .. } = err {
+        err = error;
+    }
+    err
 }
 
 fn strip_location_suffix(message: &str) -> &str {
@@ -360,5 +382,22 @@ mod tests {
             let parsed = worker.spawn(move || parse(&deep).map(|_| ())).unwrap();
             assert!(parsed.join().expect("no stack overflow").is_err());
         }
+    }
+
+    #[test]
+    fn an_alias_bomb_is_refused_in_the_users_words() {
+        let mut source = String::from(
+            "- name: rs\n  vars:\n    l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n",
+        );
+        for level in 1..9 {
+            let uses = vec![format!("*l{}", level - 1); 10].join(", ");
+            source.push_str(&format!("    l{level}: &l{level} [{uses}]\n"));
+        }
+        let err = parse(&source).unwrap_err();
+        assert_eq!(
+            err.message,
+            "the YAML holds more than 250000 values, counting each use of an alias again"
+        );
+        assert!(err.pos.line >= 3, "{err:?}");
     }
 }
