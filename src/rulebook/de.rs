@@ -366,16 +366,11 @@ impl<'de> de::VariantAccess<'de> for VariantAccess<'de> {
 
     fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, DeError> {
         let node = self.content();
-        let pos = if node.pos.line == 0 {
-            self.key.pos
-        } else {
-            node.pos
-        };
-        seed.deserialize(node).map_err(|err| err.at(pos))
+        seed.deserialize(node).map_err(|err| self.locate(err))
     }
 
     fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, DeError> {
-        de::Deserializer::deserialize_seq(self.content(), visitor)
+        de::Deserializer::deserialize_seq(self.content(), visitor).map_err(|err| self.locate(err))
     }
 
     fn struct_variant<V: Visitor<'de>>(
@@ -383,6 +378,21 @@ impl<'de> de::VariantAccess<'de> for VariantAccess<'de> {
         _fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, DeError> {
-        de::Deserializer::deserialize_map(self.content(), visitor)
+        de::Deserializer::deserialize_map(self.content(), visitor).map_err(|err| self.locate(err))
+    }
+}
+
+impl VariantAccess<'_> {
+    /// An error in the arguments, at their place; for missing arguments (`- publish:`), which
+    /// are read as [`EMPTY_MAP`] and carry its placeholder position, at the action's name.
+    fn locate(&self, mut err: DeError) -> DeError {
+        if err.pos == Some(EMPTY_MAP.pos) {
+            err.pos = None;
+        }
+        let pos = match self.content() {
+            node if node.pos == EMPTY_MAP.pos => self.key.pos,
+            node => node.pos,
+        };
+        err.at(pos)
     }
 }

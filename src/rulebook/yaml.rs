@@ -7,7 +7,8 @@ use std::fmt;
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_saphyr::Spanned;
+use serde_saphyr::budget::BudgetBreach;
+use serde_saphyr::{Error, Spanned};
 
 /// A 1-based line and column in the source text (columns count characters).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
@@ -116,6 +117,14 @@ impl Node {
     }
 }
 
+/// Deeper collections are refused. Parsing recurses per level, and `rules run` re-reads rulebooks
+/// and silences files on tokio's 2 MiB worker stacks, which the parser's default (64) overflowed
+/// at about 50 levels in a debug build. A rulebook needs about 10.
+pub const MAX_DEPTH: usize = 32;
+/// Values in a file, aliases counted at each use (the parser's default, named for the message): an
+/// alias bomb ("billion laughs") stops at about 100 MB and a few seconds of a debug build.
+pub const MAX_NODES: usize = 250_000;
+
 /// Parses YAML text into a located tree. An empty document is `Null`.
 pub fn parse(source: &str) -> Result<Node, SyntaxError> {
     if source.trim().is_empty() {
@@ -124,31 +133,27 @@ pub fn parse(source: &str) -> Result<Node, SyntaxError> {
             kind: NodeKind::Null,
         });
     }
-    let parsed: Spanned<RawKind> = serde_saphyr::from_str(source).map_err(|err| {
-        let pos = err.location().map(|loc| to_pos(&loc)).unwrap_or_default();
-        SyntaxError {
-            pos,
-            message: plain_message(&err),
-        }
-    })?;
+    let options = serde_saphyr::options! {
+        budget: serde_saphyr::budget! { max_depth: MAX_DEPTH, max_nodes: MAX_NODES },
+    };
+    let parsed: Spanned<RawKind> =
+        serde_saphyr::from_str_with_options(source, options).map_err(|err| {
+            let pos = err.location().map(|loc| to_pos(&loc)).unwrap_or_default();
+            SyntaxError {
+                pos,
+                message: plain_message(&err),
+            }
+        })?;
     Ok(RawKind::into_node(parsed))
 }
 
 /// The parser's message without its own snippet and location suffix: we render those ourselves.
 /// Its limits are said in the user's words, with the limit.
-fn plain_message(err: &serde_saphyr::Error) -> String {
-    let err = err.without_snippet();
-    let mut inner = err;
-    // A limit hit while expanding an alias comes wrapped with where the alias was defined and used.
-    while let serde_saphyr::Error::AliasError { error, .. }
-    | serde_saphyr::Error::WithSnippet { error, .. } = inner
-    {
-        inner = error;
-    }
-    if let serde_saphyr::Error::Budget { breach, .. } = inner {
+fn plain_message(err: &Error) -> String {
+    if let Error::Budget { breach, .. } = innermost(err) {
         return limit_message(breach);
     }
-    let text = err.to_string();
+    let text = err.without_snippet().to_string();
     let first_line = text.lines().next().unwrap_or("invalid YAML").trim();
     match strip_location_suffix(first_line) {
         "recursion limit exceeded" => NESTED_TOO_DEEP.to_owned(),
@@ -156,36 +161,39 @@ fn plain_message(err: &serde_saphyr::Error) -> String {
     }
 }
 
-const NESTED_TOO_DEEP: &str =
-    "lists and mappings nest too deep for a rulebook (the YAML parser's limit); flatten them";
+/// The flow-collection parser's own recursion limit, which has no number to quote.
+const NESTED_TOO_DEEP: &str = "the YAML nests lists and mappings too deep; flatten them";
 
-fn limit_message(breach: &serde_saphyr::budget::BudgetBreach) -> String {
-    use serde_saphyr::budget::BudgetBreach as Breach;
+/// The error under the parser's wrappers (an alias's place, a snippet).
+fn innermost(mut err: &Error) -> &Error {
+    while let Error::AliasError { error, .. } | Error::WithSnippet { error, .. } = err {
+        err = error;
+    }
+    err
+}
+
+fn limit_message(breach: &BudgetBreach) -> String {
     let limits = serde_saphyr::Budget::default();
-    let more_than = |limit: usize, what: &str| {
-        format!(
-            "the file has more than {} {what}; split it into several rulebooks",
-            thousands(limit)
-        )
-    };
+    let more_than =
+        |limit: usize, what: &str| format!("the YAML holds more than {} {what}", thousands(limit));
     match breach {
-        Breach::Nodes { .. } => {
-            more_than(limits.max_nodes, "YAML nodes (values, lists and mappings)")
+        BudgetBreach::Depth { .. } => {
+            format!("the YAML nests lists and mappings more than {MAX_DEPTH} levels deep")
         }
-        Breach::Events { .. } => more_than(limits.max_events, "YAML parser events"),
-        Breach::Aliases { .. } => more_than(limits.max_aliases, "aliases (`*name`)"),
-        Breach::Anchors { .. } => more_than(limits.max_anchors, "anchors (`&name`)"),
-        Breach::Documents { .. } => more_than(limits.max_documents, "YAML documents (`---`)"),
-        Breach::MergeKeys { .. } => more_than(limits.max_merge_keys, "merge keys (`<<`)"),
-        Breach::ScalarBytes { .. } => {
+        BudgetBreach::Nodes { .. } => more_than(
+            MAX_NODES,
+            "values (lists, mappings and scalars, each use of an alias counted again)",
+        ),
+        BudgetBreach::Events { .. } => more_than(limits.max_events, "YAML parser events"),
+        BudgetBreach::Aliases { .. } => more_than(limits.max_aliases, "aliases (`*name`)"),
+        BudgetBreach::Anchors { .. } => more_than(limits.max_anchors, "anchors (`&name`)"),
+        BudgetBreach::Documents { .. } => more_than(limits.max_documents, "YAML documents (`---`)"),
+        BudgetBreach::MergeKeys { .. } => more_than(limits.max_merge_keys, "merge keys (`<<`)"),
+        BudgetBreach::ScalarBytes { .. } => {
             more_than(limits.max_total_scalar_bytes, "bytes of text in its values")
         }
-        Breach::Depth { .. } => format!(
-            "lists and mappings nest more than {} deep; flatten them",
-            limits.max_depth
-        ),
-        Breach::AliasAnchorRatio { aliases, anchors } => format!(
-            "{} aliases to {} anchors expand the file far beyond what it holds; write the values out",
+        BudgetBreach::AliasAnchorRatio { aliases, anchors } => format!(
+            "{} aliases to {} anchors expand the YAML far beyond what it holds; write the values out",
             thousands(*aliases),
             thousands(*anchors)
         ),
@@ -365,5 +373,64 @@ mod tests {
         let err = parse("a: [1, 2\nb: 3\n").unwrap_err();
         assert!(err.pos.line >= 1, "{err:?}");
         assert!(!err.message.contains("at line"), "{err:?}");
+    }
+
+    /// `{a: {a: ... x}}` with `levels` mappings, as the value of a ruleset's `vars` (3 levels down).
+    fn nested_vars(levels: usize) -> String {
+        let nested = format!("{}x{}", "{a: ".repeat(levels), "}".repeat(levels));
+        format!(
+            "- name: rs\n  vars: {nested}\n  rules:\n    - {{name: r, condition: vars.a, action: {{none: {{}}}}}}\n"
+        )
+    }
+
+    #[test]
+    fn nesting_at_the_limit_compiles_on_a_worker_stack_and_past_it_is_a_located_error() {
+        // tokio's worker stack, where `rules run` reloads rulebooks and silences files.
+        let worker = std::thread::Builder::new().stack_size(2 * 1024 * 1024);
+        let compiled = worker
+            .spawn(|| crate::rulebook::compile("deep.yml", &nested_vars(MAX_DEPTH - 2)).is_ok())
+            .unwrap();
+        assert!(compiled.join().expect("no stack overflow at the limit"));
+
+        let err = parse(&nested_vars(MAX_DEPTH - 1)).unwrap_err();
+        assert_eq!(
+            err.message,
+            "the YAML nests lists and mappings more than 32 levels deep"
+        );
+        // The mapping that is one level too deep: `  vars: ` then 4 columns per `{a: `.
+        assert_eq!(
+            err.pos,
+            Pos {
+                line: 2,
+                col: 9 + 4 * (MAX_DEPTH as u32 - 2)
+            }
+        );
+
+        for deep in [
+            "[".repeat(100_000),
+            "- ".repeat(20_000),
+            nested_vars(50_000),
+        ] {
+            let worker = std::thread::Builder::new().stack_size(2 * 1024 * 1024);
+            let parsed = worker.spawn(move || parse(&deep).map(|_| ())).unwrap();
+            assert!(parsed.join().expect("no stack overflow").is_err());
+        }
+    }
+
+    #[test]
+    fn an_alias_bomb_is_refused_in_the_users_words() {
+        let mut source = String::from(
+            "- name: rs\n  vars:\n    l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n",
+        );
+        for level in 1..9 {
+            let uses = vec![format!("*l{}", level - 1); 10].join(", ");
+            source.push_str(&format!("    l{level}: &l{level} [{uses}]\n"));
+        }
+        let err = parse(&source).unwrap_err();
+        assert_eq!(
+            err.message,
+            "the YAML holds more than 250,000 values (lists, mappings and scalars, each use of an alias counted again)"
+        );
+        assert!(err.pos.line >= 3, "{err:?}");
     }
 }

@@ -65,3 +65,27 @@ fn unknown_keys_are_still_reported_with_a_suggestion() {
         "unknown key `hedaers`, did you mean `headers`?"
     );
 }
+
+#[test]
+fn an_action_without_its_required_arguments_is_located_at_its_name() {
+    // `- publish:` has no arguments at all: they are read as an empty mapping with no place of
+    // its own, so the error goes to the action's name, not to line 0.
+    for (text, missing) in [
+        ("publish:", "topic"),
+        ("command:", "argv"),
+        ("run_playbook: ~", "name"),
+        ("set_fact:", "fact"),
+        ("\n  post_event:", "event"),
+    ] {
+        let node = yaml::parse(text).unwrap();
+        let err = from_node::<ActionSpec>(&node).map(drop).unwrap_err();
+        assert_eq!(err.message, format!("missing required key `{missing}`"));
+        let line = if text.starts_with('\n') { 2 } else { 1 };
+        let col = if line == 2 { 3 } else { 1 };
+        assert_eq!(err.pos, Some(yaml::Pos { line, col }), "{text}");
+    }
+    // With arguments, the error stays at them.
+    let node = yaml::parse("publish:\n  key: k\n").unwrap();
+    let err = from_node::<ActionSpec>(&node).map(drop).unwrap_err();
+    assert_eq!(err.pos, Some(yaml::Pos { line: 2, col: 3 }));
+}
