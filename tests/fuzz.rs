@@ -20,6 +20,7 @@ use harness::{Input, documents};
 #[test]
 fn rulebooks_check_and_test_without_panics_and_errors_are_located() {
     let cases = harness::cases(harness::DEFAULT_RULEBOOK_CASES);
+    harness::announce("rulebook", cases);
     let failures: Vec<String> = (0..cases)
         .filter_map(|index| {
             let mut rng = case_rng(1, index);
@@ -34,6 +35,7 @@ fn rulebooks_check_and_test_without_panics_and_errors_are_located() {
 #[test]
 fn silences_files_list_and_rewrite_without_panics() {
     let cases = harness::cases(1_500);
+    harness::announce("silences", cases);
     let failures: Vec<String> = (0..cases)
         .filter_map(|index| {
             let mut rng = case_rng(2, index);
@@ -53,7 +55,8 @@ fn silences_files_list_and_rewrite_without_panics() {
 
 #[test]
 fn event_lines_decode_without_panics() {
-    let cases = harness::cases(3_000);
+    let cases = harness::cases(2_000);
+    harness::announce("events", cases);
     let failures: Vec<String> = (0..cases)
         .filter_map(|index| {
             let mut rng = case_rng(3, index);
@@ -70,15 +73,14 @@ fn event_lines_decode_without_panics() {
 
 #[test]
 fn the_binary_never_dies_of_a_signal_or_hangs() {
-    let cases = harness::cases(30);
+    let cases = harness::cases(100);
+    harness::announce("binary", cases);
     let mut failures = Vec::new();
     for index in 0..cases {
         let mut rng = case_rng(4, index);
         let case = Case::new(&mut rng);
-        let dir = tempfile::tempdir().expect("a case directory");
-        for input in case.inputs() {
-            std::fs::write(dir.path().join(input.name), &input.bytes).expect("write an input");
-        }
+        let dir = harness::in_progress("binary");
+        harness::write_inputs(&dir, &case.inputs());
         let explain = if rng.one_in(2) {
             "--explain"
         } else {
@@ -101,7 +103,7 @@ fn the_binary_never_dies_of_a_signal_or_hangs() {
             &["silence", "list", "--file", "silences.yml", "--all"],
         ];
         for args in runs {
-            if let Err(problem) = run_binary(dir.path(), args) {
+            if let Err(problem) = run_binary(&dir, args) {
                 let saved = harness::save_failure("binary", index, &case.inputs());
                 failures.push(format!(
                     "binary case {index}: {problem}\ninput in {}",

@@ -181,7 +181,8 @@ pub fn in_progress(target: &str) -> PathBuf {
     failures_dir().join(format!("{target}-{}-running", seed()))
 }
 
-fn write_inputs(directory: &Path, inputs: &[Input]) {
+/// Writes each input into `directory` as a file of its name.
+pub fn write_inputs(directory: &Path, inputs: &[Input]) {
     std::fs::create_dir_all(directory).expect("create the failure directory");
     for input in inputs {
         std::fs::write(directory.join(input.name), &input.bytes).expect("write a failing input");
@@ -195,10 +196,29 @@ pub fn save_failure(target: &str, index: usize, inputs: &[Input]) -> PathBuf {
     directory
 }
 
+/// A line on the process's stderr, which the test harness does not capture: captured output is
+/// lost when a case aborts the process, and this says where that case's input is.
+fn say(line: String) {
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), format!("{line}\n").as_bytes());
+}
+
+/// Says what a target is about to run.
+pub fn announce(target: &str, cases: usize) {
+    say(format!(
+        "fuzz {target}: {cases} cases, seed {}; a case that kills the process leaves its input in {}",
+        seed(),
+        in_progress(target).display()
+    ));
+}
+
 /// Fails the test with every failure found, after all cases ran; the last case's in-progress
 /// copy goes, since that case did not kill the process.
 pub fn assert_no_failures(target: &str, cases: usize, failures: &[String]) {
     let _ = std::fs::remove_dir_all(in_progress(target));
+    say(format!(
+        "fuzz {target}: {cases} cases, {} failed",
+        failures.len()
+    ));
     assert!(
         failures.is_empty(),
         "{target}: {} of {cases} cases failed:\n{}",

@@ -8,8 +8,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// A process's address space: far above what any case needs (an alias bomb, which the parser
-/// stops, peaks at about 120 MB), low enough that a runaway
-/// allocation fails (and aborts the process, which the test reports) instead of swapping.
+/// stops, peaks at about 120 MB), low enough that a runaway allocation fails (and aborts the
+/// process, which the test reports) instead of swapping.
 const MEMORY_LIMIT: &str = "--as=1073741824";
 const PROCESS_TIME_LIMIT: Duration = Duration::from_secs(30);
 
