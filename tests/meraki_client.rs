@@ -294,13 +294,30 @@ fn the_reference_examples_decode_with_their_nulls() {
         .iter()
         .find(|s| s.serial == "Q2XX-XXXX-0003")
         .expect("the failing uplink");
-    assert_eq!(failing.time_series[0].latency_ms, None);
-    assert_eq!(failing.time_series[4].loss_percent, None);
+    // Measurements are kept as sent: `null` stays `null`.
+    assert_eq!(
+        failing.time_series[0].latency_ms,
+        Some(serde_json::Value::Null)
+    );
+    assert_eq!(
+        failing.time_series[4].loss_percent,
+        Some(serde_json::Value::Null)
+    );
     let history: Vec<HistoryBucket> =
         serde_json::from_str(&read("device-loss-and-latency-history.json")).expect("history");
     assert_eq!(
-        history.iter().filter(|b| b.loss_percent.is_none()).count(),
+        history
+            .iter()
+            .filter(|b| b.loss_percent == Some(serde_json::Value::Null))
+            .count(),
         1
+    );
+    // And an integer stays an integer.
+    assert!(
+        history
+            .iter()
+            .filter_map(|b| b.goodput.as_ref())
+            .all(|g| g.is_u64() || g.is_null())
     );
     let mgmt: ManagementInterface =
         serde_json::from_str(&read("device-management-interface.json")).expect("mgmt");

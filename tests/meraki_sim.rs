@@ -217,7 +217,7 @@ async fn pagination_links_keep_every_query_parameter_and_cover_every_item_once()
 #[tokio::test]
 async fn relative_links_are_relative_to_the_api_prefix() {
     let mut settings = config(5, 5, 0, 0);
-    settings.relative_links = true;
+    settings.absolute_links = false;
     let running = start(settings).await;
     let (_, headers, _) = get(
         &format!("{}/organizations?perPage=3", running.base_url),

@@ -10,6 +10,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 
+use super::duration;
 use crate::config::{KafkaConnection, KafkaConnectionConfig, OffsetReset};
 use crate::kafka::{self, Consumer, Record};
 use crate::shutdown::{Shutdown, ShutdownSignal};
@@ -42,9 +43,9 @@ pub struct ConsumeArgs {
     /// Where the group starts on a partition it has no committed offset for.
     #[arg(short, long, value_enum, default_value_t = OffsetReset::Earliest)]
     offset: OffsetReset,
-    /// Seconds one poll waits for a record (fractions allowed); also the limit for reaching Kafka
-    /// at start.
-    #[arg(short, long, value_name = "SECONDS", default_value = "5", value_parser = parse_seconds)]
+    /// How long one poll waits for a record (5, 0.5, 5s, 1m); also the limit for reaching Kafka at
+    /// start.
+    #[arg(short, long, value_name = "DURATION", default_value = "5s", value_parser = duration::positive)]
     timeout: Duration,
     /// Number of polls: each returns one record as soon as there is one, or nothing after
     /// --timeout. At most N records are printed and at most N x --timeout is spent waiting.
@@ -53,8 +54,10 @@ pub struct ConsumeArgs {
     /// Stop after printing N records.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     count: Option<u64>,
-    /// After each line, print the whole value: pretty-printed if it is JSON, else as text.
-    #[arg(short, long)]
+    /// After each line, print the whole value: pretty-printed if it is JSON, else as text. Takes
+    /// an optional true/false (`-v True`, `-v False`, as consumer.py was called).
+    #[arg(short, long, num_args = 0..=1, default_missing_value = "true", default_value = "false",
+          value_name = "BOOL", value_parser = parse_flag)]
     verbose: bool,
     /// Boxed to keep `Command` small (clippy::large_enum_variant); the settings are large and read
     /// once.
@@ -203,14 +206,13 @@ fn hex(bytes: &[u8]) -> String {
     format!("0x{digits}")
 }
 
-fn parse_seconds(text: &str) -> Result<Duration, String> {
-    let seconds: f64 = text
-        .parse()
-        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
-    if seconds.is_nan() || seconds <= 0.0 {
-        return Err("the timeout must be more than 0 seconds".to_owned());
+/// `true`/`false` in the spellings Python and shells use; consumer.py took `-v True`.
+fn parse_flag(text: &str) -> Result<bool, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" | "1" => Ok(true),
+        "false" | "no" | "off" | "0" => Ok(false),
+        _ => Err(format!("{text:?} is not true or false")),
     }
-    Duration::try_from_secs_f64(seconds).map_err(|err| err.to_string())
 }
 
 #[cfg(test)]
@@ -265,11 +267,38 @@ mod tests {
         assert_eq!(full_value(&[0xc3, 0x28]), "0xc328");
     }
 
+    #[derive(Debug, clap::Parser)]
+    struct Consume {
+        #[command(flatten)]
+        args: ConsumeArgs,
+    }
+
+    fn verbose(argv: &[&str]) -> Result<bool, clap::Error> {
+        use clap::Parser as _;
+        let argv = std::iter::once("consume").chain(argv.iter().copied());
+        Consume::try_parse_from(argv).map(|parsed| parsed.args.verbose)
+    }
+
     #[test]
-    fn timeout_accepts_fractions_and_rejects_zero() {
-        assert_eq!(parse_seconds("0.5"), Ok(Duration::from_millis(500)));
-        assert!(parse_seconds("0").is_err());
-        assert!(parse_seconds("NaN").is_err());
-        assert!(parse_seconds("soon").is_err());
+    fn verbose_takes_the_originals_true_and_false_or_nothing() {
+        assert!(!verbose(&[]).expect("parses"));
+        assert!(verbose(&["-v"]).expect("parses"));
+        assert!(verbose(&["-v", "True"]).expect("parses"));
+        assert!(!verbose(&["-v", "False"]).expect("parses"));
+        assert!(!verbose(&["--verbose", "false", "--topic", "t"]).expect("parses"));
+        assert!(verbose(&["-v", "--topic", "t"]).expect("parses"));
+        assert!(verbose(&["-v", "maybe"]).is_err());
+    }
+
+    #[test]
+    fn timeout_takes_every_duration_form() {
+        let timeout = |text: &str| {
+            use clap::Parser as _;
+            Consume::try_parse_from(["consume", "--timeout", text]).map(|p| p.args.timeout)
+        };
+        assert_eq!(timeout("5s").expect("parses"), Duration::from_secs(5));
+        assert_eq!(timeout("0.5").expect("parses"), Duration::from_millis(500));
+        assert_eq!(timeout("1m").expect("parses"), Duration::from_secs(60));
+        assert!(timeout("0").is_err());
     }
 }

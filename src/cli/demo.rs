@@ -18,7 +18,7 @@ use clap::Args;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
-use super::publish::args::parse_duration;
+use super::duration;
 use crate::config::{KafkaConnection, KafkaConnectionConfig, Secret};
 use crate::demo::{MockKafka, Receiver, rulebooks};
 use crate::kafka::KafkaError;
@@ -67,10 +67,10 @@ Examples:
   semaphore demo --bootstrap-servers localhost:9092")]
 pub struct DemoArgs {
     /// Stop after DURATION (e.g. 30s, 5m) [default: run until Ctrl-C].
-    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, value_parser = duration::parse, value_name = "DURATION")]
     duration: Option<Duration>,
     /// How often the publishers poll the simulator.
-    #[arg(long, default_value = "10s", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = "10s", value_parser = duration::parse, value_name = "DURATION")]
     interval: Duration,
     /// Seed of the simulated estate (its devices, clients and incidents).
     #[arg(long, default_value_t = 1)]
@@ -246,7 +246,7 @@ fn sim_config(seed: u64) -> SimConfig {
         rate_limit: 10,
         burst: 20,
         faults: Faults::default(),
-        relative_links: false,
+        absolute_links: false,
         redirect_host: None,
         clock: None,
     }

@@ -18,8 +18,10 @@ use crate::shutdown::Shutdown;
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Serves GET /api/v1/organizations, .../networks, .../devices, .../devices/uplinksLossAndLatency,
-.../appliance/uplink/statuses, /networks/{id}/devices, /networks/{id}/clients,
-/devices/{serial}/managementInterface and /devices/{serial}/lossAndLatencyHistory.
+.../appliance/uplink/statuses, .../inventoryDevices, /networks/{id}, /networks/{id}/devices,
+/networks/{id}/clients, /devices/{serial}, /devices/{serial}/managementInterface and
+/devices/{serial}/lossAndLatencyHistory: what semaphore and the official Python SDK (with its
+default settings) call.
 The same --seed and sizes always give the same estate; loss and latency follow the clock (or --clock).
 Example:
   export MERAKI_DASHBOARD_API_KEY=$(openssl rand -hex 20)
@@ -67,10 +69,15 @@ pub struct MerakiSimArgs {
     /// Delay every N-th answer by --slow-for.
     #[arg(long, value_name = "N")]
     slow_every: Option<u64>,
-    #[arg(long, default_value = "5s", value_parser = super::publish::args::parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = "5s", value_parser = super::duration::parse, value_name = "DURATION")]
     slow_for: Duration,
-    /// Emit page links relative to /api/v1 instead of absolute.
+    /// Emit absolute page links on the host asked, as the real API does. By default links are
+    /// relative to /api/v1, which both semaphore and the official Python SDK follow (the SDK
+    /// mangles absolute links to hosts other than Meraki's).
     #[arg(long)]
+    absolute_links: bool,
+    /// Relative page links: the default, kept for scripts that pass it.
+    #[arg(long, hide = true, conflicts_with = "absolute_links")]
     relative_links: bool,
     /// Redirect (307) every request for another host name to this one, like the legacy shard redirects.
     #[arg(long, value_name = "HOST")]
@@ -114,7 +121,7 @@ async fn serve(args: MerakiSimArgs) -> anyhow::Result<()> {
             slow_every: args.slow_every,
             slow_for: args.slow_for,
         },
-        relative_links: args.relative_links,
+        absolute_links: args.absolute_links,
         redirect_host: args.redirect_host,
         clock: args.clock,
     };

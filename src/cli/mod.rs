@@ -5,6 +5,7 @@
 
 mod consume;
 mod demo;
+mod duration;
 pub mod files;
 mod meraki_sim;
 mod publish;

@@ -5,6 +5,7 @@
 //! polling, sinks and scheduling are `meraki`'s.
 
 pub(super) mod args;
+mod program;
 
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
@@ -17,6 +18,7 @@ use anyhow::Context;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Subcommand, ValueEnum as _};
 
+use super::duration;
 use crate::meraki::clients::{ClientsOptions, ClientsPoller, DEFAULT_TIMESPAN_S, MAX_PER_PAGE};
 use crate::meraki::filter::ClientFilter;
 use crate::meraki::loss_latency::{
@@ -28,7 +30,7 @@ use crate::meraki::{Client, CycleSummary, Progress};
 use crate::shutdown::Shutdown;
 use crate::telemetry::metrics as names;
 use crate::telemetry::readiness::Readiness;
-use args::CommonArgs;
+use args::{CLIENTS_ENV, CommonArgs, LOSS_LATENCY_ENV};
 
 /// Readiness check: the last cycle delivered its records.
 const DELIVERY: &str = "delivery";
@@ -46,9 +48,14 @@ pub enum PublishCommand {
     /// The clients of every network, one record per network ({"payload": [...], "network",
     /// "networkName"}, keyed by network id) or per client (keyed by MAC).
     Clients(ClientsArgs),
+    /// Run the command that replaces the original program PUBLISHER_PROGRAM names, as
+    /// start_publishing.sh ran it: publish_clients.py runs `clients`, latency_loss_logging.py runs
+    /// `loss-latency`; further arguments are that command's flags.
+    Program(program::ProgramArgs),
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = LOSS_LATENCY_ENV)]
 pub struct LossLatencyArgs {
     /// Read each appliance's lossAndLatencyHistory (one call per appliance, like the original)
     /// instead of one org-wide uplinksLossAndLatency call per organization.
@@ -61,8 +68,9 @@ pub struct LossLatencyArgs {
     /// Uplink: per device, the one measured [default: wan1]; org-wide, only this one [default: all].
     #[arg(long, env = "SEMAPHORE_MERAKI_UPLINK", value_parser = ["wan1", "wan2", "wan3", "wan4", "cellular"])]
     uplink: Option<String>,
-    /// Seconds of data per poll [default: 300 org-wide, its maximum; 119 per device, as the original].
-    #[arg(long, env = "SEMAPHORE_MERAKI_TIMESPAN", value_name = "SECONDS")]
+    /// How far back each poll reads (90, 119s, 5m) [default: 300s org-wide, its maximum; 119s per
+    /// device, as the original]. MERAKI_TIMESPAN (seconds) is read too.
+    #[arg(long, env = "SEMAPHORE_MERAKI_TIMESPAN", value_name = "DURATION", value_parser = duration::seconds)]
     timespan: Option<f64>,
     /// Per device: seconds per data point.
     #[arg(long, env = "SEMAPHORE_MERAKI_RESOLUTION", default_value_t = DEFAULT_RESOLUTION_S,
@@ -71,23 +79,28 @@ pub struct LossLatencyArgs {
     /// Do not fetch the appliances' dynamic DNS hostnames (saves one call per appliance per hour).
     #[arg(long, env = "SEMAPHORE_NO_DDNS")]
     no_ddns: bool,
+    /// Leave out points whose values are all null (the device reported nothing that minute). By
+    /// default they are published, as the original did, so that a rule can see the silence.
+    #[arg(long, env = "SEMAPHORE_SKIP_EMPTY_POINTS")]
+    skip_empty_points: bool,
+    /// Give every record this Kafka key instead of the device's serial. RECORD_KEY is read too.
+    #[arg(long, env = "SEMAPHORE_RECORD_KEY", value_name = "KEY")]
+    record_key: Option<String>,
     #[command(flatten)]
     common: CommonArgs,
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = CLIENTS_ENV)]
 pub struct ClientsArgs {
-    /// Clients seen in the last SECONDS (at most 31 days).
-    #[arg(
-        long,
-        env = "SEMAPHORE_MERAKI_TIMESPAN",
-        default_value_t = DEFAULT_TIMESPAN_S,
-        value_name = "SECONDS"
-    )]
-    timespan: f64,
-    /// Clients per API page (3 to 5000; fewer pages, fewer calls).
-    #[arg(long, env = "SEMAPHORE_MERAKI_PER_PAGE", default_value_t = MAX_PER_PAGE, value_parser = clap::value_parser!(u32).range(3..=MAX_PER_PAGE as i64))]
-    per_page: u32,
+    /// Clients seen in the last DURATION (90, 119s, 5m, 24h; at most 31 days) [default: 24h].
+    /// MERAKI_TIMESPAN (seconds) is read too.
+    #[arg(long, env = "SEMAPHORE_MERAKI_TIMESPAN", value_name = "DURATION", value_parser = duration::seconds)]
+    timespan: Option<f64>,
+    /// Clients per API page (3 to 5000; fewer pages, fewer calls) [default: 5000]. MERAKI_PERPAGE
+    /// is read too.
+    #[arg(long, env = "SEMAPHORE_MERAKI_PER_PAGE", value_parser = clap::value_parser!(u32).range(3..=MAX_PER_PAGE as i64))]
+    per_page: Option<u32>,
     /// One record per client, keyed by MAC, instead of one per network.
     #[arg(long, env = "SEMAPHORE_PER_CLIENT")]
     per_client: bool,
@@ -109,11 +122,18 @@ impl PublishCommand {
         match self {
             PublishCommand::LossLatency(args) => args.common.verbose,
             PublishCommand::Clients(args) => args.common.verbose,
+            // A bad command line is reported by `run`.
+            PublishCommand::Program(args) => args.resolve().map_or(0, |c| c.log_verbosity()),
         }
     }
 }
 
 pub fn run(command: PublishCommand) -> anyhow::Result<ExitCode> {
+    let command = match command {
+        // A usage error of the command it stands for is shown and exits 2, as clap shows it.
+        PublishCommand::Program(args) => args.resolve().unwrap_or_else(|err| err.exit()),
+        command => command,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -123,6 +143,7 @@ pub fn run(command: PublishCommand) -> anyhow::Result<ExitCode> {
         match command {
             PublishCommand::LossLatency(args) => loss_latency(args).await,
             PublishCommand::Clients(args) => clients(args).await,
+            PublishCommand::Program(_) => anyhow::bail!("`publish program` cannot run itself"),
         }
     });
     runtime.shutdown_timeout(RUNTIME_SHUTDOWN_GRACE);
@@ -130,11 +151,13 @@ pub fn run(command: PublishCommand) -> anyhow::Result<ExitCode> {
 }
 
 async fn loss_latency(args: LossLatencyArgs) -> anyhow::Result<ExitCode> {
-    let timespan = args.timespan.unwrap_or(if args.per_device {
+    let default = if args.per_device {
         119.0
     } else {
         ORG_WIDE_TIMESPAN_S
-    });
+    };
+    let timespan =
+        args::or_seed_env(args.timespan, "MERAKI_TIMESPAN", duration::seconds)?.unwrap_or(default);
     if !args.per_device && (timespan <= 0.0 || timespan > ORG_WIDE_TIMESPAN_S || timespan.is_nan())
     {
         anyhow::bail!(
@@ -149,6 +172,8 @@ async fn loss_latency(args: LossLatencyArgs) -> anyhow::Result<ExitCode> {
         resolution: args.resolution,
         ddns: !args.no_ddns,
         concurrency: usize::from(args.common.meraki.concurrency),
+        skip_empty_points: args.skip_empty_points,
+        record_key: args.record_key.or_else(|| args::seed_env("RECORD_KEY")),
     };
     let poller = LossLatencyPoller::new(options);
     publish(
@@ -161,13 +186,20 @@ async fn loss_latency(args: LossLatencyArgs) -> anyhow::Result<ExitCode> {
 }
 
 async fn clients(args: ClientsArgs) -> anyhow::Result<ExitCode> {
-    if !(args.timespan > 0.0 && args.timespan <= 2_678_400.0) {
+    let timespan = args::or_seed_env(args.timespan, "MERAKI_TIMESPAN", duration::seconds)?
+        .unwrap_or(DEFAULT_TIMESPAN_S);
+    if !(timespan > 0.0 && timespan <= 2_678_400.0) {
         anyhow::bail!("--timespan must be between 0 and 2678400 seconds (31 days)");
     }
+    let per_page =
+        args::or_seed_env(args.per_page, "MERAKI_PERPAGE", args::per_page)?.unwrap_or(MAX_PER_PAGE);
     let filter = args.filter.as_deref().map(ClientFilter::load).transpose()?;
+    if let (Some(filter), Some(path)) = (&filter, &args.filter) {
+        warn_ignored(filter, path);
+    }
     let options = ClientsOptions {
-        timespan: args.timespan,
-        per_page: args.per_page,
+        timespan,
+        per_page,
         per_client: args.per_client,
         filter,
         concurrency: usize::from(args.common.meraki.concurrency),
@@ -179,6 +211,18 @@ async fn clients(args: ClientsArgs) -> anyhow::Result<ExitCode> {
         "clients",
     )
     .await
+}
+
+/// Keys of the filter file that the original ignored are ignored here too, but named, since a typo
+/// there silently changes what is published.
+fn warn_ignored(filter: &ClientFilter, path: &std::path::Path) {
+    for key in filter.ignored() {
+        let _ = writeln!(
+            io::stderr().lock(),
+            "warning: {}: `{key}` is not a filter key (match, conditions, fuzzy; key, value) and is ignored",
+            path.display()
+        );
+    }
 }
 
 /// Opens the client and the sink, then runs the cycles.

@@ -2,8 +2,9 @@
 //! camera- or sensor-only), then its clients (all pages, `perPage` up to 5000), filtered and
 //! annotated by the original filter file. One message per network in the original's shape,
 //! `{"payload": [clients], "network": id, "networkName": name}` keyed by network id, or one per
-//! client (`per_client`, keyed by MAC). Each client gets `organizationId` and `networkName` (and
-//! `networkId`). A network the API answers 400 or 404 for is skipped, as the original did. Memory
+//! client (`per_client`, keyed by MAC). With a filter, each client it lets through carries
+//! `filter_config` and `conditional_match` (and `fuzzy`), as the original added them. Each client
+//! gets `organizationId` and `networkName` (and `networkId`). A network the API answers 400 or 404 for is skipped, as the original did. Memory
 //! holds at most one network's clients.
 
 use std::sync::Arc;
@@ -101,12 +102,7 @@ impl ClientsPoller {
         org: &str,
     ) -> Option<Map<String, Value>> {
         if let Some(filter) = &self.options.filter {
-            if !filter.matches(&client) {
-                return None;
-            }
-            if let Some(scores) = filter.fuzzy_scores(&client) {
-                client.insert("fuzzy".into(), scores);
-            }
+            client = filter.select(client)?;
         }
         let org = network.organization_id.as_deref().unwrap_or(org);
         client.insert("organizationId".into(), json!(org));
@@ -185,8 +181,8 @@ mod tests {
 
     #[test]
     fn clients_get_the_network_context_and_the_fuzzy_scores() {
-        let filter: ClientFilter = serde_json::from_value(json!({
-            "match": "all", "fuzzy": {"key": "description", "value": "printer"}
+        let filter = ClientFilter::from_value(json!({
+            "match": "any", "fuzzy": {"key": "description", "value": "printer"}
         }))
         .expect("filter");
         let poller = ClientsPoller::new(ClientsOptions {
@@ -203,11 +199,13 @@ mod tests {
                 &network(&["switch"]),
                 "9",
             )
-            .expect("passes an `all` filter without conditions");
+            .expect("a fuzzy filter passes every client");
         let record = client_record(enriched);
         assert_eq!(record.key, "00:00:5e:00:53:41");
         assert_eq!(record.value["organizationId"], "2930418");
         assert_eq!(record.value["networkName"], "Main Office");
         assert_eq!(record.value["fuzzy"], json!({"ratio": 100, "partial": 100}));
+        assert_eq!(record.value["conditional_match"], json!(false));
+        assert_eq!(record.value["filter_config"]["match"], "any");
     }
 }

@@ -5,12 +5,16 @@
 //!  "fuzzy": {"key": "description", "value": "printer"}}
 //! ```
 //!
-//! Semantics are the original's: a condition hits when the client's field is truthy (in Python's
-//! sense) and equals the value; `all` needs every condition to hit (so `all` with no conditions
-//! passes everything), `any` at least one (so `any` with none passes nothing). `fuzzy` does not
-//! filter: it adds `{"fuzzy": {"ratio": R, "partial": P}}` (fuzzywuzzy scores of the value against
-//! the client's field) to each record. Unknown keys are errors, unlike the original, so that a typo
-//! is not a filter that silently passes everything.
+//! Semantics are the original's (`filter/filters.py` and `select_client_records`): a condition hits
+//! when the client's field is truthy (in Python's sense) and equals the value; `all` needs every
+//! condition to hit (so `all` with no conditions passes everything), `any` at least one (so `any`
+//! with none passes nothing). Every client the filter lets through carries `filter_config` (the
+//! file's contents) and `conditional_match` (the verdict). With `fuzzy` set, conditions do not
+//! filter: every client is let through with `{"fuzzy": {"ratio": R, "partial": P}}`, the
+//! fuzzywuzzy scores of the value's text against the field's text, where a missing or `null` field
+//! is the text `None`, as Python's `str(None)`. Keys the original ignores are ignored here too and
+//! listed in [`ClientFilter::ignored`] for the caller to warn about; a missing `match` or a
+//! malformed part is an error, as the original's assertions made it.
 
 use std::path::{Path, PathBuf};
 
@@ -19,8 +23,11 @@ use serde_json::{Map, Value, json};
 
 use crate::condition::fuzzy;
 
-/// Longest field text scored; the scores are quadratic in the length, and client fields are short.
+/// Longest text scored; the scores are quadratic in the length, and client fields are short.
 const MAX_FUZZY_CHARS: usize = 2047;
+/// The keys the original reads: at the top, and in a condition or the fuzzy part.
+const TOP_KEYS: [&str; 3] = ["match", "conditions", "fuzzy"];
+const PART_KEYS: [&str; 2] = ["key", "value"];
 
 /// The filter file could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -34,16 +41,16 @@ pub enum FilterError {
     Invalid { path: PathBuf, message: String },
 }
 
-/// A loaded filter.
+/// The file's parts that the original reads, as written.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct ClientFilter {
+struct ClientFilterSpec {
     #[serde(rename = "match")]
     mode: MatchMode,
     #[serde(default)]
-    conditions: Vec<Condition>,
+    conditions: Vec<ConditionSpec>,
     #[serde(default)]
-    fuzzy: Option<Fuzzy>,
+    fuzzy: Option<Value>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
@@ -55,16 +62,29 @@ enum MatchMode {
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-struct Condition {
+struct ConditionSpec {
     key: String,
     value: Value,
 }
 
+/// The original reads only `key` and `value` of the fuzzy part; the value may be any JSON.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-struct Fuzzy {
+struct FuzzySpec {
     key: String,
-    value: String,
+    value: Value,
+}
+
+/// A loaded filter.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClientFilter {
+    mode: MatchMode,
+    conditions: Vec<ConditionSpec>,
+    /// The field scored and the value's text, when the file has a non-empty `fuzzy` part.
+    fuzzy: Option<(String, String)>,
+    /// The file as read, ignored keys included: what the original adds as `filter_config`.
+    config: Value,
+    ignored: Vec<String>,
 }
 
 impl ClientFilter {
@@ -83,10 +103,40 @@ impl ClientFilter {
         } else {
             serde_json::from_str(&text).map_err(|err| err.to_string())
         };
-        parsed.map_err(|message| FilterError::Invalid {
-            path: path.to_owned(),
-            message,
+        parsed
+            .and_then(Self::from_value)
+            .map_err(|message| FilterError::Invalid {
+                path: path.to_owned(),
+                message,
+            })
+    }
+
+    /// Compiles a decoded file; keys the original ignores are set aside and named in `ignored`.
+    pub fn from_value(config: Value) -> Result<Self, String> {
+        let mut ignored = Vec::new();
+        let known = known_parts(&config, &mut ignored)?;
+        let spec: ClientFilterSpec = serde_json::from_value(known).map_err(|e| e.to_string())?;
+        // The original tests `filter_config.get('fuzzy')` for truth: `{}` or `null` is no fuzzy.
+        let fuzzy = match spec.fuzzy {
+            Some(part) if truthy(&part) => {
+                let part: FuzzySpec = serde_json::from_value(part)
+                    .map_err(|e| format!("`fuzzy` needs a `key` and a `value`: {e}"))?;
+                Some((part.key, python_str(&part.value)))
+            }
+            _ => None,
+        };
+        Ok(Self {
+            mode: spec.mode,
+            conditions: spec.conditions,
+            fuzzy,
+            config,
+            ignored,
         })
+    }
+
+    /// Keys the original does not read (e.g. `conditions[0].note`), in file order.
+    pub fn ignored(&self) -> &[String] {
+        &self.ignored
     }
 
     /// The original `Conditional.compare`.
@@ -106,25 +156,58 @@ impl ClientFilter {
         }
     }
 
-    /// The original `Fuzzy(value, client[key]).compare()`, if the filter has a `fuzzy` part. A
-    /// missing or `null` field scores 0, as fuzzywuzzy scores `None`.
-    pub fn fuzzy_scores(&self, client: &Map<String, Value>) -> Option<Value> {
-        let spec = self.fuzzy.as_ref()?;
-        let text = match client.get(&spec.key) {
-            Some(Value::String(text)) => {
-                Some(text.chars().take(MAX_FUZZY_CHARS).collect::<String>())
-            }
-            Some(Value::Null) | None => None,
-            Some(other) => Some(other.to_string()),
-        };
-        let (ratio, partial) = text.map_or((0, 0), |text| {
-            (
-                fuzzy::ratio(&spec.value, &text),
-                fuzzy::partial_ratio(&spec.value, &text),
-            )
-        });
-        Some(json!({ "ratio": ratio, "partial": partial }))
+    /// The original `select_client_records`: the client with `filter_config`,
+    /// `conditional_match` and, with `fuzzy`, the scores; `None` when the filter drops it.
+    pub fn select(&self, mut client: Map<String, Value>) -> Option<Map<String, Value>> {
+        let matched = self.matches(&client);
+        client.insert("filter_config".into(), self.config.clone());
+        client.insert("conditional_match".into(), json!(matched));
+        if let Some((key, value)) = &self.fuzzy {
+            let field = python_str(client.get(key).unwrap_or(&Value::Null));
+            let (a, b): (String, String) = (
+                value.chars().take(MAX_FUZZY_CHARS).collect(),
+                field.chars().take(MAX_FUZZY_CHARS).collect(),
+            );
+            let scores =
+                json!({"ratio": fuzzy::ratio(&a, &b), "partial": fuzzy::partial_ratio(&a, &b)});
+            client.insert("fuzzy".into(), scores);
+            return Some(client);
+        }
+        matched.then_some(client)
     }
+}
+
+/// The file without the keys the original ignores, which are named in `ignored`.
+fn known_parts(config: &Value, ignored: &mut Vec<String>) -> Result<Value, String> {
+    let Value::Object(top) = config else {
+        return Err("expected an object with `match` and `conditions`".to_owned());
+    };
+    let mut known = keep(top, &TOP_KEYS, "", ignored);
+    if let Some(Value::Array(conditions)) = known.get_mut("conditions") {
+        for (n, condition) in conditions.iter_mut().enumerate() {
+            if let Value::Object(part) = condition {
+                *part = keep(part, &PART_KEYS, &format!("conditions[{n}]."), ignored);
+            }
+        }
+    }
+    if let Some(Value::Object(part)) = known.get_mut("fuzzy") {
+        *part = keep(part, &PART_KEYS, "fuzzy.", ignored);
+    }
+    Ok(Value::Object(known))
+}
+
+fn keep(
+    map: &Map<String, Value>,
+    keys: &[&str],
+    at: &str,
+    ignored: &mut Vec<String>,
+) -> Map<String, Value> {
+    let (known, unknown): (Map<String, Value>, Map<String, Value>) = map
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .partition(|(k, _)| keys.contains(&k.as_str()));
+    ignored.extend(unknown.keys().map(|k| format!("{at}{k}")));
+    known
 }
 
 /// Python's truthiness of a JSON value.
@@ -139,11 +222,62 @@ fn truthy(value: &Value) -> bool {
     }
 }
 
-/// Python's `==` on decoded JSON: `1 == 1.0`; otherwise structural equality.
+/// Python's `==` on decoded JSON: `1 == 1.0` and `True == 1`; otherwise structural equality.
 fn python_eq(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+    let number = |v: &Value| match v {
+        Value::Number(n) => n.as_f64(),
+        Value::Bool(flag) => Some(f64::from(u8::from(*flag))),
+        _ => None,
+    };
+    match (number(a), number(b)) {
+        (Some(x), Some(y)) => x == y,
         _ => a == b,
+    }
+}
+
+/// Python's `str()` of a decoded JSON value: `None`, `True`, `6581`, `['a', 1]`, `{'k': 'v'}`.
+fn python_str(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        other => python_repr(other, 0),
+    }
+}
+
+/// Nesting beyond this is shown as `...` (like `reprlib`), so that the walk is bounded.
+const MAX_REPR_DEPTH: usize = 16;
+
+fn python_repr(value: &Value, depth: usize) -> String {
+    if depth > MAX_REPR_DEPTH {
+        return "...".to_owned();
+    }
+    match value {
+        Value::Null => "None".to_owned(),
+        Value::Bool(true) => "True".to_owned(),
+        Value::Bool(false) => "False".to_owned(),
+        Value::Number(number) => number.to_string(),
+        Value::String(text) => {
+            let text = text.replace('\\', "\\\\");
+            // Python quotes with `"` when that saves escaping a `'`.
+            if text.contains('\'') && !text.contains('"') {
+                format!("\"{text}\"")
+            } else {
+                format!("'{}'", text.replace('\'', "\\'"))
+            }
+        }
+        Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(|v| python_repr(v, depth + 1)).collect();
+            format!("[{}]", items.join(", "))
+        }
+        Value::Object(map) => {
+            let items: Vec<String> = map
+                .iter()
+                .map(|(k, v)| {
+                    let key = python_repr(&Value::String(k.clone()), depth + 1);
+                    format!("{key}: {}", python_repr(v, depth + 1))
+                })
+                .collect();
+            format!("{{{}}}", items.join(", "))
+        }
     }
 }
 
@@ -151,8 +285,8 @@ fn python_eq(a: &Value, b: &Value) -> bool {
 mod tests {
     use super::*;
 
-    fn filter(text: &str) -> ClientFilter {
-        serde_json::from_str(text).expect("valid filter")
+    fn filter(value: Value) -> ClientFilter {
+        ClientFilter::from_value(value).expect("valid filter")
     }
 
     fn client(value: Value) -> Map<String, Value> {
@@ -161,16 +295,12 @@ mod tests {
 
     #[test]
     fn any_and_all_follow_the_original() {
-        let any = filter(
-            r#"{"match": "any", "conditions": [{"key": "mac", "value": "26:f5:a2:3c:e4:70"},
-                {"key": "os", "value": "PlayStation 4"}]}"#,
-        );
+        let conditions = json!([{"key": "mac", "value": "26:f5:a2:3c:e4:70"},
+                                {"key": "os", "value": "PlayStation 4"}]);
+        let any = filter(json!({"match": "any", "conditions": conditions}));
+        let all = filter(json!({"match": "all", "conditions": conditions}));
         let ps4 = client(json!({"mac": "00:00:5e:00:53:44", "os": "PlayStation 4"}));
         assert!(any.matches(&ps4));
-        let all = ClientFilter {
-            mode: MatchMode::All,
-            ..any.clone()
-        };
         assert!(!all.matches(&ps4));
         assert!(!any.matches(&client(json!({"os": null}))));
     }
@@ -178,34 +308,95 @@ mod tests {
     #[test]
     fn empty_conditions_pass_all_and_fail_any() {
         let anything = client(json!({"mac": "x"}));
-        assert!(filter(r#"{"match": "all"}"#).matches(&anything));
-        assert!(!filter(r#"{"match": "any"}"#).matches(&anything));
+        assert!(filter(json!({"match": "all"})).matches(&anything));
+        assert!(!filter(json!({"match": "any"})).matches(&anything));
     }
 
     #[test]
     fn falsy_client_values_never_hit_and_numbers_compare_like_python() {
-        let zero = filter(r#"{"match": "any", "conditions": [{"key": "vlan", "value": 0}]}"#);
+        let zero = filter(json!({"match": "any", "conditions": [{"key": "vlan", "value": 0}]}));
         assert!(!zero.matches(&client(json!({"vlan": 0}))));
-        let one = filter(r#"{"match": "any", "conditions": [{"key": "vlan", "value": 1.0}]}"#);
+        let one = filter(json!({"match": "any", "conditions": [{"key": "vlan", "value": 1.0}]}));
         assert!(one.matches(&client(json!({"vlan": 1}))));
+        assert!(one.matches(&client(json!({"vlan": true}))));
     }
 
     #[test]
-    fn fuzzy_scores_are_fuzzywuzzy_and_zero_for_null() {
-        let fuzzy =
-            filter(r#"{"match": "all", "fuzzy": {"key": "description", "value": "printer"}}"#);
-        let scores = fuzzy.fuzzy_scores(&client(json!({"description": "SYNTHETIC printer 7"})));
-        assert_eq!(scores, Some(json!({"ratio": 54, "partial": 100})));
-        let scores = fuzzy.fuzzy_scores(&client(json!({"description": null})));
-        assert_eq!(scores, Some(json!({"ratio": 0, "partial": 0})));
-    }
-
-    #[test]
-    fn unknown_keys_and_bad_match_modes_are_errors() {
-        assert!(serde_json::from_str::<ClientFilter>(r#"{"match": "some"}"#).is_err());
-        assert!(
-            serde_json::from_str::<ClientFilter>(r#"{"match": "any", "condition": []}"#).is_err()
+    fn selected_clients_carry_the_filter_and_the_verdict() {
+        let config =
+            json!({"match": "any", "conditions": [{"key": "os", "value": "PlayStation 4"}]});
+        let ps4 = filter(config.clone());
+        let picked = ps4
+            .select(client(json!({"id": "k1", "os": "PlayStation 4"})))
+            .expect("matches");
+        assert_eq!(
+            Value::Object(picked),
+            json!({"id": "k1", "os": "PlayStation 4", "filter_config": config, "conditional_match": true})
         );
+        assert_eq!(
+            ps4.select(client(json!({"id": "k2", "os": "Windows"}))),
+            None
+        );
+    }
+
+    #[test]
+    fn with_fuzzy_every_client_is_kept_with_its_scores_and_null_is_the_text_none() {
+        let fuzzy = filter(json!({"match": "any",
+            "conditions": [{"key": "os", "value": "PlayStation 4"}],
+            "fuzzy": {"key": "description", "value": "printer"}}));
+        let printer = fuzzy
+            .select(client(
+                json!({"os": "Windows", "description": "SYNTHETIC printer 7"}),
+            ))
+            .expect("fuzzy keeps every client");
+        assert_eq!(printer["conditional_match"], json!(false));
+        assert_eq!(printer["fuzzy"], json!({"ratio": 54, "partial": 100}));
+        // fuzzywuzzy on str(None): ratio("printer", "None") is 36, partial_ratio 50.
+        for unset in [json!({"description": null}), json!({})] {
+            let scored = fuzzy.select(client(unset)).expect("kept");
+            assert_eq!(scored["fuzzy"], json!({"ratio": 36, "partial": 50}));
+        }
+        // An empty fuzzy part is no fuzzy part, as `if filter_config.get('fuzzy')` reads it.
+        let off = filter(json!({"match": "any", "fuzzy": {}}));
+        assert_eq!(off.select(client(json!({"os": "x"}))), None);
+    }
+
+    #[test]
+    fn keys_the_original_ignores_are_ignored_and_named() {
+        let loose = filter(json!({"match": "all", "comment": "lab",
+            "conditions": [{"key": "os", "value": "iOS", "note": "phones"}],
+            "fuzzy": {"key": "description", "value": "printer", "threshold": 80}}));
+        assert_eq!(
+            loose.ignored(),
+            ["comment", "conditions[0].note", "fuzzy.threshold"]
+        );
+        assert!(loose.matches(&client(json!({"os": "iOS"}))));
+        let kept = loose.select(client(json!({"os": "iOS"}))).expect("kept");
+        assert_eq!(kept["filter_config"]["comment"], "lab");
+    }
+
+    #[test]
+    fn what_the_original_asserts_on_is_an_error() {
+        for bad in [
+            json!({"match": "some"}),
+            json!({"match": "ANY"}),
+            json!({"conditions": []}),
+            json!({"match": "any", "conditions": [{"value": 1}]}),
+            json!({"match": "any", "fuzzy": {"value": "x"}}),
+            json!(["match"]),
+        ] {
+            assert!(ClientFilter::from_value(bad.clone()).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn values_are_scored_as_python_prints_them() {
+        assert_eq!(python_str(&json!(null)), "None");
+        assert_eq!(python_str(&json!(true)), "True");
+        assert_eq!(python_str(&json!(6581)), "6581");
+        assert_eq!(python_str(&json!(["a", 1, null])), "['a', 1, None]");
+        assert_eq!(python_str(&json!({"k": "it's"})), r#"{'k': "it's"}"#);
+        assert_eq!(python_str(&json!([r#"a'b"c"#])), r#"['a\'b"c']"#);
     }
 
     #[test]

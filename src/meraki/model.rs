@@ -1,8 +1,10 @@
 //! The fields semaphore reads from Dashboard API responses, decoded tolerantly: live data differs
 //! from the spec, so `null` is accepted wherever a value may be missing, ids may be numbers or
-//! strings, numbers may arrive as strings, lists may be `null`, and the v0 names `startTs`/`endTs`
-//! are read like `startTime`/`endTime`. Unknown fields are ignored. Client records are not modelled
-//! here: they are published as the API sends them (`serde_json` maps).
+//! strings, lists may be `null`, and the v0 names `startTs`/`endTs` are read like
+//! `startTime`/`endTime`. Unknown fields are ignored. Measurements (loss, latency, goodput, jitter)
+//! are kept as the JSON values the API sent, so that a record carries `6581` where the API said
+//! `6581` (not `6581.0`) and `null` where it said `null`. Client records are not modelled here: they
+//! are published as the API sends them (`serde_json` maps).
 
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
@@ -77,10 +79,10 @@ pub struct UplinkSeries {
 pub struct SeriesPoint {
     #[serde(default, deserialize_with = "text")]
     pub ts: Option<String>,
-    #[serde(default, deserialize_with = "number")]
-    pub loss_percent: Option<f64>,
-    #[serde(default, deserialize_with = "number")]
-    pub latency_ms: Option<f64>,
+    #[serde(default, deserialize_with = "sent")]
+    pub loss_percent: Option<Value>,
+    #[serde(default, deserialize_with = "sent")]
+    pub latency_ms: Option<Value>,
 }
 
 /// One bucket of `GET /devices/{serial}/lossAndLatencyHistory`.
@@ -91,14 +93,14 @@ pub struct HistoryBucket {
     pub start_time: Option<String>,
     #[serde(default, alias = "endTs", deserialize_with = "text")]
     pub end_time: Option<String>,
-    #[serde(default, deserialize_with = "number")]
-    pub loss_percent: Option<f64>,
-    #[serde(default, deserialize_with = "number")]
-    pub latency_ms: Option<f64>,
-    #[serde(default, deserialize_with = "number")]
-    pub goodput: Option<f64>,
-    #[serde(default, deserialize_with = "number")]
-    pub jitter: Option<f64>,
+    #[serde(default, deserialize_with = "sent")]
+    pub loss_percent: Option<Value>,
+    #[serde(default, deserialize_with = "sent")]
+    pub latency_ms: Option<Value>,
+    #[serde(default, deserialize_with = "sent")]
+    pub goodput: Option<Value>,
+    #[serde(default, deserialize_with = "sent")]
+    pub jitter: Option<Value>,
 }
 
 /// An id that may arrive as a string or a number.
@@ -122,13 +124,9 @@ fn text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D:
     })
 }
 
-/// An optional number that may arrive as a numeric string.
-fn number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
-    Ok(match Value::deserialize(deserializer)? {
-        Value::Number(number) => number.as_f64(),
-        Value::String(text) => text.trim().parse().ok().filter(|n: &f64| n.is_finite()),
-        _ => None,
-    })
+/// A value exactly as sent: `None` only when the field is missing (`null` is `Some(Null)`).
+fn sent<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(deserializer).map(Some)
 }
 
 /// A list of words: a JSON list of strings, one space-separated string, or `null`.
@@ -174,12 +172,18 @@ mod tests {
         assert_eq!(network.name, None);
         assert!(network.product_types.is_empty());
         let bucket: HistoryBucket = serde_json::from_str(
-            r#"{"startTs": "2021-01-29T21:49:00Z", "lossPercent": "1.5", "latencyMs": null}"#,
+            r#"{"startTs": "2021-01-29T21:49:00Z", "lossPercent": 1.5, "latencyMs": null, "goodput": 6581}"#,
         )
         .expect("decodes");
         assert_eq!(bucket.start_time.as_deref(), Some("2021-01-29T21:49:00Z"));
-        assert_eq!(bucket.loss_percent, Some(1.5));
-        assert_eq!(bucket.latency_ms, None);
+        assert_eq!(bucket.loss_percent, Some(serde_json::json!(1.5)));
+        assert_eq!(bucket.latency_ms, Some(Value::Null));
+        assert_eq!(bucket.jitter, None);
+        // An integer stays an integer: `6581`, not `6581.0`.
+        assert_eq!(
+            bucket.goodput.map(|g| g.to_string()).as_deref(),
+            Some("6581")
+        );
         let series: UplinkSeries =
             serde_json::from_str(r#"{"serial": "Q", "timeSeries": null}"#).expect("decodes");
         assert!(series.time_series.is_empty());

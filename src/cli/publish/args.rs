@@ -10,9 +10,11 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 
+use crate::cli::duration;
 use crate::config::{KafkaConnectionConfig, Secret};
 use crate::meraki::DEFAULT_CONCURRENCY;
 use crate::meraki::client::{ClientConfig, DEFAULT_BASE_URL, MAX_REQUESTS_PER_SECOND, RetryPolicy};
+use crate::meraki::clients::MAX_PER_PAGE;
 use crate::meraki::schedule::Schedule;
 use crate::meraki::sinks::{SinkKind, SyslogProtocol, SyslogTarget};
 use crate::telemetry::http::MetricsArgs;
@@ -63,16 +65,16 @@ pub struct MerakiArgs {
     #[arg(long, env = "SEMAPHORE_MERAKI_ORG_CONCURRENCY", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=1000), value_name = "N")]
     pub org_concurrency: u16,
     /// Timeout of one request, body included.
-    #[arg(long, env = "SEMAPHORE_MERAKI_TIMEOUT", default_value = "30s", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, env = "SEMAPHORE_MERAKI_TIMEOUT", default_value = "30s", value_parser = duration::parse, value_name = "DURATION")]
     pub request_timeout: Duration,
     /// Attempts per request for 5xx answers, transport errors and 429s without Retry-After.
     #[arg(long, env = "SEMAPHORE_MERAKI_MAX_ATTEMPTS", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=20), value_name = "N")]
     pub max_attempts: u32,
     /// First retry delay; it doubles per attempt (plus jitter) up to 60 s.
-    #[arg(long, env = "SEMAPHORE_MERAKI_BACKOFF", default_value = "1s", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, env = "SEMAPHORE_MERAKI_BACKOFF", default_value = "1s", value_parser = duration::parse, value_name = "DURATION")]
     pub backoff: Duration,
     /// Longest Retry-After honoured; longer ones are cut to this.
-    #[arg(long, env = "SEMAPHORE_MERAKI_MAX_RETRY_AFTER", default_value = "60s", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, env = "SEMAPHORE_MERAKI_MAX_RETRY_AFTER", default_value = "60s", value_parser = duration::parse, value_name = "DURATION")]
     pub max_retry_after: Duration,
     /// A host besides Meraki's that redirects and page links may lead to, with the API key (repeatable).
     #[arg(
@@ -104,10 +106,10 @@ pub struct OutputArgs {
     #[arg(long, env = "SEMAPHORE_SYSLOG_PROTOCOL", value_enum, default_value_t = SyslogProtocol::Udp)]
     pub syslog_protocol: SyslogProtocol,
     /// Poll again every DURATION (e.g. 60s, 5m) until stopped; once without it. PUBLISHER_TIMER (seconds) is read too.
-    #[arg(long, env = "SEMAPHORE_INTERVAL", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, env = "SEMAPHORE_INTERVAL", value_parser = duration::parse, value_name = "DURATION")]
     pub interval: Option<Duration>,
     /// Random delay added to each interval [default: a tenth of --interval].
-    #[arg(long, env = "SEMAPHORE_JITTER", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, env = "SEMAPHORE_JITTER", value_parser = duration::parse, value_name = "DURATION")]
     pub jitter: Option<Duration>,
 }
 
@@ -154,7 +156,7 @@ impl OutputArgs {
         let interval = match (self.interval, seed_env("PUBLISHER_TIMER")) {
             (Some(interval), _) => Some(interval),
             (None, Some(seconds)) => Some(
-                parse_duration(&seconds)
+                duration::parse(&seconds)
                     .map_err(anyhow::Error::msg)
                     .context("PUBLISHER_TIMER")?,
             ),
@@ -167,10 +169,58 @@ impl OutputArgs {
     }
 }
 
-fn seed_env(name: &str) -> Option<String> {
+/// The original scripts' environment, for `--help` of each command.
+pub const LOSS_LATENCY_ENV: &str = "\
+The original scripts' environment is read when neither the flag nor its SEMAPHORE_* variable is set:
+  MERAKI_DASHBOARD_API_KEY  --meraki-api-key          MERAKI_TIMESPAN   --timespan (seconds)
+  RECORD_KEY                --record-key              TOPIC             --topic
+  BOOTSTRAP_SERVER          --bootstrap-servers       CLUSTER_API_KEY   --api-key
+  CLUSTER_API_SECRET        --api-secret              LOGGING_SERVER    --syslog-server (port 514)
+  PUBLISHER_TIMER           --interval (seconds)      PUBLISHER_PROGRAM `semaphore publish program`
+SR_URL, SR_API_KEY and SR_API_SECRET (schema registry) are not used: the original defined them but
+published plain JSON, as semaphore does. See docs/publish.md for the migration table.";
+
+/// The same for `publish clients`, which reads MERAKI_PERPAGE and keys records by network.
+pub const CLIENTS_ENV: &str = "\
+The original scripts' environment is read when neither the flag nor its SEMAPHORE_* variable is set:
+  MERAKI_DASHBOARD_API_KEY  --meraki-api-key          MERAKI_TIMESPAN   --timespan (seconds)
+  MERAKI_PERPAGE            --per-page                TOPIC             --topic
+  BOOTSTRAP_SERVER          --bootstrap-servers       CLUSTER_API_KEY   --api-key
+  CLUSTER_API_SECRET        --api-secret              LOGGING_SERVER    --syslog-server (port 514)
+  PUBLISHER_TIMER           --interval (seconds)      PUBLISHER_PROGRAM `semaphore publish program`
+Records are keyed by network id (by MAC with --per-client), as publish_clients.py keyed them;
+RECORD_KEY does not apply. SR_URL, SR_API_KEY and SR_API_SECRET are not used (the original did not
+use them either). See docs/publish.md for the migration table.";
+
+/// A non-blank variable of the original scripts' environment.
+pub fn seed_env(name: &str) -> Option<String> {
     std::env::var(name)
         .ok()
         .filter(|value| !value.trim().is_empty())
+}
+
+/// The flag's value, else the original's variable `name` parsed by `parse`; a bad value is an
+/// error that names the variable.
+pub fn or_seed_env<T>(
+    flag: Option<T>,
+    name: &str,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> anyhow::Result<Option<T>> {
+    match (flag, seed_env(name)) {
+        (Some(value), _) => Ok(Some(value)),
+        (None, Some(text)) => parse(&text)
+            .map(Some)
+            .map_err(|err| anyhow::anyhow!("{name}={text}: {err}")),
+        (None, None) => Ok(None),
+    }
+}
+
+/// Clients per page, 3 to 5000, as `--per-page` takes it.
+pub fn per_page(text: &str) -> Result<u32, String> {
+    match text.trim().parse::<u32>() {
+        Ok(n @ 3..=MAX_PER_PAGE) => Ok(n),
+        _ => Err(format!("expected 3 to {MAX_PER_PAGE} clients per page")),
+    }
 }
 
 fn parse_rate(text: &str) -> Result<NonZeroU32, String> {
@@ -184,42 +234,9 @@ fn parse_rate(text: &str) -> Result<NonZeroU32, String> {
     }
 }
 
-/// `90`, `90s`, `1.5m`, `2h`, `500ms`.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let amount: f64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration like 60s, 5m or 1h"))?;
-    let seconds = match unit.trim() {
-        "" | "s" => amount,
-        "ms" => amount / 1000.0,
-        "m" => amount * 60.0,
-        "h" => amount * 3600.0,
-        other => {
-            return Err(format!(
-                "unknown unit {other:?} in {text:?}; use ms, s, m or h"
-            ));
-        }
-    };
-    Duration::try_from_secs_f64(seconds).map_err(|err| format!("{text:?}: {err}"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_take_the_usual_units() {
-        assert_eq!(parse_duration("60"), Ok(Duration::from_secs(60)));
-        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert!(parse_duration("soon").is_err());
-        assert!(parse_duration("5 weeks").is_err());
-    }
 
     #[test]
     fn the_rate_limit_cannot_exceed_merakis_budget() {

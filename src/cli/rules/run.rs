@@ -52,11 +52,11 @@ pub struct RunArgs {
     /// Firings in flight before intake pauses (backpressure).
     #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_in_flight: u32,
-    /// Seconds that in-flight actions may take to finish after SIGINT/SIGTERM.
-    #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
+    /// How long in-flight actions may take to finish after SIGINT/SIGTERM (90, 30s, 5m).
+    #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = crate::cli::duration::seconds)]
     pub drain_timeout: f64,
-    /// Seconds the broker and topics may take to answer at start.
-    #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
+    /// How long the broker and topics may take to answer at start (90, 30s, 5m).
+    #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = crate::cli::duration::seconds)]
     pub connect_timeout: f64,
     /// Reload the rulebook when its file changes (checked once a second). SIGHUP always reloads it.
     #[arg(long)]

@@ -1,10 +1,12 @@
 //! `publish loss-latency`: for each organization, its networks (for names) and its appliances (any
 //! MX or Z model, `productTypes[]=appliance`, every page), then uplink loss and latency — by
 //! default one org-wide `devices/uplinksLossAndLatency` call, or per device from
-//! `lossAndLatencyHistory` like the original. Each non-null point becomes one flat record keyed by
-//! serial: serial, networkId, uplink, ip, timestamp, lossPercent, latencyMs, the device's dynamic
-//! DNS hostnames (as the original merged them) and context (organizationId, networkName, model).
-//! Hostnames are cached for an hour; points already published by an earlier cycle are skipped.
+//! `lossAndLatencyHistory` like the original. Each point becomes one flat record keyed by serial
+//! (or by one fixed key, the original's `RECORD_KEY`): serial, networkId, uplink, ip, timestamp,
+//! lossPercent, latencyMs, the device's dynamic DNS hostnames (as the original merged them) and
+//! context (organizationId, networkName, model). Points without data (every metric `null`) are
+//! published like the original did, unless `skip_empty_points`. Hostnames are cached for an hour;
+//! points already published by an earlier cycle are skipped.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -41,6 +43,10 @@ pub struct LossLatencyOptions {
     pub ddns: bool,
     /// Requests in flight per organization.
     pub concurrency: usize,
+    /// Leave out points whose metrics are all `null` (the original published them).
+    pub skip_empty_points: bool,
+    /// One key for every record instead of the serial (the original's `RECORD_KEY`).
+    pub record_key: Option<String>,
 }
 
 /// The org-wide call's longest timespan, and the default.
@@ -59,6 +65,8 @@ impl Default for LossLatencyOptions {
             resolution: DEFAULT_RESOLUTION_S,
             ddns: true,
             concurrency: super::DEFAULT_CONCURRENCY,
+            skip_empty_points: false,
+            record_key: None,
         }
     }
 }
@@ -257,6 +265,10 @@ impl LossLatencyPoller {
             series.uplink.clone(),
             series.ip.clone(),
         );
+        let points: Vec<Point> = points
+            .into_iter()
+            .filter(|point| !(self.options.skip_empty_points && point.is_empty()))
+            .collect();
         let points = self.fresh(key, points);
         if points.is_empty() {
             return Ok(());
@@ -264,8 +276,9 @@ impl LossLatencyPoller {
         let hostnames = self.hostnames(ctx, &series.serial).await?;
         for point in points {
             let value = series.record(&point, &hostnames);
+            let key = self.options.record_key.as_ref().unwrap_or(&series.serial);
             ctx.emit(Record {
-                key: series.serial.clone(),
+                key: key.clone(),
                 value,
             })
             .await?;
@@ -311,13 +324,19 @@ mod tests {
             resolution: 60,
             ddns: false,
             concurrency: 1,
+            skip_empty_points: false,
+            record_key: None,
         });
         let key = || ("Q".to_owned(), "wan1".to_owned(), "8.8.8.8".to_owned());
         let points = |minutes: &[u32]| -> Vec<Point> {
             minutes
                 .iter()
                 .filter_map(|m| {
-                    Point::new(Some(&format!("2026-01-15T09:{m:02}:00Z")), Some(0.0), None)
+                    Point::new(
+                        Some(&format!("2026-01-15T09:{m:02}:00Z")),
+                        Some(0.into()),
+                        None,
+                    )
                 })
                 .collect()
         };

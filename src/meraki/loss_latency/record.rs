@@ -1,8 +1,9 @@
-//! The records of `publish loss-latency`: one flat JSON object per non-null point, with the
-//! series' context (serial, network, organization, model, uplink, destination), the point
-//! (timestamp in RFC 3339, lossPercent, latencyMs, and goodput/jitter from the per-device call) and
-//! the device's dynamic DNS hostnames. A point whose metrics are all `null`, or whose time cannot
-//! be read, is no record.
+//! The records of `publish loss-latency`: one flat JSON object per point, with the series' context
+//! (serial, network, organization, model, uplink, destination), the point (timestamp in RFC 3339,
+//! lossPercent, latencyMs, and goodput/jitter from the per-device call, each the JSON value the API
+//! sent) and the device's dynamic DNS hostnames. A point whose metrics are all `null` (the device
+//! reported nothing that minute) is a record too, as the original published it; whether to publish
+//! it is the poller's choice. A point whose time cannot be read is no record.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value, json};
@@ -59,57 +60,58 @@ impl Series {
             "timestamp".into(),
             json!(point.at.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
         );
-        record.insert("lossPercent".into(), json!(point.loss_percent));
-        record.insert("latencyMs".into(), json!(point.latency_ms));
-        record.extend(point.extra.iter().map(|(k, v)| (k.clone(), v.clone())));
+        record.extend(point.metrics.iter().map(|(k, v)| (k.clone(), v.clone())));
         record.extend(hostnames.iter().map(|(k, v)| (k.clone(), v.clone())));
         Value::Object(record)
     }
 }
 
-/// One non-null measurement.
+/// One measurement, its values as the API sent them.
 pub(super) struct Point {
     pub(super) at: DateTime<Utc>,
-    loss_percent: Option<f64>,
-    latency_ms: Option<f64>,
-    /// `goodput` and `jitter`, which only the per-device call has.
-    extra: Map<String, Value>,
+    /// `lossPercent` and `latencyMs` (`null` when missing), and `goodput` and `jitter` when the
+    /// response has them (only the per-device call does).
+    metrics: Map<String, Value>,
 }
 
 impl Point {
     pub(super) fn new(
         ts: Option<&str>,
-        loss_percent: Option<f64>,
-        latency_ms: Option<f64>,
+        loss_percent: Option<Value>,
+        latency_ms: Option<Value>,
     ) -> Option<Self> {
-        if loss_percent.is_none() && latency_ms.is_none() {
-            return None;
-        }
         let at = DateTime::parse_from_rfc3339(ts?).ok()?.with_timezone(&Utc);
-        Some(Self {
-            at,
-            loss_percent,
-            latency_ms,
-            extra: Map::new(),
-        })
+        let mut metrics = Map::new();
+        metrics.insert("lossPercent".into(), loss_percent.unwrap_or(Value::Null));
+        metrics.insert("latencyMs".into(), latency_ms.unwrap_or(Value::Null));
+        Some(Self { at, metrics })
     }
 
     pub(super) fn from_series(point: &SeriesPoint) -> Option<Self> {
-        Self::new(point.ts.as_deref(), point.loss_percent, point.latency_ms)
+        Self::new(
+            point.ts.as_deref(),
+            point.loss_percent.clone(),
+            point.latency_ms.clone(),
+        )
     }
 
     pub(super) fn from_bucket(bucket: &HistoryBucket) -> Option<Self> {
         let mut point = Self::new(
             bucket.start_time.as_deref(),
-            bucket.loss_percent,
-            bucket.latency_ms,
+            bucket.loss_percent.clone(),
+            bucket.latency_ms.clone(),
         )?;
-        for (name, value) in [("goodput", bucket.goodput), ("jitter", bucket.jitter)] {
+        for (name, value) in [("goodput", &bucket.goodput), ("jitter", &bucket.jitter)] {
             if let Some(value) = value {
-                point.extra.insert(name.to_owned(), json!(value));
+                point.metrics.insert(name.to_owned(), value.clone());
             }
         }
         Some(point)
+    }
+
+    /// Every metric is `null`: the device did not report this minute.
+    pub(super) fn is_empty(&self) -> bool {
+        self.metrics.values().all(Value::is_null)
     }
 }
 
@@ -141,7 +143,8 @@ mod tests {
             "8.8.8.8".into(),
             &inventory(),
         );
-        let point = Point::new(Some("2026-01-15T09:56:00Z"), Some(12.5), None).expect("a point");
+        let point =
+            Point::new(Some("2026-01-15T09:56:00Z"), Some(json!(12.5)), None).expect("a point");
         let hostnames = json!({"activeDdnsHostname": "mx-1.dynamic-m.com"});
         let record = series.record(&point, hostnames.as_object().expect("object"));
         assert_eq!(
@@ -154,9 +157,38 @@ mod tests {
     }
 
     #[test]
-    fn null_points_and_bad_timestamps_are_skipped() {
-        assert!(Point::new(Some("2026-01-15T09:56:00Z"), None, None).is_none());
-        assert!(Point::new(Some("yesterday"), Some(1.0), None).is_none());
-        assert!(Point::new(None, Some(1.0), None).is_none());
+    fn bad_timestamps_are_no_point_and_all_null_points_are_empty() {
+        assert!(Point::new(Some("yesterday"), Some(json!(1.0)), None).is_none());
+        assert!(Point::new(None, Some(json!(1.0)), None).is_none());
+        let silent = Point::new(Some("2026-01-15T09:56:00Z"), Some(Value::Null), None);
+        assert!(silent.expect("a point without data is a point").is_empty());
+        let outage = Point::new(Some("2026-01-15T09:56:00Z"), Some(json!(100)), None);
+        assert!(!outage.expect("a point").is_empty());
+    }
+
+    #[test]
+    fn per_device_values_keep_their_json_type() {
+        let bucket: HistoryBucket = serde_json::from_value(json!({
+            "startTime": "2026-01-15T09:56:00Z", "endTime": "2026-01-15T09:57:00Z",
+            "lossPercent": 0, "latencyMs": 20.5, "goodput": 6581, "jitter": null
+        }))
+        .expect("bucket");
+        let point = Point::from_bucket(&bucket).expect("a point");
+        let series = Series::new(
+            "Q2XX-0000-0001",
+            None,
+            "wan1".into(),
+            "8.8.8.8".into(),
+            &inventory(),
+        );
+        let text = series.record(&point, &Map::new()).to_string();
+        for field in [
+            r#""lossPercent":0,"#,
+            r#""latencyMs":20.5,"#,
+            r#""goodput":6581,"#,
+            r#""jitter":null"#,
+        ] {
+            assert!(text.contains(field), "{field} in {text}");
+        }
     }
 }

@@ -37,6 +37,11 @@ pub enum Route {
     NetworkClients(usize),
     ManagementInterface(usize),
     LossLatencyHistory(usize),
+    /// `GET /networks/{id}`, `GET /devices/{serial}` and `organizations/{id}/inventoryDevices`:
+    /// what the SDK's rate limiter ("smart flow") reads to learn which organization owns what.
+    Network(usize),
+    Device(usize),
+    OrgInventory(usize),
 }
 
 /// What one request needs to build its body.
@@ -73,7 +78,42 @@ pub fn respond(request: &Request<'_>, route: Route) -> Answer {
             Ok((measurements::management_interface(request, device), None))
         }
         Route::LossLatencyHistory(device) => measurements::history(request, device),
+        Route::Network(network) => {
+            let estate = &request.sim.estate;
+            Ok((estate.network_json(&estate.networks[network]), None))
+        }
+        Route::Device(device) => {
+            let estate = &request.sim.estate;
+            Ok((estate.device_json(&estate.devices[device], true), None))
+        }
+        Route::OrgInventory(org) => inventory(request, org),
     }
+}
+
+/// `organizations/{id}/inventoryDevices`: the organization's devices as its inventory lists them,
+/// by serial, 3 to 1000 per page (1000 by default).
+fn inventory(request: &Request<'_>, org: usize) -> Answer {
+    let query = request.params.page(3, 1000, 1000)?;
+    let estate = &request.sim.estate;
+    let items = estate.orgs[org].devices.iter().map(|d| &estate.devices[*d]);
+    let render = |d: &&super::estate::Device| {
+        let device = estate.device_json(d, true);
+        serde_json::json!({
+            "mac": device["mac"], "serial": device["serial"], "name": device["name"],
+            "model": device["model"], "networkId": device["networkId"], "orderNumber": null,
+            "claimedAt": "2026-01-01T00:00:00Z", "licenseExpirationDate": null,
+            "tags": device["tags"], "productType": device["productType"], "details": []
+        })
+    };
+    let sentinels = ("0000-0000-0000", "ZZZZ-ZZZZ-ZZZZ");
+    page_of(
+        request,
+        items,
+        |d| d.serial.clone(),
+        &query,
+        sentinels,
+        render,
+    )
 }
 
 /// One page of `items` as a JSON list with its `Link` header.

@@ -1,5 +1,7 @@
 //! A local Meraki Dashboard API (v1, GET only) for demos, tests and benchmarks: the endpoints the
-//! publisher uses plus the deprecated per-network devices call and the appliance uplink statuses,
+//! publisher uses plus the deprecated per-network devices call, the appliance uplink statuses and
+//! the lookups the official Python SDK makes to pace itself per organization (one network, one
+//! device, the organization's inventory),
 //! with data generated deterministically from a seed and a size ([`estate`]), `Link` pagination
 //! that keeps every query parameter, per-organization rate limiting with 429 + `Retry-After`,
 //! 401/404/400 like the real API, and switches for faults (5xx, 429 without `Retry-After`, slow
@@ -55,8 +57,10 @@ pub struct SimConfig {
     pub rate_limit: u32,
     pub burst: u32,
     pub faults: Faults,
-    /// Page links relative to `/api/v1` instead of absolute.
-    pub relative_links: bool,
+    /// Absolute page links on the host asked, as the real API sends them. Off, links are relative
+    /// to `/api/v1` (the spec's wording), which is what the official Python SDK can follow: it
+    /// prefixes its base URL to every link that is not on a Meraki host.
+    pub absolute_links: bool,
     /// Redirect requests for any other host name to this one.
     pub redirect_host: Option<String>,
     /// A fixed "now", for repeatable answers; the real clock when absent.

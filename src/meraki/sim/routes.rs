@@ -153,10 +153,10 @@ async fn answer(
         );
     }
     let params = Params::parse(uri.query());
-    let origin = if sim.config.relative_links {
-        String::new()
-    } else {
+    let origin = if sim.config.absolute_links {
         format!("http://{host}{API_PREFIX}")
+    } else {
+        String::new()
     };
     let request = Request {
         sim,
@@ -217,6 +217,12 @@ fn route(estate: &Estate, path: &str) -> Option<Route> {
         ["organizations", id, "appliance", "uplink", "statuses"] => {
             Route::OrgUplinkStatuses(estate.org(id)?)
         }
+        // The SDK's rate limiter reads the older path; its `getOrganizationInventoryDevices` the
+        // current one.
+        ["organizations", id, "inventoryDevices"]
+        | ["organizations", id, "inventory", "devices"] => Route::OrgInventory(estate.org(id)?),
+        ["networks", id] => Route::Network(estate.network(id)?),
+        ["devices", serial] => Route::Device(estate.device(serial)?),
         ["networks", id, "devices"] => Route::NetworkDevices(estate.network(id)?),
         ["networks", id, "clients"] => Route::NetworkClients(estate.network(id)?),
         ["devices", serial, "managementInterface"] => {
@@ -237,12 +243,13 @@ fn org_of(estate: &Estate, route: Route) -> Option<usize> {
         Route::OrgNetworks(org)
         | Route::OrgDevices(org)
         | Route::OrgLossLatency(org)
-        | Route::OrgUplinkStatuses(org) => Some(org),
-        Route::NetworkDevices(network) | Route::NetworkClients(network) => {
-            Some(estate.networks[network].org)
-        }
-        Route::ManagementInterface(device) | Route::LossLatencyHistory(device) => {
-            Some(estate.devices[device].org)
-        }
+        | Route::OrgUplinkStatuses(org)
+        | Route::OrgInventory(org) => Some(org),
+        Route::Network(network)
+        | Route::NetworkDevices(network)
+        | Route::NetworkClients(network) => Some(estate.networks[network].org),
+        Route::Device(device)
+        | Route::ManagementInterface(device)
+        | Route::LossLatencyHistory(device) => Some(estate.devices[device].org),
     }
 }
