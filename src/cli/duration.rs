@@ -65,4 +65,39 @@ mod tests {
         assert!(positive("0s").is_err());
         assert_eq!(positive("1s"), Ok(Duration::from_secs(1)));
     }
+
+    /// The command line as `semaphore` parses it.
+    fn parses(argv: &[&str]) -> Result<super::super::Cli, clap::Error> {
+        use clap::Parser as _;
+        super::super::Cli::try_parse_from(std::iter::once("semaphore").chain(argv.iter().copied()))
+    }
+
+    #[test]
+    fn every_duration_flag_takes_the_same_forms() {
+        for form in ["90", "90s", "5m", "1h"] {
+            let lines: [&[&str]; 6] = [
+                &["rules", "run", "rb.yml", "--drain-timeout", form],
+                &["rules", "run", "rb.yml", "--connect-timeout", form],
+                &["consume", "--timeout", form],
+                &["publish", "clients", "--timespan", form],
+                &[
+                    "publish",
+                    "loss-latency",
+                    "--per-device",
+                    "--timespan",
+                    form,
+                ],
+                &["publish", "clients", "--interval", form],
+            ];
+            for argv in lines {
+                assert!(parses(argv).is_ok(), "{argv:?}");
+            }
+        }
+        match parses(&["rules", "run", "rb.yml", "--drain-timeout", "30s"]).map(|cli| cli.command) {
+            Ok(super::super::Command::Rules(super::super::rules::RulesCommand::Run(args))) => {
+                assert_eq!((args.drain_timeout, args.connect_timeout), (30.0, 10.0));
+            }
+            other => panic!("expected rules run, got {other:?}"),
+        }
+    }
 }
