@@ -219,14 +219,22 @@ async fn clients_per_client_with_the_original_filter_file() {
     for (key, record) in &records {
         assert_eq!(record["mac"].as_str(), Some(key.as_str()), "keyed by MAC");
         assert_eq!(record["filter_config"], spec, "{record}");
-        assert_eq!(record["conditional_match"], json!(matching(record)), "{record}");
+        assert_eq!(
+            record["conditional_match"],
+            json!(matching(record)),
+            "{record}"
+        );
         let partial = record["fuzzy"]["partial"].as_u64().expect("fuzzy scores");
         if record["os"] == "HP JetDirect" {
             assert_eq!(partial, 100, "{record}");
         }
         if record["description"].is_null() {
             // The original scores str(None): fuzz.ratio("printer", "None") and partial_ratio.
-            assert_eq!(record["fuzzy"], json!({"ratio": 36, "partial": 50}), "{record}");
+            assert_eq!(
+                record["fuzzy"],
+                json!({"ratio": 36, "partial": 50}),
+                "{record}"
+            );
         }
     }
 }

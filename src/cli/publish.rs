@@ -6,6 +6,7 @@
 
 pub(super) mod args;
 mod program;
+mod summary;
 
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
@@ -31,6 +32,7 @@ use crate::shutdown::Shutdown;
 use crate::telemetry::metrics as names;
 use crate::telemetry::readiness::Readiness;
 use args::{CLIENTS_ENV, CommonArgs, LOSS_LATENCY_ENV};
+use summary::summary_line;
 
 /// Readiness check: the last cycle delivered its records.
 const DELIVERY: &str = "delivery";
@@ -161,7 +163,7 @@ async fn loss_latency(args: LossLatencyArgs) -> anyhow::Result<ExitCode> {
     if !args.per_device && (timespan <= 0.0 || timespan > ORG_WIDE_TIMESPAN_S || timespan.is_nan())
     {
         anyhow::bail!(
-            "--timespan must be between 0 and 300 seconds for the org-wide call (use --per-device for longer)"
+            "--timespan (or MERAKI_TIMESPAN) must be between 0 and 300 seconds for the org-wide call (use --per-device for longer)"
         );
     }
     let options = LossLatencyOptions {
@@ -189,7 +191,9 @@ async fn clients(args: ClientsArgs) -> anyhow::Result<ExitCode> {
     let timespan = args::or_seed_env(args.timespan, "MERAKI_TIMESPAN", duration::seconds)?
         .unwrap_or(DEFAULT_TIMESPAN_S);
     if !(timespan > 0.0 && timespan <= 2_678_400.0) {
-        anyhow::bail!("--timespan must be between 0 and 2678400 seconds (31 days)");
+        anyhow::bail!(
+            "--timespan (or MERAKI_TIMESPAN) must be between 0 and 2678400 seconds (31 days)"
+        );
     }
     let per_page =
         args::or_seed_env(args.per_page, "MERAKI_PERPAGE", args::per_page)?.unwrap_or(MAX_PER_PAGE);
@@ -320,43 +324,6 @@ fn observe(summary: &CycleSummary, sink: &str, readiness: &Readiness) {
     }
 }
 
-fn summary_line(s: &CycleSummary) -> String {
-    let mut line = format!(
-        "cycle {}: {} orgs, {} networks, {} devices, {} records, {} API calls ({} rate-limited, {} retried), {:.1}s",
-        s.cycle,
-        s.orgs,
-        s.networks,
-        s.devices,
-        s.records,
-        s.api_calls,
-        s.rate_limited,
-        s.retries,
-        s.duration.as_secs_f64()
-    );
-    if s.skipped_networks > 0 {
-        line.push_str(&format!(
-            "; {} networks without clients",
-            s.skipped_networks
-        ));
-    }
-    for (count, what) in [
-        (s.failed_orgs, "orgs failed"),
-        (s.failed_items, "networks/devices failed"),
-        (s.failed_deliveries, "deliveries failed"),
-    ] {
-        if count > 0 {
-            line.push_str(&format!("; {count} {what}"));
-        }
-    }
-    if let Some(failure) = &s.first_failure {
-        line.push_str(&format!(" (first: {failure})"));
-    }
-    if s.interrupted {
-        line.push_str("; interrupted");
-    }
-    line
-}
-
 /// Redraws one status line on the terminal until aborted.
 async fn show_progress(progress: Arc<Progress>, client: Client) {
     let mut tick = tokio::time::interval(PROGRESS_EVERY);
@@ -371,33 +338,5 @@ async fn show_progress(progress: Arc<Progress>, client: Client) {
             load(&client.stats().calls)
         );
         let _ = io::stderr().lock().write_all(line.as_bytes());
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_summary_names_every_count_and_the_first_failure() {
-        let summary = CycleSummary {
-            cycle: 2,
-            orgs: 3,
-            networks: 10,
-            devices: 12,
-            records: 420,
-            api_calls: 57,
-            rate_limited: 4,
-            retries: 5,
-            failed_deliveries: 1,
-            first_failure: Some("Kafka delivery to t failed".into()),
-            duration: Duration::from_millis(4200),
-            ..CycleSummary::default()
-        };
-        assert_eq!(
-            summary_line(&summary),
-            "cycle 2: 3 orgs, 10 networks, 12 devices, 420 records, 57 API calls (4 rate-limited, 5 retried), 4.2s; \
-             1 deliveries failed (first: Kafka delivery to t failed)"
-        );
     }
 }
