@@ -157,5 +157,19 @@ async fn the_official_sdk_pages_through_the_simulator_with_its_defaults() {
         clients_seen > 3 * 4,
         "several pages of clients were read: {clients_seen}"
     );
+
+    // Every request the SDK made was answered, its rate limiter's own lookups included (their
+    // failures it would swallow): one network per organization to learn the owner, then the
+    // organization's inventory.
+    let answers = read["answers"].as_array().expect("answers");
+    let failed: Vec<&Value> = answers.iter().filter(|a| a["status"] != 200).collect();
+    assert!(failed.is_empty(), "answers other than 200: {failed:?}");
+    for org in &orgs {
+        let inventory = format!("/organizations/{org}/inventoryDevices");
+        assert!(
+            answers.iter().any(|a| a["path"] == inventory.as_str()),
+            "the SDK's limiter read {inventory}"
+        );
+    }
     child.start_kill().expect("the simulator stops");
 }
