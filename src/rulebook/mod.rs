@@ -12,6 +12,7 @@ mod compile_inhibit;
 pub mod de;
 mod diagnostic;
 pub(crate) mod duration;
+pub mod eda;
 mod fingerprint;
 mod located;
 pub mod model;
