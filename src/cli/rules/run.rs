@@ -76,6 +76,8 @@ pub struct RunArgs {
     #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
     pub verbose: u8,
     #[command(flatten)]
+    pub input: super::input::InputArgs,
+    #[command(flatten)]
     pub kafka: Box<KafkaConnectionConfig>,
     #[command(flatten)]
     pub actions: Box<ActionConfig>,
@@ -85,7 +87,7 @@ pub struct RunArgs {
 
 #[allow(clippy::print_stderr)] // the final summary line
 pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
-    let Some(book) = super::load_or_report(&args.rulebook)? else {
+    let Some(book) = super::load_or_report(&args.rulebook, &args.input)? else {
         return Ok(ExitCode::FAILURE);
     };
     let unset = unset_env(&book, &args.rulebook);

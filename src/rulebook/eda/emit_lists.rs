@@ -169,7 +169,7 @@ impl Emitter<'_> {
     }
 }
 
-fn lookup(
+pub(super) fn lookup(
     vars: &serde_json::Map<String, Value>,
     segments: &[super::ast::Segment],
 ) -> Option<Value> {

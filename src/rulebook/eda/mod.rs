@@ -92,8 +92,9 @@ pub fn condition(text: &str) -> Result<String, ConditionError> {
 }
 
 /// Whether rulebook text is written for ansible-rulebook rather than semaphore: a source named like an
-/// EDA plugin (`ansible.eda.kafka`, `eda.builtin.range`) or with `filters`, or a condition that is
-/// not JMESPath but is EDA.
+/// EDA plugin (`ansible.eda.kafka`, `eda.builtin.range`) or with `filters`; or, in a rulebook that uses
+/// nothing only semaphore has (`vars`, `inhibit`, a `kafka` source, `window`, ...), a condition that
+/// is not JMESPath but is EDA.
 pub fn looks_like_eda(source: &str) -> bool {
     let Ok(root) = yaml::parse(source) else {
         return false;
@@ -101,20 +102,36 @@ pub fn looks_like_eda(source: &str) -> bool {
     let NodeKind::Seq(rulesets) = &root.kind else {
         return false;
     };
-    rulesets.iter().any(|ruleset| {
-        let sources = ruleset.get("sources").map(items).unwrap_or_default();
-        let eda_source = sources.iter().any(|s| {
-            s.entries().is_some_and(|e| {
-                e.iter()
-                    .any(|(k, _)| k.name.contains('.') || k.name == "filters")
-            })
-        });
-        let rules = ruleset.get("rules").map(items).unwrap_or_default();
-        eda_source
-            || rules
+    let keys = |node: &Node| -> Vec<String> {
+        node.entries()
+            .map(|e| e.iter().map(|(k, _)| k.name.clone()).collect())
+            .unwrap_or_default()
+    };
+    let sources: Vec<&Node> = rulesets
+        .iter()
+        .flat_map(|r| r.get("sources").map(items).unwrap_or_default())
+        .collect();
+    let rules: Vec<&Node> = rulesets
+        .iter()
+        .flat_map(|r| r.get("rules").map(items).unwrap_or_default())
+        .collect();
+    let eda_source = sources
+        .iter()
+        .any(|s| keys(s).iter().any(|k| k.contains('.') || k == "filters"));
+    let semaphore_only = rulesets
+        .iter()
+        .flat_map(keys)
+        .any(|k| k == "vars" || k == "inhibit")
+        || sources.iter().flat_map(|s| keys(s)).any(|k| k == "kafka")
+        || rules
+            .iter()
+            .flat_map(|r| keys(r))
+            .any(|k| matches!(k.as_str(), "window" | "resolve_when" | "max_keys"));
+    eda_source
+        || !semaphore_only
+            && rules
                 .iter()
                 .any(|rule| rule.get("condition").is_some_and(eda_condition))
-    })
 }
 
 fn items(node: &Node) -> Vec<&Node> {

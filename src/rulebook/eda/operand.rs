@@ -92,8 +92,15 @@ impl Emitter<'_> {
             }
             Root::Vars => {
                 let rendered = path_operand("vars", &segments);
+                let known = self
+                    .vars
+                    .and_then(|vars| super::emit_lists::lookup(vars, &segments));
                 return Operand {
                     def: None,
+                    ty: known
+                        .as_ref()
+                        .map(|value| literal(value).ty)
+                        .unwrap_or_default(),
                     ..rendered
                 };
             }
