@@ -154,7 +154,8 @@ fn eda_condition(node: &Node) -> bool {
             .collect(),
         _ => Vec::new(),
     };
-    texts
-        .iter()
-        .any(|text| jmespath::parse(text).is_err() && parse::parse(text).is_ok())
+    // `Expr::compile` bounds the input before JMESPath's recursive parser sees it.
+    texts.iter().any(|text| {
+        crate::condition::Expr::compile(text).is_err() && parse::parse(text).is_ok()
+    })
 }
