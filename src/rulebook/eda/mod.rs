@@ -155,7 +155,7 @@ fn eda_condition(node: &Node) -> bool {
         _ => Vec::new(),
     };
     // `Expr::compile` bounds the input before JMESPath's recursive parser sees it.
-    texts.iter().any(|text| {
-        crate::condition::Expr::compile(text).is_err() && parse::parse(text).is_ok()
-    })
+    texts
+        .iter()
+        .any(|text| crate::condition::Expr::compile(text).is_err() && parse::parse(text).is_ok())
 }
