@@ -42,8 +42,7 @@ pub struct TestArgs {
     /// `line: null`. Without it, time stops at the last event's.
     #[arg(long)]
     pub until: Option<String>,
-    /// Print each event on stderr (`event LINE: JSON`) before it is evaluated, as ansible-rulebook's
-    /// --print-events does.
+    /// Print each event on stderr (`event LINE: JSON`) before it is evaluated (EDA's --print-events).
     #[arg(long)]
     pub print_events: bool,
     #[command(flatten)]
@@ -127,8 +126,7 @@ pub fn run(args: &TestArgs) -> anyhow::Result<ExitCode> {
         clock = event.time_ms.unwrap_or(clock);
         summary.events += 1;
         if args.print_events {
-            let json = serde_json::to_string(&*event.payload).unwrap_or_default();
-            eprintln!("event {}: {json}", index + 1);
+            super::input::print_event(&(index + 1).to_string(), &event);
         }
         let outcome = engine.process(event, clock);
         let context = ReportContext {

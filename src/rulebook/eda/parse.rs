@@ -353,69 +353,6 @@ impl Parser {
             kind: Kind::Literal(value),
         })
     }
-
-    pub(super) fn path(&mut self, root: Root, at: usize) -> Result<Expr, ConditionError> {
-        let mut segments = Vec::new();
-        loop {
-            if self.is_sym(".") {
-                self.next += 1;
-                match self.bump().tok {
-                    Tok::Word(w) => segments.push(Segment::Key(w)),
-                    _ => {
-                        self.next -= 1;
-                        return Err(self.unexpected("a name after `.`"));
-                    }
-                }
-            } else if self.is_sym("[") {
-                self.next += 1;
-                let negative = self.is_sym("-");
-                if negative {
-                    self.next += 1;
-                }
-                match (self.bump().tok, negative) {
-                    (Tok::Str(key), false) => segments.push(Segment::Key(key)),
-                    (Tok::Int(i), _) => {
-                        segments.push(Segment::Index(if negative { -i } else { i }))
-                    }
-                    _ => {
-                        self.next -= 1;
-                        return Err(self.unexpected("a quoted key or an integer index"));
-                    }
-                }
-                self.expect_sym("]")?;
-            } else {
-                break;
-            }
-        }
-        Ok(Expr {
-            at,
-            kind: Kind::Path(Path { root, segments }),
-        })
-    }
-
-    fn list(&mut self) -> Result<Expr, ConditionError> {
-        let at = self.bump().at;
-        let mut items = Vec::new();
-        while !self.is_sym("]") {
-            let item = self.primary()?;
-            if !matches!(item.kind, Kind::Literal(_) | Kind::Path(_)) {
-                return Err(ConditionError::new(
-                    item.at,
-                    "list items are values or paths",
-                ));
-            }
-            items.push(item);
-            if !self.is_sym(",") {
-                break;
-            }
-            self.next += 1;
-        }
-        self.expect_sym("]")?;
-        Ok(Expr {
-            at,
-            kind: Kind::List(items),
-        })
-    }
 }
 
 const TESTS: &str = "`defined`, `match`, `search`, `regex`, `select` or `selectattr` after `is`";

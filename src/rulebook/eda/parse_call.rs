@@ -1,11 +1,14 @@
-//! The argument lists of `is match/search/regex(...)` and `is select(...)`/`is selectattr(...)`:
-//! the pattern and its `ignorecase=`/`multiline=` options, the element test and its operator, checked
-//! against the operators EDA accepts. Part of [`super::parse`].
+//! The parts of EDA's grammar with their own shapes: paths (`.key`, `["quoted key"]`, `[-1]`), lists,
+//! and the argument lists of `is match/search/regex(...)` (the pattern, `ignorecase=`, `multiline=`)
+//! and `is select(...)`/`is selectattr(...)` (the operator, checked against those EDA accepts). Part
+//! of [`super::parse`].
 
 use serde_json::Value;
 
 use super::ConditionError;
-use super::ast::{CmpOp, ElementOp, Expr, Kind, MemberOp, SearchKind, SearchTest, Segment};
+use super::ast::{
+    CmpOp, ElementOp, Expr, Kind, MemberOp, Path, Root, SearchKind, SearchTest, Segment,
+};
 use super::lex::Tok;
 use super::parse::{Parser, SELECT_OPS, SELECTATTR_OPS};
 
@@ -116,6 +119,69 @@ impl Parser {
             key,
             op,
             value: Box::new(value),
+        })
+    }
+
+    pub(super) fn path(&mut self, root: Root, at: usize) -> Result<Expr, ConditionError> {
+        let mut segments = Vec::new();
+        loop {
+            if self.is_sym(".") {
+                self.next += 1;
+                match self.bump().tok {
+                    Tok::Word(w) => segments.push(Segment::Key(w)),
+                    _ => {
+                        self.next -= 1;
+                        return Err(self.unexpected("a name after `.`"));
+                    }
+                }
+            } else if self.is_sym("[") {
+                self.next += 1;
+                let negative = self.is_sym("-");
+                if negative {
+                    self.next += 1;
+                }
+                match (self.bump().tok, negative) {
+                    (Tok::Str(key), false) => segments.push(Segment::Key(key)),
+                    (Tok::Int(i), _) => {
+                        segments.push(Segment::Index(if negative { -i } else { i }))
+                    }
+                    _ => {
+                        self.next -= 1;
+                        return Err(self.unexpected("a quoted key or an integer index"));
+                    }
+                }
+                self.expect_sym("]")?;
+            } else {
+                break;
+            }
+        }
+        Ok(Expr {
+            at,
+            kind: Kind::Path(Path { root, segments }),
+        })
+    }
+
+    pub(super) fn list(&mut self) -> Result<Expr, ConditionError> {
+        let at = self.bump().at;
+        let mut items = Vec::new();
+        while !self.is_sym("]") {
+            let item = self.primary()?;
+            if !matches!(item.kind, Kind::Literal(_) | Kind::Path(_)) {
+                return Err(ConditionError::new(
+                    item.at,
+                    "list items are values or paths",
+                ));
+            }
+            items.push(item);
+            if !self.is_sym(",") {
+                break;
+            }
+            self.next += 1;
+        }
+        self.expect_sym("]")?;
+        Ok(Expr {
+            at,
+            kind: Kind::List(items),
         })
     }
 
