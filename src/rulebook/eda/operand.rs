@@ -39,7 +39,15 @@ impl Operand {
 impl Emitter<'_> {
     pub(super) fn operand(&mut self, expr: &Expr) -> Result<Operand, ConditionError> {
         match &expr.kind {
-            Kind::Literal(value) => Ok(literal(value)),
+            Kind::Literal(value) => {
+                if value.as_str().is_some_and(|text| text.contains("{{")) {
+                    self.warnings.push(ConditionError::new(
+                        expr.at,
+                        "EDA renders `{{ }}` in condition strings with the vars; semaphore compares the text as written: compare with `vars.NAME` instead",
+                    ));
+                }
+                Ok(literal(value))
+            }
             Kind::List(items) => self.list(items),
             Kind::Path(path) => Ok(self.path(path, expr.at)),
             _ => Err(ConditionError::new(
@@ -95,6 +103,15 @@ impl Emitter<'_> {
                 let known = self
                     .vars
                     .and_then(|vars| super::emit_lists::lookup(vars, &segments));
+                if self.vars.is_some() && known.is_none() {
+                    self.warnings.push(ConditionError::new(
+                        at,
+                        format!(
+                            "`{}` is not given (--vars, --env-vars): ansible-rulebook refuses to load without it; here it is missing, so the test is false",
+                            rendered.expr
+                        ),
+                    ));
+                }
                 return Operand {
                     def: None,
                     ty: known
@@ -112,7 +129,10 @@ impl Emitter<'_> {
     pub(super) fn defined(&mut self, expr: &Expr) -> Result<String, ConditionError> {
         match &expr.kind {
             Kind::Path(path) => {
-                let operand = self.path(path, expr.at);
+                let operand = match path.root {
+                    Root::Vars => path_operand("vars", &path.segments),
+                    _ => self.path(path, expr.at),
+                };
                 let root = path_operand(root_name(path.root), &path.segments);
                 Ok(operand
                     .def

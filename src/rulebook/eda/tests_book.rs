@@ -161,3 +161,26 @@ fn select_values_from_vars_are_inlined_when_known() {
         translation.text
     );
 }
+
+#[test]
+fn vars_not_given_and_templates_in_strings_are_warned_about() {
+    let source = "- name: r\n  hosts: all\n  sources: []\n  rules:\n    - name: a\n      condition: event.x > vars.limit and event.site == \"{{ site }}\"\n      action:\n        none:\n";
+    let vars = serde_json::json!({"other": 1}).as_object().cloned();
+    let translation = translate("w.yml", source, &Options { vars }).expect("translates");
+    let lines: Vec<String> = translation.warnings.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "w.yml:6:28: warning: `vars.limit` is not given (--vars, --env-vars): ansible-rulebook refuses to load without it; here it is missing, so the test is false",
+            "w.yml:6:57: warning: EDA renders `{{ }}` in condition strings with the vars; semaphore compares the text as written: compare with `vars.NAME` instead",
+        ]
+    );
+    // Without any vars (rules import), references stay references, silently.
+    let imported = translate(
+        "w.yml",
+        &source.replace(" and event.site == \"{{ site }}\"", ""),
+        &Options::default(),
+    )
+    .expect("translates");
+    assert!(imported.warnings.items.is_empty());
+}
