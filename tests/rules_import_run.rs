@@ -1,6 +1,7 @@
 //! `rules run` on an ansible-rulebook rulebook as it is, against the project's real test broker: the
 //! `ansible.eda.kafka` source names the topic, `--vars` gives `vars.loss_pct`, and `--dry-run` logs
-//! what the EDA conditions fired, with EDA's answers on a missing field and a wrong type.
+//! what the EDA conditions fired, with EDA's answers on a missing field and a wrong type;
+//! `--print-events` writes each event to stderr.
 
 mod common;
 
@@ -51,6 +52,7 @@ async fn rules_run_consumes_with_an_eda_rulebook_and_fires_its_conditions() {
             "--vars",
             vars.path().to_str().expect("utf-8 path"),
             "--dry-run",
+            "--print-events",
             "--no-state-topic",
             "--group-id",
             &unique_name("eda-run"),

@@ -49,6 +49,9 @@ pub struct RunArgs {
     /// Render and log the actions without sending them.
     #[arg(long)]
     pub dry_run: bool,
+    /// Write each event to stderr (`event TOPIC/PARTITION@OFFSET: JSON`) before it is evaluated.
+    #[arg(long)]
+    pub print_events: bool,
     /// Firings in flight before intake pauses (backpressure).
     #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_in_flight: u32,
@@ -224,6 +227,7 @@ pub(super) fn settings(args: &RunArgs, book: &Rulebook) -> anyhow::Result<RunSet
         drain_timeout: seconds(args.drain_timeout, "--drain-timeout")?,
         connect_timeout: seconds(args.connect_timeout, "--connect-timeout")?,
         dry_run: args.dry_run,
+        print_events: args.print_events,
         readiness: Readiness::new(&[RULEBOOK, pipeline::PARTITIONS, pipeline::BROKER]),
         state_topic: state_topic(args, book, &group_id),
         group_id,
