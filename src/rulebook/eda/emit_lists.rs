@@ -123,6 +123,12 @@ impl Emitter<'_> {
         };
         let value = self.inlined(value)?;
         let test = match op {
+            // ansible-rulebook 1.3.2 compares `select`'s elements with plain equality: `"2" != 2`
+            // is true there, not a type mismatch.
+            ElementOp::Cmp(cmp @ (CmpOp::Eq | CmpOp::Ne)) if key.is_none() => Js::new(
+                format!("{} {} {}", element.expr, cmp.symbol(), value.expr),
+                Level::Compare,
+            ),
             ElementOp::Cmp(cmp) => self.compare(*cmp, &element, &value),
             ElementOp::Search(kind) => search(&element, *kind, (false, false), &value, true),
             ElementOp::Member {

@@ -22,9 +22,13 @@ fn events() -> Vec<Value> {
 
 /// The indexes of the events on which the translated condition is true.
 fn fires(eda: &str) -> Vec<usize> {
+    fires_on(events(), eda)
+}
+
+fn fires_on(events: Vec<Value>, eda: &str) -> Vec<usize> {
     let js = condition(eda).unwrap_or_else(|err| panic!("{eda}: {err}"));
     let expr = Expr::compile(&js).unwrap_or_else(|err| panic!("{eda} -> {js}: {err}"));
-    events()
+    events
         .into_iter()
         .enumerate()
         .filter(|(_, event)| {
@@ -148,6 +152,44 @@ fn translations_fire_where_the_real_ansible_rulebook_fired() {
         EDA_RECORDED.len(),
         wrong.join("\n")
     );
+}
+
+/// Membership tests, recorded the same way on five other events.
+#[test]
+fn selectattr_membership_and_path_collections_fire_where_ansible_rulebook_fired() {
+    let events = || {
+        vec![
+            json!({"i": 0, "o": [{"k": 1}, {"k": 5}], "l": [1, 2], "a": 2, "tags": ["x", "y"]}),
+            json!({"i": 1, "o": [{"k": 7}], "l": [3], "a": 9}),
+            json!({"i": 2, "o": {"k": 2}, "l": "2", "a": "2", "tags": "x"}),
+            json!({"i": 3}),
+            json!({"i": 4, "o": [{"k": [1, 3]}], "l": [], "a": null, "tags": []}),
+        ]
+    };
+    let recorded: &[(&str, &[usize])] = &[
+        ("event.o is selectattr(\"k\", \"in\", [1, 2])", &[0, 2]),
+        (
+            "event.o is not selectattr(\"k\", \"in\", [1, 2])",
+            &[0, 1, 4],
+        ),
+        (
+            "event.o is selectattr(\"k\", \"not in\", [1, 2])",
+            &[0, 1, 4],
+        ),
+        ("event.o is selectattr(\"k\", \"contains\", 3)", &[4]),
+        ("event.a in event.l", &[0, 2]),
+        ("event.a not in event.l", &[1, 4]),
+        ("event.tags is select(\"regex\", \"^x\")", &[0, 2]),
+        ("event.l is select(\"!=\", 2)", &[0, 1, 2]),
+    ];
+    for (eda, expected) in recorded {
+        assert_eq!(
+            fires_on(events(), eda),
+            *expected,
+            "{eda} -> {:?}",
+            condition(eda)
+        );
+    }
 }
 
 #[test]
