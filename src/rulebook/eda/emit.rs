@@ -328,6 +328,7 @@ pub(super) fn search(
         SearchKind::Match => "regex_match",
         SearchKind::Search => "regex_search",
     };
+    let original = pattern;
     let pattern = match (multiline, &pattern.ty) {
         (false, _) => pattern.expr.clone(),
         (true, Some("string")) => {
@@ -342,10 +343,16 @@ pub(super) fn search(
     };
     let flag = if ignorecase { ", `true`" } else { "" };
     let e = &operand.expr;
-    let found = all(vec![
-        Js::new(format!("type({e}) == 'string'"), Level::Compare),
-        Js::primary(format!("{function}({e}, {pattern}{flag})")),
-    ]);
+    let mut checks = vec![Js::new(format!("type({e}) == 'string'"), Level::Compare)];
+    if original.ty.is_none() {
+        // A pattern from vars: a value that is not a string would be an evaluation error.
+        checks.push(Js::new(
+            format!("type({}) == 'string'", original.expr),
+            Level::Compare,
+        ));
+    }
+    checks.push(Js::primary(format!("{function}({e}, {pattern}{flag})")));
+    let found = all(checks);
     if matches {
         return found;
     }
