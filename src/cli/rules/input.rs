@@ -16,7 +16,7 @@ use crate::rulebook::{self, Diagnostic, Diagnostics, Pos, Rulebook};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// ansible-rulebook's when a source is named like an EDA plugin (`ansible.eda.kafka`) or has
-    /// `filters`, or a condition is not JMESPath but is EDA; semaphore's otherwise.
+    /// `filters`, or (rulesets with `hosts` and `sources`) a condition is EDA, not JMESPath.
     Auto,
     Eda,
     Semaphore,

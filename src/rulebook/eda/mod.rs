@@ -92,9 +92,9 @@ pub fn condition(text: &str) -> Result<String, ConditionError> {
 }
 
 /// Whether rulebook text is written for ansible-rulebook rather than semaphore: a source named like an
-/// EDA plugin (`ansible.eda.kafka`, `eda.builtin.range`) or with `filters`; or, in a rulebook that uses
-/// nothing only semaphore has (`vars`, `inhibit`, a `kafka` source, `window`, ...), a condition that
-/// is not JMESPath but is EDA.
+/// EDA plugin (`ansible.eda.kafka`, `eda.builtin.range`) or with `filters`; or, in a rulebook whose
+/// rulesets all have `hosts` and `sources` (EDA requires them) and that uses nothing only semaphore has
+/// (`vars`, `inhibit`, a `kafka` source, `window`, ...), a condition that is not JMESPath but is EDA.
 pub fn looks_like_eda(source: &str) -> bool {
     let Ok(root) = yaml::parse(source) else {
         return false;
@@ -127,8 +127,14 @@ pub fn looks_like_eda(source: &str) -> bool {
             .iter()
             .flat_map(|r| keys(r))
             .any(|k| matches!(k.as_str(), "window" | "resolve_when" | "max_keys"));
+    // ansible-rulebook requires `hosts` and `sources`: without them, a condition in EDA's syntax is
+    // more likely a semaphore rulebook's mistake, which the JMESPath error explains.
+    let eda_shaped = rulesets
+        .iter()
+        .all(|r| r.get("hosts").is_some() && r.get("sources").is_some());
     eda_source
-        || !semaphore_only
+        || eda_shaped
+            && !semaphore_only
             && rules
                 .iter()
                 .any(|rule| rule.get("condition").is_some_and(eda_condition))

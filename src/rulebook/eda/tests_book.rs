@@ -119,8 +119,10 @@ fn unknown_keys_get_a_suggestion() {
 #[test]
 fn eda_rulebooks_are_told_from_semaphore_ones() {
     assert!(super::looks_like_eda(UPLINK));
-    let by_condition = "- name: r\n  rules:\n    - name: a\n      condition: event.x > 5\n      action: {none: {}}\n";
+    let by_condition = "- name: r\n  hosts: all\n  sources: []\n  rules:\n    - name: a\n      condition: event.x > 5\n      action: {none: {}}\n";
     assert!(super::looks_like_eda(by_condition));
+    let no_hosts = by_condition.replace("  hosts: all\n", "");
+    assert!(!super::looks_like_eda(&no_hosts));
     let semaphore = "- name: r\n  hosts: all\n  sources:\n    - kafka: {topic: t}\n  rules:\n    - name: a\n      condition: event.x > `5`\n      action: {none: {}}\n";
     assert!(!super::looks_like_eda(semaphore));
     let mixed = "- name: r\n  vars: {limit: 5}\n  rules:\n    - name: a\n      condition: event.x > 5\n      action: {none: {}}\n";
