@@ -17,8 +17,8 @@ pub struct ImportArgs {
     /// Write the translation to FILE instead of standard output.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Variables EDA would substitute (YAML or JSON); only `select` values that are vars paths need
-    /// them, other `vars.*` references stay references.
+    /// Variables EDA would substitute (YAML or JSON). `vars.*` references stay references; known
+    /// values give shorter comparisons (their type is known) and `select` values from vars.
     #[arg(long, value_name = "FILE")]
     pub vars: Option<PathBuf>,
     /// Environment variables passed as vars, comma-separated; they override --vars.

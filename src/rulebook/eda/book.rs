@@ -194,8 +194,13 @@ impl<'s> Translator<'s> {
             (None, Some(other)) => self.error(other.pos, "`actions` must be a list"),
             (None, None) => self.error(node.pos, "a rule needs `action` or `actions`"),
         }
-        if node.get("condition").is_none() {
-            self.error(node.pos, "a rule needs a `condition`");
+        match (node.get("condition"), node.get("throttle")) {
+            (None, _) => self.error(node.pos, "a rule needs a `condition`"),
+            (Some(condition), Some(throttle)) if condition.entries().is_some() => self.error(
+                throttle.pos,
+                "`throttle` works only with a single condition, as in ansible-rulebook",
+            ),
+            _ => {}
         }
         for (index, line) in body.lines.iter().enumerate() {
             let text = if index == 0 {

@@ -21,6 +21,8 @@ mod sources;
 mod tests;
 #[cfg(test)]
 mod tests_book;
+#[cfg(test)]
+mod tests_props;
 
 use serde_json::{Map, Value};
 

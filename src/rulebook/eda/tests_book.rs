@@ -186,3 +186,87 @@ fn vars_not_given_and_templates_in_strings_are_warned_about() {
     .expect("translates");
     assert!(imported.warnings.items.is_empty());
 }
+
+#[test]
+fn every_shared_action_and_multi_condition_translates_and_compiles() {
+    let source = r#"- name: all actions
+  hosts: [web, db]
+  execution_strategy: parallel
+  default_events_ttl: 30 minutes
+  sources:
+    - ansible.eda.kafka:
+        topics: [a, b]
+        group_id: g
+        offset: earliest
+  rules:
+    - name: any
+      condition:
+        any:
+          - event.kind == "a"
+          - event.kind == "b"
+      actions:
+        - run_playbook: {name: p.yml, extra_vars: {x: 1}, verbosity: 2, retries: 1, delay: 5, lock: "{{ event.host }}"}
+        - run_job_template: {name: jt, organization: Default, job_args: {limit: all}, include_events: false}
+        - run_workflow_template: {name: wt, organization: Default}
+        - debug: {msg: "hello {{ event.kind }}"}
+        - debug:
+        - print_event: {pretty: true, var_root: kind}
+        - set_fact: {fact: {seen: true}}
+        - retract_fact: {fact: {seen: true}, partial: false}
+        - post_event: {event: {kind: c}}
+        - shutdown: {delay: 5, message: bye, kind: graceful}
+        - none:
+    - name: heartbeat
+      enabled: false
+      condition:
+        not_all:
+          - event.kind == "ping"
+          - event.kind == "pong"
+        timeout: 1 minute
+      action:
+        none:
+    - name: flapping
+      condition: event.kind == "down"
+      throttle:
+        accumulate_within: 5 minutes
+        threshold: 3
+        group_by_attributes: [event.host]
+      action:
+        none:
+"#;
+    let translation = translate("a.yml", source, &Options::default()).expect("translates");
+    assert!(
+        translation.warnings.items.is_empty(),
+        "{}",
+        translation.warnings
+    );
+    let book = crate::rulebook::compile("a.yml", &translation.text)
+        .unwrap_or_else(|d| panic!("{d}\n{}", translation.text));
+    let ruleset = &book.rulesets[0];
+    assert_eq!(ruleset.hosts, ["web", "db"]);
+    assert_eq!(ruleset.rules[0].actions.len(), 11);
+    assert!(
+        translation
+            .text
+            .contains("topics:\n          - a\n          - b"),
+        "{}",
+        translation.text
+    );
+    assert!(
+        translation.text.contains("      not_all:\n"),
+        "{}",
+        translation.text
+    );
+    assert!(
+        translation.text.contains("threshold: 3"),
+        "{}",
+        translation.text
+    );
+    let throttled_all = source.replace("        timeout: 1 minute\n", "        timeout: 1 minute\n      throttle: {once_within: 1 minute, group_by_attributes: [event.host]}\n");
+    let err = translate("a.yml", &throttled_all, &Options::default()).expect_err("refused");
+    let lines: Vec<String> = err.lines().collect();
+    assert_eq!(
+        lines,
+        ["a.yml:35:17: `throttle` works only with a single condition, as in ansible-rulebook"]
+    );
+}
