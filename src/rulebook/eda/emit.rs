@@ -343,6 +343,10 @@ pub(super) fn search(
     };
     let flag = if ignorecase { ", `true`" } else { "" };
     let e = &operand.expr;
+    if operand.ty.is_some_and(|ty| ty != "string") {
+        // A literal that is not a string never matches (and would not compile as an argument).
+        return Js::primary(format!("`{}`", !matches));
+    }
     let mut checks = vec![Js::new(format!("type({e}) == 'string'"), Level::Compare)];
     if original.ty.is_none() {
         // A pattern from vars: a value that is not a string would be an evaluation error.
