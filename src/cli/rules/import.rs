@@ -61,9 +61,15 @@ pub fn run(args: &ImportArgs) -> ExitCode {
         }
     };
     eprint!("{}", translation.warnings);
-    if let Err(diagnostics) = crate::rulebook::compile("translation", &translation.text) {
+    // Values are passed through as written (action arguments, for one); semaphore's compiler
+    // checks them, located in the translation.
+    let translated = format!("{path} (translated)");
+    if let Err(diagnostics) = crate::rulebook::compile(&translated, &translation.text) {
         eprint!("{diagnostics}");
-        eprintln!("{path}: the translation does not compile; please report this");
+        eprintln!(
+            "{path}: the translation is not a valid semaphore rulebook ({}), not written",
+            diagnostics.summary()
+        );
         return ExitCode::FAILURE;
     }
     match &args.output {

@@ -119,14 +119,7 @@ impl<'s> Translator<'s> {
                 self.error(node.pos, format!("an EDA ruleset needs `{key}`"));
             }
         }
-        let mut first = true;
-        let mut start = |out: &mut Out, text: String| {
-            out.line(
-                if first { 0 } else { 2 },
-                if first { format!("- {text}") } else { text },
-            );
-            first = false;
-        };
+        let mut settings = Out::default();
         for (key, value) in entries {
             match key.name.as_str() {
                 "name"
@@ -134,11 +127,10 @@ impl<'s> Translator<'s> {
                 | "default_events_ttl"
                 | "execution_strategy"
                 | "match_multiple_rules" => {
-                    let mut field = Out::default();
-                    field.field(0, &key.name, value);
-                    for line in field.lines {
-                        start(&mut self.out, line.clone());
+                    if key.name == "default_events_ttl" {
+                        self.duration(value);
                     }
+                    settings.field(0, &key.name, value);
                 }
                 "gather_facts" if value.kind == NodeKind::Bool(true) => {
                     self.warn(
@@ -149,9 +141,10 @@ impl<'s> Translator<'s> {
                 _ => {}
             }
         }
-        if first {
+        if settings.lines.is_empty() {
             return;
         }
+        self.out.dashed(0, settings);
         if let Some(sources) = node.get("sources") {
             self.sources(sources);
         }
@@ -202,14 +195,7 @@ impl<'s> Translator<'s> {
             ),
             _ => {}
         }
-        for (index, line) in body.lines.iter().enumerate() {
-            let text = if index == 0 {
-                format!("- {line}")
-            } else {
-                format!("  {line}")
-            };
-            self.out.line(4, text.trim_end());
-        }
+        self.out.dashed(4, body);
     }
 
     fn condition(&mut self, out: &mut Out, node: &Node) {
@@ -267,6 +253,7 @@ impl<'s> Translator<'s> {
             }
         }
         if let Some(timeout) = node.get("timeout") {
+            self.duration(timeout);
             out.field(2, "timeout", timeout);
         }
     }
@@ -318,11 +305,23 @@ impl<'s> Translator<'s> {
         for (key, value) in entries {
             match key.name.as_str() {
                 "group_by_attributes" => self.group_by(out, value),
-                _ => out.field(2, &key.name, value),
+                "threshold" => out.field(2, &key.name, value),
+                _ => {
+                    self.duration(value);
+                    out.field(2, &key.name, value);
+                }
             }
         }
         if node.get("group_by_attributes").is_none() && node.entries().is_some() {
             self.error(node.pos, "EDA's throttle needs `group_by_attributes`");
+        }
+    }
+
+    /// Reports a duration semaphore cannot read (`10 minutes`, `30 seconds`, a number of seconds)
+    /// at its place in the EDA file.
+    fn duration(&mut self, node: &Node) {
+        if let Err(message) = super::super::duration::parse(&node.to_json()) {
+            self.error(node.pos, message);
         }
     }
 

@@ -62,6 +62,14 @@ impl Out {
         }
     }
 
+    /// `body` as one item of a sequence at `indent`: its first line after `- `, the others under it.
+    pub fn dashed(&mut self, indent: usize, body: Out) {
+        for (index, line) in body.lines.iter().enumerate() {
+            let dash = if index == 0 { "- " } else { "  " };
+            self.line(indent, format!("{dash}{line}").trim_end());
+        }
+    }
+
     /// `- item`; a mapping starts on the dash's line.
     pub fn item(&mut self, indent: usize, value: &Node) {
         if let Some(text) = inline(value) {

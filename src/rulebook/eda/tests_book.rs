@@ -3,7 +3,7 @@
 
 use super::{Options, translate};
 
-const UPLINK: &str = r#"
+pub(super) const UPLINK: &str = r#"
 - name: Uplink loss
   hosts: all
   sources:

@@ -43,3 +43,40 @@ proptest! {
         }
     }
 }
+
+proptest! {
+/// A mutated EDA rulebook is translated or refused with located errors, never a panic; what
+/// the translation passes through unchanged (action arguments) is checked by compiling it, which
+/// must not panic either. Mutations inside conditions must still give JMESPath that compiles.
+#[test]
+fn on_mutated_rulebooks(
+    edits in proptest::collection::vec(
+        (any::<prop::sample::Index>(), 0..3usize, prop_oneof![
+            Just(" "), Just("\n"), Just(":"), Just("- "), Just("\""), Just("'"), Just("{{"),
+            Just("#"), Just("["), Just("]"), Just("x"), Just("not "), Just(" and "), Just("5"),
+            Just("null"), Just("\t"), Just("é"), Just("`"), Just("\\"),
+        ]),
+        1..6,
+    ),
+) {
+    let mut text: Vec<char> = super::tests_book::UPLINK.chars().collect();
+    for (at, remove, insert) in edits {
+        let at = at.index(text.len() + 1);
+        let end = (at + remove).min(text.len());
+        text.splice(at..end, insert.chars());
+    }
+    let text: String = text.into_iter().collect();
+    let translated = super::translate("m.yml", &text, &super::Options::default());
+    if let Ok(translation) = &translated
+        && let Err(diagnostics) = crate::rulebook::compile("t.yml", &translation.text)
+    {
+            let lines: Vec<&str> = translation.text.lines().collect();
+            let errors = diagnostics.items.iter().filter(|d| d.severity == crate::rulebook::Severity::Error);
+            for item in errors {
+                let at = item.pos.line as usize;
+                let in_condition = at >= 2 && lines.get(at - 2).is_some_and(|l| l.ends_with("|-"));
+                prop_assert!(!in_condition, "{text}\n---\n{}\n---\n{diagnostics}", translation.text);
+            }
+        }
+    }
+}
