@@ -1,11 +1,11 @@
-//! The user's files on disk, for the commands: reading a rulebook and compiling it, and reading,
+//! The user's files on disk, for the commands: the errors of reading a rulebook, and reading,
 //! validating and atomically rewriting the silences file. Parsing and rendering are the pure core's
 //! (`rulebook::compile`, `suppress::file`); this module is the I/O around them.
 
 use std::io::Write as _;
 use std::path::Path;
 
-use crate::rulebook::{self, Diagnostics, Rulebook};
+use crate::rulebook::Diagnostics;
 use crate::suppress::file::{self, SilenceFile};
 
 #[derive(Debug, thiserror::Error)]
@@ -18,6 +18,9 @@ pub enum LoadError {
     },
     #[error("{0}")]
     Invalid(Diagnostics),
+    /// `--vars`/`--env-vars` that cannot be used.
+    #[error("{message}")]
+    Vars { message: String },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -36,15 +39,6 @@ pub enum SilenceFileError {
     },
     #[error("{0}")]
     Invalid(Diagnostics),
-}
-
-/// Reads and compiles a rulebook file.
-pub fn load_rulebook(path: &Path) -> Result<Rulebook, LoadError> {
-    let source = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
-        path: path.display().to_string(),
-        source,
-    })?;
-    rulebook::compile(&path.display().to_string(), &source).map_err(LoadError::Invalid)
 }
 
 /// Reads and validates a silences file.

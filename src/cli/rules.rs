@@ -2,6 +2,8 @@
 //! its place; run events offline through the engine and print what would fire.
 
 pub(super) mod dispatch;
+mod import;
+mod input;
 mod reload;
 mod run;
 mod test;
@@ -13,7 +15,7 @@ use clap::{Args, Subcommand};
 
 use std::sync::Arc;
 
-use super::files::{LoadError, load_rulebook};
+use super::files::LoadError;
 use crate::rulebook::Rulebook;
 
 #[derive(Debug, Subcommand)]
@@ -30,6 +32,12 @@ pub enum RulesCommand {
     /// Consume the rulebook's Kafka topics, evaluate every event and send the actions. Offsets are
     /// committed only after an event's actions finished or were dead-lettered.
     Run(run::RunArgs),
+    /// Translate an ansible-rulebook (Event-Driven Ansible) rulebook into a semaphore rulebook,
+    /// printed on stdout (or written with -o); warnings and errors go to stderr as FILE:LINE:COL.
+    ///
+    /// Exit status: 0 when translated (warnings or not), 1 when the rulebook cannot be translated
+    /// (nothing is written), 2 for usage errors.
+    Import(import::ImportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -40,6 +48,8 @@ pub struct CheckArgs {
     /// Treat warnings (valid but almost surely wrong conditions and vars) as errors, for CI.
     #[arg(long)]
     pub strict: bool,
+    #[command(flatten)]
+    pub input: input::InputArgs,
     /// More log detail (-v, -vv).
     #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -51,6 +61,7 @@ impl RulesCommand {
             RulesCommand::Check(args) => args.verbose,
             RulesCommand::Test(args) => args.verbose,
             RulesCommand::Run(args) => args.verbose,
+            RulesCommand::Import(args) => args.verbose,
         }
     }
 }
@@ -60,19 +71,24 @@ pub fn run(command: RulesCommand) -> anyhow::Result<ExitCode> {
         RulesCommand::Check(args) => Ok(check(&args)),
         RulesCommand::Test(args) => test::run(&args),
         RulesCommand::Run(args) => run::run(&args),
+        RulesCommand::Import(args) => Ok(import::run(&args)),
     }
 }
 
 /// Loads a rulebook for `test` and `run`; an invalid one is reported on stderr and gives `None`.
 /// Warnings are logged, one line each.
 #[allow(clippy::print_stderr)] // the diagnostics are the command's output
-fn load_or_report(path: &std::path::Path) -> anyhow::Result<Option<Arc<Rulebook>>> {
-    match load_rulebook(path) {
-        Ok(book) => {
-            for warning in book.warnings.lines() {
+fn load_or_report(
+    path: &std::path::Path,
+    input: &input::InputArgs,
+) -> anyhow::Result<Option<Arc<Rulebook>>> {
+    match input::load(path, input) {
+        Ok(loaded) => {
+            let translation = loaded.translation.iter().flat_map(|d| d.lines());
+            for warning in translation.chain(loaded.book.warnings.lines()) {
                 tracing::warn!("{warning}");
             }
-            Ok(Some(Arc::new(book)))
+            Ok(Some(Arc::new(loaded.book)))
         }
         Err(LoadError::Invalid(diagnostics)) => {
             eprint!("{diagnostics}");
@@ -85,7 +101,7 @@ fn load_or_report(path: &std::path::Path) -> anyhow::Result<Option<Arc<Rulebook>
 fn check(args: &CheckArgs) -> ExitCode {
     let mut failed = false;
     for path in &args.rulebooks {
-        failed |= !check_one(path, args.strict);
+        failed |= !check_one(path, args);
     }
     if failed {
         ExitCode::FAILURE
@@ -96,21 +112,30 @@ fn check(args: &CheckArgs) -> ExitCode {
 
 /// Checks one file and reports it; whether it passed.
 #[allow(clippy::print_stdout, clippy::print_stderr)] // the command's report
-fn check_one(path: &std::path::Path, strict: bool) -> bool {
-    let book = match load_rulebook(path) {
-        Ok(book) => book,
+fn check_one(path: &std::path::Path, args: &CheckArgs) -> bool {
+    let strict = args.strict;
+    let (book, translation) = match input::load(path, &args.input) {
+        Ok(loaded) => (loaded.book, loaded.translation),
         Err(LoadError::Invalid(diagnostics)) => {
             eprint!("{diagnostics}");
             eprintln!("{}: {}", path.display(), diagnostics.summary());
             return false;
         }
-        Err(err @ LoadError::Read { .. }) => {
+        Err(err @ (LoadError::Read { .. } | LoadError::Vars { .. })) => {
             eprintln!("error: {err}");
             return false;
         }
     };
-    let warnings = &book.warnings;
-    eprint!("{warnings}");
+    let warnings = match translation {
+        Some(mut translated) => {
+            eprint!("{translated}");
+            translated.items.extend(book.warnings.items.iter().cloned());
+            translated
+        }
+        None => book.warnings.clone(),
+    };
+    eprint!("{}", book.warnings);
+    let warnings = &warnings;
     if strict && !warnings.items.is_empty() {
         eprintln!(
             "{}: {}, errors with --strict",

@@ -11,6 +11,7 @@ mod clock;
 mod network;
 mod numbers;
 mod patterns;
+mod presence;
 mod strings;
 #[cfg(test)]
 mod testing;
@@ -34,6 +35,7 @@ pub const CUSTOM_FUNCTIONS: &[&str] = &[
     "upper",
     "split",
     "replace",
+    "has",
 ];
 
 /// Built-ins registered again, over jmespath's own, with the specification's behaviour.
@@ -104,6 +106,11 @@ fn parts(name: &str) -> Option<(Vec<ArgumentType>, Option<ArgumentType>, Eval)> 
         "upper" => (vec![Text], None, strings::upper),
         "split" => (vec![Text, Text], None, strings::split),
         "replace" => (vec![Text, Text, Text], None, strings::replace),
+        "has" => (
+            vec![ArgumentType::Any, ArgumentType::Any],
+            None,
+            presence::has,
+        ),
         "avg" => (vec![numbers], None, numbers::avg),
         _ => return None,
     };

@@ -92,6 +92,9 @@ pub struct RunSettings {
     pub connect_timeout: Duration,
     /// Render and log actions instead of sending them.
     pub dry_run: bool,
+    /// Write each decoded event to stderr before it is evaluated (ansible-rulebook's
+    /// `--print-events`).
+    pub print_events: bool,
     /// Where the consumer reports [`BROKER`] and [`PARTITIONS`] for `/readyz`.
     pub readiness: Readiness,
     /// The compacted topic that keeps throttle, window and correlation state across restarts and

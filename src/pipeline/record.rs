@@ -51,6 +51,9 @@ impl Run {
                 return;
             }
         };
+        if self.settings.print_events {
+            print_event(&record, &event);
+        }
         let started = std::time::Instant::now();
         let outcome = self.engine.process(event, now_ms);
         self.observer.evaluated_in(started.elapsed());
@@ -145,4 +148,14 @@ fn meta_of(record: &SourceRecord) -> Meta {
             .map(|(k, v)| (k.clone(), String::from_utf8_lossy(v).into_owned()))
             .collect(),
     }
+}
+
+/// `--print-events`: `event TOPIC/PARTITION@OFFSET: JSON` on stderr, as `rules test` prints it.
+#[allow(clippy::print_stderr)] // what the flag asks for
+fn print_event(record: &SourceRecord, event: &Event) {
+    let json = serde_json::to_string(&*event.payload).unwrap_or_default();
+    eprintln!(
+        "event {}/{}@{}: {json}",
+        record.topic, record.partition, record.offset
+    );
 }

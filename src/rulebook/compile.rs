@@ -30,6 +30,8 @@ pub(super) struct Compiler<'a> {
     pub warnings: Vec<Diagnostic>,
     /// The vars of the ruleset being compiled, which its conditions read.
     pub vars: Rcvar,
+    /// Vars given on the command line (`--vars`, `--env-vars`), merged over every ruleset's own.
+    pub extra_vars: &'a serde_json::Map<String, serde_json::Value>,
 }
 
 impl Compiler<'_> {
@@ -77,7 +79,10 @@ impl Compiler<'_> {
         };
         let name = spec.name.value.clone();
         let context = fingerprint::ruleset_context(node);
-        let vars_json = self.vars(spec.vars.as_ref());
+        let mut vars_json = self.vars(spec.vars.as_ref());
+        if let serde_json::Value::Object(vars) = &mut vars_json {
+            vars.extend(self.extra_vars.clone());
+        }
         self.vars = to_variable(&vars_json);
         let default_events_ttl =
             self.duration_or(spec.default_events_ttl.as_ref(), DEFAULT_EVENTS_TTL);

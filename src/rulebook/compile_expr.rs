@@ -123,7 +123,14 @@ impl Compiler<'_> {
             }
             Err(err) => {
                 let at = position::inside_scalar(self.source, pos, text, err.offset());
-                self.errors.push(Diagnostic::new(at, err.to_string()));
+                let hint = match (&err, super::eda::condition(text)) {
+                    (CompileError::Syntax { .. }, Ok(js)) => {
+                        format!("; this is ansible-rulebook syntax: in JMESPath write: {js}")
+                    }
+                    _ => String::new(),
+                };
+                self.errors
+                    .push(Diagnostic::new(at, format!("{err}{hint}")));
                 None
             }
         }

@@ -12,6 +12,7 @@ mod compile_inhibit;
 pub mod de;
 mod diagnostic;
 pub(crate) mod duration;
+pub mod eda;
 mod fingerprint;
 mod located;
 pub mod model;
@@ -33,6 +34,16 @@ use action::TemplateSet;
 /// Parses and compiles rulebook text; `file` is the name used in messages. A valid rulebook carries
 /// its warnings; an invalid one gives its errors and warnings together, in order of place.
 pub fn compile(file: &str, source: &str) -> Result<Rulebook, Diagnostics> {
+    compile_with_vars(file, source, &serde_json::Map::new())
+}
+
+/// [`compile`] with `extra_vars` merged over every ruleset's `vars` (they win), as the command line's
+/// `--vars` and `--env-vars` are.
+pub fn compile_with_vars(
+    file: &str,
+    source: &str,
+    extra_vars: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Rulebook, Diagnostics> {
     let located = |items| Diagnostics {
         file: file.to_owned(),
         source: source.to_owned(),
@@ -46,6 +57,7 @@ pub fn compile(file: &str, source: &str) -> Result<Rulebook, Diagnostics> {
         errors: Vec::new(),
         warnings: Vec::new(),
         vars: compile::no_vars(),
+        extra_vars,
     };
     let rulesets = compiler.rulesets(&root);
     let mut warnings = compiler.warnings;

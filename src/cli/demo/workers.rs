@@ -213,6 +213,7 @@ fn run_settings(file: &str, book: &Rulebook) -> RunSettings {
         drain_timeout: DRAIN_TIMEOUT,
         connect_timeout: CONNECT_TIMEOUT,
         dry_run: false,
+        print_events: false,
         readiness: Readiness::new(&[pipeline::PARTITIONS, pipeline::BROKER]),
         // The mock cluster forgets everything when the demo ends; there is nothing to keep.
         state_topic: None,

@@ -20,7 +20,7 @@ use super::dispatch::{self, Dispatchers};
 use super::run::{RunArgs, settings};
 use crate::config::OffsetReset;
 use crate::pipeline::{Reload, RunSettings};
-use crate::rulebook::{self, Diagnostics, Rulebook};
+use crate::rulebook::{Diagnostics, Rulebook};
 use crate::shutdown::ShutdownSignal;
 
 /// How often `--watch` reads the file.
@@ -161,8 +161,14 @@ impl Reloader {
     /// The same load and compile as `rules check`, then what only a running process can check.
     fn check(&mut self, content: Result<String, ReloadError>) -> Result<Reload, ReloadError> {
         let source = content?;
-        let book = rulebook::compile(&self.path.display().to_string(), &source)
-            .map_err(ReloadError::Invalid)?;
+        let book = super::input::compile(&self.path, &source, &self.args.input)
+            .map_err(|err| match err {
+                crate::cli::files::LoadError::Invalid(diagnostics) => {
+                    ReloadError::Invalid(diagnostics)
+                }
+                other => ReloadError::Settings(other.into()),
+            })?
+            .book;
         let unset = super::run::unset_env(&book, &self.path);
         if !unset.is_empty() {
             return Err(ReloadError::UnsetEnv(unset));

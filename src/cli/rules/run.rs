@@ -49,6 +49,9 @@ pub struct RunArgs {
     /// Render and log the actions without sending them.
     #[arg(long)]
     pub dry_run: bool,
+    /// Write each event to stderr (`event TOPIC/PARTITION@OFFSET: JSON`) before it is evaluated.
+    #[arg(long)]
+    pub print_events: bool,
     /// Firings in flight before intake pauses (backpressure).
     #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_in_flight: u32,
@@ -76,6 +79,8 @@ pub struct RunArgs {
     #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
     pub verbose: u8,
     #[command(flatten)]
+    pub input: super::input::InputArgs,
+    #[command(flatten)]
     pub kafka: Box<KafkaConnectionConfig>,
     #[command(flatten)]
     pub actions: Box<ActionConfig>,
@@ -85,7 +90,7 @@ pub struct RunArgs {
 
 #[allow(clippy::print_stderr)] // the final summary line
 pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
-    let Some(book) = super::load_or_report(&args.rulebook)? else {
+    let Some(book) = super::load_or_report(&args.rulebook, &args.input)? else {
         return Ok(ExitCode::FAILURE);
     };
     let unset = unset_env(&book, &args.rulebook);
@@ -222,6 +227,7 @@ pub(super) fn settings(args: &RunArgs, book: &Rulebook) -> anyhow::Result<RunSet
         drain_timeout: seconds(args.drain_timeout, "--drain-timeout")?,
         connect_timeout: seconds(args.connect_timeout, "--connect-timeout")?,
         dry_run: args.dry_run,
+        print_events: args.print_events,
         readiness: Readiness::new(&[RULEBOOK, pipeline::PARTITIONS, pipeline::BROKER]),
         state_topic: state_topic(args, book, &group_id),
         group_id,

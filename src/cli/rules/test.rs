@@ -42,6 +42,11 @@ pub struct TestArgs {
     /// `line: null`. Without it, time stops at the last event's.
     #[arg(long)]
     pub until: Option<String>,
+    /// Print each event on stderr (`event LINE: JSON`) before it is evaluated (EDA's --print-events).
+    #[arg(long)]
+    pub print_events: bool,
+    #[command(flatten)]
+    pub input: super::input::InputArgs,
     /// More log detail (-v, -vv).
     #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -74,7 +79,7 @@ fn rfc3339_ms(flag: &str, text: &str) -> anyhow::Result<i64> {
 
 #[allow(clippy::print_stderr)] // the command's own diagnostics
 pub fn run(args: &TestArgs) -> anyhow::Result<ExitCode> {
-    let Some(book) = super::load_or_report(&args.rulebook)? else {
+    let Some(book) = super::load_or_report(&args.rulebook, &args.input)? else {
         return Ok(ExitCode::FAILURE);
     };
     let env: BTreeMap<String, String> = std::env::vars().collect();
@@ -120,6 +125,9 @@ pub fn run(args: &TestArgs) -> anyhow::Result<ExitCode> {
         };
         clock = event.time_ms.unwrap_or(clock);
         summary.events += 1;
+        if args.print_events {
+            super::input::print_event(&(index + 1).to_string(), &event);
+        }
         let outcome = engine.process(event, clock);
         let context = ReportContext {
             line: Some(index + 1),
