@@ -11,7 +11,7 @@ use jmespath::{Rcvar, Variable};
 
 mod decode;
 mod json;
-pub mod lookup;
+pub(crate) mod lookup;
 mod meta;
 mod needed;
 mod prune;
