@@ -2,26 +2,55 @@
 //! key, timestamp, headers for Kafka records; anything the caller gives for offline tests), the
 //! event time used by throttles and windows, and its typed [`Origin`]: the record it came from, set
 //! by whoever built the event and never read back out of `meta`. Decoding from bytes lives here
-//! too; transport does not.
+//! too, whole or only as far as a rulebook's expressions read ([`Reads`]); what was left out is
+//! built from the kept bytes and metadata on first use. Transport does not live here.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock, OnceLock};
 
 use jmespath::{Rcvar, Variable};
 
+mod decode;
 mod json;
+pub(crate) mod lookup;
+mod meta;
+mod needed;
+mod prune;
+
+pub use meta::Meta;
+pub use needed::{Needed, Reads};
 
 /// One event on its way through the engine.
 #[derive(Debug, Clone)]
 pub struct Event {
+    /// What conditions read: the whole payload, or, when decoded for a rulebook, only the parts its
+    /// conditions, group keys and windows read. Anything that keeps or shows the event (state,
+    /// firings, templates, `--explain`) takes [`Event::whole_payload`] instead.
     pub payload: Rcvar,
+    /// Like `payload`: null when decoded for a rulebook that reads no `meta`; the metadata itself
+    /// is [`Event::whole_meta`].
     pub meta: Rcvar,
     /// Milliseconds since the Unix epoch, from `meta.timestamp` when the source gave one.
     pub time_ms: Option<i64>,
     /// The record the event came from; `None` for an event with no source position (an offline
     /// event without topic, partition and offset).
     pub origin: Option<Origin>,
+    /// What was left out of `payload` and `meta`, to build once if something needs it; `None` when
+    /// both are whole. Shared by the event's clones.
+    deferred: Option<Arc<Deferred>>,
 }
+
+#[derive(Debug, Default)]
+struct Deferred {
+    /// The payload's bytes, when it was decoded only in part.
+    bytes: Option<Box<[u8]>>,
+    payload: OnceLock<Rcvar>,
+    /// The record's metadata, when no expression reads it.
+    meta: Option<Meta>,
+    meta_value: OnceLock<Rcvar>,
+}
+
+/// `meta` of an event whose rulebook does not read it: shared, as it stands in for every record's.
+static UNREAD: LazyLock<Rcvar> = LazyLock::new(|| Arc::new(Variable::Null));
 
 /// Where an event's record sits in its source: what idempotency keys, the changelog's partition
 /// ownership and replay detection are built from.
@@ -35,49 +64,6 @@ pub struct Origin {
     /// 0 for the record's own event; N for the N-th event `post_event` posted while the record was
     /// evaluated (posted events share their cause's record), so that they are told apart.
     pub posted: u32,
-}
-
-/// The metadata of a Kafka record.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
-pub struct Meta {
-    pub topic: String,
-    pub partition: i32,
-    pub offset: i64,
-    pub key: Option<String>,
-    /// Record timestamp, milliseconds since the epoch.
-    pub timestamp: Option<i64>,
-    pub headers: BTreeMap<String, String>,
-}
-
-impl Meta {
-    /// Built field by field: this runs for every record, and going through serde costs more.
-    pub fn to_variable(&self) -> Variable {
-        let string = |s: &str| Arc::new(Variable::String(s.to_owned()));
-        let number = |n: i64| Arc::new(Variable::Number(n.into()));
-        let headers = self
-            .headers
-            .iter()
-            .map(|(name, value)| (name.clone(), string(value)))
-            .collect();
-        let fields = [
-            ("topic", string(&self.topic)),
-            ("partition", number(i64::from(self.partition))),
-            ("offset", number(self.offset)),
-            (
-                "key",
-                self.key
-                    .as_deref()
-                    .map_or_else(|| Arc::new(Variable::Null), string),
-            ),
-            (
-                "timestamp",
-                self.timestamp
-                    .map_or_else(|| Arc::new(Variable::Null), number),
-            ),
-            ("headers", Arc::new(Variable::Object(headers))),
-        ];
-        Variable::Object(fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
-    }
 }
 
 /// A record payload that is not a JSON document.
@@ -95,32 +81,81 @@ pub enum DecodeError {
 }
 
 impl Event {
-    /// Decodes a JSON payload; `meta` comes from the transport.
+    /// An event whose payload and meta are whole.
+    pub fn new(payload: Rcvar, meta: Rcvar, time_ms: Option<i64>, origin: Option<Origin>) -> Event {
+        Event {
+            payload,
+            meta,
+            time_ms,
+            origin,
+            deferred: None,
+        }
+    }
+
+    /// Decodes a JSON payload whole; `meta` comes from the transport.
     pub fn decode(payload: &[u8], meta: &Meta) -> Result<Event, DecodeError> {
-        let payload = decode_payload(payload)?;
+        Event::decode_reading(payload, meta.clone(), &Reads::everything())
+    }
+
+    /// Decodes a JSON payload, building only what `reads` says is read (what a rulebook's
+    /// expressions read, [`crate::rulebook::Rulebook::reads`]); the rest is checked now and built on
+    /// demand. The same payloads are rejected, with the same errors, as by [`Event::decode`].
+    pub fn decode_reading(payload: &[u8], meta: Meta, reads: &Reads) -> Result<Event, DecodeError> {
+        let (payload, bytes) = decode::payload(payload, &reads.payload)?;
+        let origin = Some(Origin {
+            topic: meta.topic.clone(),
+            partition: meta.partition,
+            offset: meta.offset,
+            batch_index: None,
+            posted: 0,
+        });
+        let time_ms = meta.timestamp;
+        let (meta, meta_left_out) = if reads.meta {
+            (Arc::new(meta.to_variable()), None)
+        } else {
+            (UNREAD.clone(), Some(meta))
+        };
+        let deferred = (bytes.is_some() || meta_left_out.is_some()).then(|| {
+            Arc::new(Deferred {
+                bytes,
+                meta: meta_left_out,
+                ..Deferred::default()
+            })
+        });
         Ok(Event {
-            payload: Arc::new(payload),
-            meta: Arc::new(meta.to_variable()),
-            time_ms: meta.timestamp,
-            origin: Some(Origin {
-                topic: meta.topic.clone(),
-                partition: meta.partition,
-                offset: meta.offset,
-                batch_index: None,
-                posted: 0,
-            }),
+            payload,
+            meta,
+            time_ms,
+            origin,
+            deferred,
         })
     }
 
     /// An offline event (`rules test`): the payload goes through the decoder `rules run` uses, so
     /// the two cannot read a record differently; `meta` as for [`Event::from_json`].
     pub fn decode_offline(payload: &[u8], meta: serde_json::Value) -> Result<Event, DecodeError> {
-        let payload = decode_payload(payload)?;
+        Event::decode_offline_reading(payload, meta, &Needed::Whole)
+    }
+
+    /// [`Event::decode_offline`], building only what `reads` says is read of the payload, like
+    /// [`Event::decode_reading`].
+    pub fn decode_offline_reading(
+        payload: &[u8],
+        meta: serde_json::Value,
+        reads: &Needed,
+    ) -> Result<Event, DecodeError> {
+        let (payload, bytes) = decode::payload(payload, reads)?;
         Ok(Event {
-            payload: Arc::new(payload),
+            payload,
             time_ms: meta.get("timestamp").and_then(timestamp_ms),
             origin: origin_of(&meta),
             meta: Arc::new(Variable::try_from(meta).unwrap_or(Variable::Null)),
+            deferred: bytes.map(|bytes| {
+                Arc::new(Deferred {
+                    bytes: Some(bytes),
+                    ..Deferred::default()
+                })
+            }),
         })
     }
 
@@ -130,12 +165,51 @@ impl Event {
     pub fn from_json(payload: serde_json::Value, meta: serde_json::Value) -> Event {
         let time_ms = meta.get("timestamp").and_then(timestamp_ms);
         let origin = origin_of(&meta);
-        Event {
-            payload: Arc::new(Variable::try_from(payload).unwrap_or(Variable::Null)),
-            meta: Arc::new(Variable::try_from(meta).unwrap_or(Variable::Null)),
+        Event::new(
+            Arc::new(Variable::try_from(payload).unwrap_or(Variable::Null)),
+            Arc::new(Variable::try_from(meta).unwrap_or(Variable::Null)),
             time_ms,
             origin,
-        }
+        )
+    }
+
+    /// The whole payload, exactly as [`Event::decode`] builds it: decoded from the kept bytes on
+    /// the first call when only part of it was, then shared.
+    pub fn whole_payload(&self) -> Rcvar {
+        let Some((deferred, bytes)) = self
+            .deferred
+            .as_ref()
+            .and_then(|d| Some((d, d.bytes.as_ref()?)))
+        else {
+            return self.payload.clone();
+        };
+        let whole = deferred.payload.get_or_init(|| {
+            // The bytes decoded once already, through the same checks, so this cannot fail; if it
+            // did, the part decoded is still the best there is.
+            json::from_slice(bytes).map_or_else(|_| self.payload.clone(), Arc::new)
+        });
+        whole.clone()
+    }
+
+    /// The whole `meta`, exactly as [`Event::decode`] builds it: built on the first call when no
+    /// expression read it, then shared.
+    pub fn whole_meta(&self) -> Rcvar {
+        let Some((deferred, meta)) = self
+            .deferred
+            .as_ref()
+            .and_then(|d| Some((d, d.meta.as_ref()?)))
+        else {
+            return self.meta.clone();
+        };
+        let whole = deferred
+            .meta_value
+            .get_or_init(|| Arc::new(meta.to_variable()));
+        whole.clone()
+    }
+
+    /// Whether the payload holds only part of the record (the rest is built on demand).
+    pub fn is_partial(&self) -> bool {
+        self.deferred.as_ref().is_some_and(|d| d.bytes.is_some())
     }
 }
 
@@ -147,34 +221,6 @@ fn origin_of(meta: &serde_json::Value) -> Option<Origin> {
         batch_index: None,
         posted: 0,
     })
-}
-
-/// A record's value as an event payload: a JSON object.
-fn decode_payload(payload: &[u8]) -> Result<Variable, DecodeError> {
-    // serde_json checks UTF-8 as it parses; the separate check only names the failure.
-    let payload = json::from_slice(payload).map_err(|err| match std::str::from_utf8(payload) {
-        Err(utf8) => DecodeError::NotUtf8 {
-            valid_up_to: utf8.valid_up_to(),
-        },
-        Ok(_) => DecodeError::NotJson(err.to_string()),
-    })?;
-    match not_an_object(&payload) {
-        Some(found) => Err(DecodeError::NotAnObject { found }),
-        None => Ok(payload),
-    }
-}
-
-/// What a decoded payload is, when it is not an object.
-fn not_an_object(payload: &Variable) -> Option<&'static str> {
-    match payload {
-        Variable::Object(_) => None,
-        Variable::Null => Some("null"),
-        Variable::Bool(_) => Some("a boolean"),
-        Variable::Number(_) => Some("a number"),
-        Variable::String(_) => Some("a string"),
-        Variable::Array(_) => Some("a list"),
-        Variable::Expref(_) => Some("an expression"),
-    }
 }
 
 /// An offline `meta.timestamp`: epoch milliseconds or an RFC 3339 time.
@@ -190,6 +236,8 @@ pub fn timestamp_ms(value: &serde_json::Value) -> Option<i64> {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
 
     #[test]

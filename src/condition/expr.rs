@@ -137,6 +137,12 @@ impl Expr {
         found
     }
 
+    /// Adds to `needed` (over the document's top-level names) what evaluating this expression
+    /// reads of the document: which parts of a payload must be decoded for it.
+    pub fn add_reads(&self, needed: &mut crate::event::Needed) {
+        super::reads::add(&self.ast, needed);
+    }
+
     /// The expression's value on `doc`.
     pub fn search(&self, doc: &Rcvar) -> Result<Rcvar, EvalError> {
         self.search_node(&self.ast, doc)

@@ -7,6 +7,8 @@
 use jmespath::Variable;
 use jmespath::ast::{Ast, Comparator};
 
+use crate::event::lookup;
+
 static NULL: Variable = Variable::Null;
 
 #[derive(Debug, Clone)]
@@ -68,7 +70,8 @@ impl Fast {
             Fast::Path(names) => names
                 .iter()
                 .try_fold(doc, |current, name| {
-                    current.as_object().and_then(|o| o.get(name)).map(|v| &**v)
+                    let object = current.as_object()?;
+                    lookup::field(object, name).map(|(_, v)| &**v)
                 })
                 .unwrap_or(&NULL),
             Fast::Literal(value) => value,

@@ -21,11 +21,22 @@ pub struct Document {
 }
 
 impl Document {
+    /// The document conditions are evaluated on: `event` and `meta` as far as the rulebook's
+    /// expressions read them.
     pub fn new(event: &Event, vars: &Rcvar, facts: &Rcvar) -> Document {
+        Document::with_event(event.payload.clone(), event.meta.clone(), vars, facts)
+    }
+
+    /// The document with the whole payload and meta, for showing values (`--explain`).
+    pub fn whole(event: &Event, vars: &Rcvar, facts: &Rcvar) -> Document {
+        Document::with_event(event.whole_payload(), event.whole_meta(), vars, facts)
+    }
+
+    fn with_event(payload: Rcvar, meta: Rcvar, vars: &Rcvar, facts: &Rcvar) -> Document {
         let mut root = BTreeMap::new();
-        root.insert("event".to_owned(), event.payload.clone());
+        root.insert("event".to_owned(), payload);
         root.insert("events".to_owned(), NO_EVENTS.clone());
-        root.insert("meta".to_owned(), event.meta.clone());
+        root.insert("meta".to_owned(), meta);
         root.insert("vars".to_owned(), vars.clone());
         root.insert("facts".to_owned(), facts.clone());
         Document {

@@ -63,13 +63,13 @@ impl EngineState {
                     (Some(throttle), RuleState::Throttle(state)) => {
                         throttle_match(step, throttle, state, doc, event, source)
                     }
-                    _ => Some(vec![event.payload.clone()]),
+                    _ => Some(vec![event.whole_payload()]),
                 });
                 (matched, fired.flatten())
             }
             (RuleCondition::Any(exprs), _) => {
                 let matched = exprs.iter().any(|expr| check.is_true(expr, doc.base()));
-                (matched, matched.then(|| vec![event.payload.clone()]))
+                (matched, matched.then(|| vec![event.whole_payload()]))
             }
             (
                 RuleCondition::All {
@@ -79,9 +79,10 @@ impl EngineState {
                 RuleState::All(state),
             ) => {
                 let timeout = millis(timeout.unwrap_or(ruleset.default_events_ttl));
+                // The state keeps the event, so it gets the whole payload.
                 let fired = state.offer(
                     conditions.len(),
-                    &event.payload,
+                    &event.whole_payload(),
                     source,
                     now,
                     timeout,
@@ -92,7 +93,7 @@ impl EngineState {
             (RuleCondition::NotAll { conditions, .. }, RuleState::NotAll(state)) => {
                 state.offer(
                     conditions.len(),
-                    &event.payload,
+                    &event.whole_payload(),
                     source,
                     now,
                     |slot, bound| check.is_true(&conditions[slot], &doc.with_events(bound)),
@@ -122,7 +123,7 @@ fn throttle_match(
         &key,
         source,
         origin,
-        &event.payload,
+        &event.whole_payload(),
         step.now,
     ) {
         Verdict::Fire(events) => Some(events),

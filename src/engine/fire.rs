@@ -102,8 +102,10 @@ impl EngineState {
         let book = step.book;
         let ruleset = &book.rulesets[at.ruleset];
         let rule = &ruleset.rules[at.rule];
-        let null = Arc::new(Variable::Null);
-        let meta = found.trigger.map_or(&null, |event| &event.meta);
+        let meta = found
+            .trigger
+            .map_or_else(|| Arc::new(Variable::Null), Event::whole_meta);
+        let meta = &meta;
         let firing = FiringDocument {
             ruleset,
             rule,
@@ -180,12 +182,12 @@ impl EngineState {
                     posted: step.posted_count,
                     ..origin.clone()
                 });
-                let event = Event {
-                    payload: Arc::new(Variable::try_from(payload).unwrap_or(Variable::Null)),
-                    meta: cause.meta.clone(),
-                    time_ms: Some(cause.time_ms),
+                let event = Event::new(
+                    Arc::new(Variable::try_from(payload).unwrap_or(Variable::Null)),
+                    cause.meta.clone(),
+                    Some(cause.time_ms),
                     origin,
-                };
+                );
                 step.posted.push_back((Some(target), event));
             }
             _ => {}

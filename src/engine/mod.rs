@@ -229,6 +229,10 @@ impl Engine {
     pub fn advance(&mut self, now_ms: i64) -> Outcome {
         let state = &mut self.state;
         state.high_water_ms = state.high_water_ms.max(now_ms);
+        // Every event moves the clock: skip the walk over the rules when none of them acts on it.
+        if !state.has_timers() {
+            return Outcome::default();
+        }
         let now = state.high_water_ms;
         let mut step = Step::new(&self.rulebook, now, Outcome::default());
         condition::with_clock(seconds(now), || state.advance(&mut step));
@@ -254,6 +258,21 @@ impl Engine {
             }
         }
         deadlines.into_iter().min()
+    }
+}
+
+impl EngineState {
+    /// Whether some rule has state the clock can close (throttles, windows, `not_all`).
+    fn has_timers(&self) -> bool {
+        self.rulesets
+            .iter()
+            .flat_map(|ruleset| &ruleset.rules)
+            .any(|rule| {
+                matches!(
+                    rule,
+                    RuleState::Throttle(_) | RuleState::Window(_) | RuleState::NotAll(_)
+                )
+            })
     }
 }
 

@@ -40,7 +40,10 @@ pub fn route(ruleset: &Ruleset, event: &Event) -> Route {
 
 /// A record whose `field` is not a list is passed through whole, so nothing is dropped silently.
 fn split(event: &Event, field: &str) -> Route {
-    let Some(object) = event.payload.as_object() else {
+    // Elements and siblings become whole events and `meta.batch`, so they come from the whole payload.
+    let payload = event.whole_payload();
+    let whole_meta = event.whole_meta();
+    let Some(object) = payload.as_object() else {
         return Route::Whole;
     };
     let Some(elements) = object.get(field).and_then(|v| v.as_array()) else {
@@ -56,7 +59,7 @@ fn split(event: &Event, field: &str) -> Route {
         .iter()
         .enumerate()
         .map(|(index, element)| {
-            let mut meta = event.meta.as_object().cloned().unwrap_or_default();
+            let mut meta = whole_meta.as_object().cloned().unwrap_or_default();
             meta.insert("batch".to_owned(), siblings.clone());
             meta.insert(
                 "batch_index".to_owned(),
@@ -66,12 +69,12 @@ fn split(event: &Event, field: &str) -> Route {
                 batch_index: Some(index),
                 ..origin.clone()
             });
-            Event {
-                payload: element.clone(),
-                meta: Arc::new(Variable::Object(meta)),
-                time_ms: event.time_ms,
+            Event::new(
+                element.clone(),
+                Arc::new(Variable::Object(meta)),
+                event.time_ms,
                 origin,
-            }
+            )
         })
         .collect();
     Route::Split(events)

@@ -114,7 +114,12 @@ impl EngineState {
     fn evaluate_ruleset(&mut self, step: &mut Step<'_>, r: usize, event: &Event) {
         let book = step.book;
         let ruleset = &book.rulesets[r];
-        let doc = Document::new(event, &ruleset.vars, self.rulesets[r].facts.variable());
+        let facts = self.rulesets[r].facts.variable().clone();
+        let doc = Document::new(event, &ruleset.vars, &facts);
+        // `--explain` shows values as a full decode has them, not as far as the rules read.
+        let explained = self
+            .tracing
+            .then(|| Document::whole(event, &ruleset.vars, &facts));
         for (i, rule) in ruleset.rules.iter().enumerate() {
             if !rule.enabled {
                 continue;
@@ -139,8 +144,8 @@ impl EngineState {
                 }
                 (matched, fired)
             };
-            if self.tracing {
-                let trace = trace::trace(ruleset.name.as_str(), rule, &doc, matched, fired);
+            if let Some(explained) = &explained {
+                let trace = trace::trace(ruleset.name.as_str(), rule, explained, matched, fired);
                 step.outcome.trace.push(trace);
             }
             // A window's matches feed the window: none of them is held back by a throttle.

@@ -34,7 +34,7 @@ impl EngineState {
         let fired = firing.is_some();
         if let Some(window) = firing {
             let found = Match {
-                events: vec![event.payload.clone()],
+                events: vec![event.whole_payload()],
                 trigger: Some(event),
                 group: None,
                 window: Some(window),
@@ -70,10 +70,12 @@ impl EngineState {
             }
         };
         let key = group_key(&window.group_by, doc.base());
+        // The window keeps its last event for the clock's firings: the whole payload.
+        let whole = event.whole_payload();
         let arrival = Arrival {
             key: &key,
             source: self.source_of(event),
-            event: &event.payload,
+            event: &whole,
             value: value.as_ref(),
             time_ms: step.now,
             origin: event.origin.as_ref(),

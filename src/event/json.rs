@@ -19,7 +19,7 @@ pub fn from_slice(bytes: &[u8]) -> Result<Variable, serde_json::Error> {
 }
 
 /// A nested value, built inside its `Arc`.
-struct Shared;
+pub(super) struct Shared;
 
 impl<'de> DeserializeSeed<'de> for Shared {
     type Value = Rcvar;

@@ -30,7 +30,7 @@ impl Run {
             return;
         };
         let meta = meta_of(&record);
-        let event = match Event::decode(value, &meta) {
+        let event = match Event::decode_reading(value, meta, &self.engine.rulebook().reads) {
             Ok(event) => event,
             Err(err) => {
                 let _entered = record_span(&record).entered();

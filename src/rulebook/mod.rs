@@ -1,7 +1,8 @@
 //! Rulebooks: YAML text to raw `*Spec` structs ([`spec`]) to a validated, compiled [`Rulebook`]
 //! ([`model`]). Every problem of a file is reported at once as a located [`Diagnostic`], an error or
 //! a warning (valid, but almost surely wrong; the compiled rulebook carries those). It also
-//! compiles each rule's actions with the action model ([`action`]: kinds, templates, rendering).
+//! compiles each rule's actions with the action model ([`action`]: kinds, templates, rendering)
+//! and finds what the rules read of an event ([`Rulebook::reads`]).
 //! It does not evaluate events (the engine does) and sends nothing (`actions` does).
 
 pub mod action;
@@ -17,6 +18,7 @@ mod fingerprint;
 mod located;
 pub mod model;
 pub(crate) mod position;
+mod reads;
 pub mod spec;
 mod window;
 pub mod yaml;
@@ -69,6 +71,7 @@ pub fn compile_with_vars(
         return Err(located(items));
     }
     Ok(Rulebook {
+        reads: reads::event_reads(&rulesets),
         rulesets,
         templates: compiler.templates,
         warnings: if warnings.is_empty() {

@@ -9,6 +9,7 @@ use jmespath::Rcvar;
 use super::Diagnostics;
 use super::action::{Action, TemplateSet};
 use crate::condition::Expr;
+use crate::event::Reads;
 
 /// A whole rulebook file, ready to evaluate events.
 #[derive(Debug)]
@@ -18,6 +19,9 @@ pub struct Rulebook {
     /// Valid but almost surely wrong (a double-quoted "string" in a filter, `!event.x`, ...):
     /// `rules check` prints them, `rules run` logs them at start.
     pub warnings: Diagnostics,
+    /// What the rules' conditions, group keys and windows read of an event (its payload, and
+    /// whether its meta), for the decoder: found at load by walking their expressions.
+    pub reads: Reads,
 }
 
 #[derive(Debug)]

@@ -18,7 +18,7 @@ use crate::actions::context::{DispatchSettings, FiringInfo};
 use crate::actions::preview::preview;
 use crate::config::ActionConfig;
 use crate::engine::{Engine, Firing, Outcome};
-use crate::event::{self, Event};
+use crate::event::{self, Event, Needed};
 
 #[derive(Debug, Args)]
 pub struct TestArgs {
@@ -115,7 +115,7 @@ pub fn run(args: &TestArgs) -> anyhow::Result<ExitCode> {
         if parsed.as_ref().is_ok_and(|text| text.trim().is_empty()) {
             continue;
         }
-        let event = match parsed.and_then(parse_line) {
+        let event = match parsed.and_then(|text| parse_line(text, &book.reads.payload)) {
             Ok(event) => event,
             Err(message) => {
                 summary.bad_lines += 1;
@@ -174,7 +174,7 @@ fn open(path: &PathBuf) -> anyhow::Result<Box<dyn BufRead>> {
 
 /// An event line: an object, or the `{"event": ..., "meta": ...}` wrapper (only those two keys). The
 /// event itself goes through `rules run`'s decoder.
-fn parse_line(line: &str) -> Result<Event, String> {
+fn parse_line(line: &str, reads: &Needed) -> Result<Event, String> {
     let fields: serde_json::Map<String, Value> = match serde_json::from_str::<Value>(line) {
         Ok(Value::Object(fields)) => fields,
         Ok(_) => return Err("an event must be a JSON object".into()),
@@ -183,7 +183,7 @@ fn parse_line(line: &str) -> Result<Event, String> {
     let wrapped =
         fields.contains_key("event") && fields.keys().all(|k| k == "event" || k == "meta");
     if !wrapped {
-        return decode(line.as_bytes(), json!({}));
+        return decode(line.as_bytes(), json!({}), reads);
     }
     let parts: WrappedLine<'_> =
         serde_json::from_str(line).map_err(|err| format!("not valid JSON: {err}"))?;
@@ -199,7 +199,7 @@ fn parse_line(line: &str) -> Result<Event, String> {
             "`meta.timestamp` {given} is neither epoch milliseconds nor an RFC 3339 time"
         ));
     }
-    decode(parts.event.get().as_bytes(), meta)
+    decode(parts.event.get().as_bytes(), meta, reads)
 }
 
 /// The wrapper's event, as the bytes it was written with.
@@ -209,8 +209,8 @@ struct WrappedLine<'a> {
     event: &'a serde_json::value::RawValue,
 }
 
-fn decode(payload: &[u8], meta: Value) -> Result<Event, String> {
-    Event::decode_offline(payload, meta).map_err(|err| match err {
+fn decode(payload: &[u8], meta: Value, reads: &Needed) -> Result<Event, String> {
+    Event::decode_offline_reading(payload, meta, reads).map_err(|err| match err {
         event::DecodeError::NotAnObject { .. } => format!("the event {err}"),
         other => other.to_string(),
     })
