@@ -1,6 +1,7 @@
 //! `semaphore demo` as a real process: on librdkafka's mock cluster it prints alerts from its webhook
-//! receiver and says the cluster is a mock; against the test broker it creates the topics, prints
-//! alerts and commits what it consumed; SIGINT stops it cleanly with exit 0.
+//! receiver and says the cluster is a mock; its alerts come over the whole run, one line per
+//! incident naming where it was sent, with readable times; against the test broker it creates the
+//! topics, prints alerts and commits what it consumed; SIGINT stops it cleanly with exit 0.
 
 mod common;
 
@@ -13,8 +14,8 @@ use semaphore::kafka::check_topic;
 /// Longest a demo run may take in these tests, start-up and stop included, on a loaded machine.
 const EXIT_TIMEOUT: Duration = Duration::from_secs(90);
 const MOCK_NOTICE: &str = "librdkafka's in-memory mock cluster";
-/// A line of the receiver: the rule comes from the webhook's Idempotency-Key.
-const WEBHOOK_ALERT: &str = " ALERT via webhook       High loss on an uplink: Loss ";
+/// An incident of the loss rulebook: the rule comes from the webhook's Idempotency-Key.
+const WEBHOOK_ALERT: &str = " ALERT High loss on an uplink: Loss ";
 
 /// A running demo; stdout and stderr go to files so that a chatty run never blocks on a pipe.
 struct Demo {
@@ -103,8 +104,66 @@ impl Drop for Demo {
 fn webhook_alerts(stdout: &str) -> usize {
     stdout
         .lines()
-        .filter(|line| line.contains(WEBHOOK_ALERT))
+        .filter(|line| line.contains(WEBHOOK_ALERT) && line.contains("[sent to webhook"))
         .count()
+}
+
+#[test]
+fn the_demo_shows_each_incident_once_over_its_run_with_readable_times() {
+    // Polls every 5 s: one simulated minute each, so a minute of the run is twelve of incidents.
+    let (status, out, err) =
+        Demo::start(&["--duration", "60s", "--interval", "5s"]).wait(EXIT_TIMEOUT);
+    assert!(status.success(), "{status}\n{out}\n{err}");
+    let alerts: Vec<&str> = out.lines().filter(|l| l.contains(" ALERT ")).collect();
+    assert!(!alerts.is_empty(), "{out}\n{err}");
+    for line in &alerts {
+        assert!(!line.contains("ALERT via"), "one delivery per line: {line}");
+        assert!(
+            line.ends_with(']') && line.contains("  [sent to "),
+            "{line}"
+        );
+    }
+    // The webhook and the record of one loss firing are one line.
+    assert!(
+        alerts.iter().any(
+            |l| l.contains(WEBHOOK_ALERT) && l.ends_with("[sent to webhook and meraki.alerts]")
+        ),
+        "{out}"
+    );
+    // An incident is one line: no rule and uplink twice (the run is shorter than an incident's quiet gap).
+    let mut seen = std::collections::BTreeSet::new();
+    for line in alerts.iter().filter(|l| l.contains(WEBHOOK_ALERT)) {
+        let subject = line
+            .split("% on ")
+            .nth(1)
+            .and_then(|rest| rest.split(" towards ").next());
+        assert!(seen.insert(subject), "{subject:?} shown twice:\n{out}");
+    }
+    // Alerts keep coming after the first polls.
+    let third = out
+        .lines()
+        .position(|l| l.contains("publish loss-latency: cycle 3,"))
+        .expect("three polls");
+    let later = out
+        .lines()
+        .skip(third)
+        .filter(|l| l.contains(" ALERT "))
+        .count();
+    assert!(later >= 1, "nothing after the first polls:\n{out}");
+    // Times are clock times, not seconds since 1970.
+    let first_seen: Vec<&str> = alerts
+        .iter()
+        .filter_map(|l| l.split("firstSeen=").nth(1))
+        .collect();
+    assert!(!first_seen.is_empty(), "{out}");
+    for value in first_seen {
+        let time = value.split_whitespace().next().unwrap_or_default();
+        assert!(
+            time.len() == 8 && time.as_bytes()[2] == b':',
+            "firstSeen={time}"
+        );
+    }
+    assert!(out.contains("incidents shown"), "{out}");
 }
 
 #[test]

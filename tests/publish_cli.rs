@@ -1,5 +1,7 @@
 //! `semaphore publish` as an operator meets it, with stdout as the sink (no broker needed): a bad
-//! or missing API key, `--interval` cycles stopped by SIGTERM, and `--help` keeping the key hidden.
+//! or missing API key, `--interval` cycles stopped by SIGTERM, progress lines during a long cycle
+//! when stderr is not a terminal, the clients summary counting clients, and `--help` keeping the
+//! key hidden.
 
 #[path = "fixtures/meraki/support.rs"]
 #[allow(dead_code)] // each test binary uses part of the shared helpers
@@ -122,4 +124,62 @@ async fn help_never_shows_the_api_key() {
         help.contains("-a, --sink <SINK>"),
         "the original -a flag: {help}"
     );
+}
+
+#[tokio::test]
+async fn a_long_cycle_shows_progress_lines_off_a_terminal_and_the_clients_summary_counts_clients() {
+    // 20 networks at 3 requests a second: a cycle of ten seconds or more, with 429s.
+    let mut slow = config(1, 20, 1, 5);
+    slow.rate_limit = 3;
+    slow.burst = 1;
+    let running = start(slow).await;
+    let args = [
+        "publish",
+        "clients",
+        "--per-client",
+        "--base-url",
+        running.base_url.as_str(),
+        "--sink",
+        "stdout",
+    ];
+    let mut command = semaphore(&args);
+    command.env("MERAKI_DASHBOARD_API_KEY", KEY);
+    let result = output(command, Duration::from_secs(120)).await;
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(result.status.success(), "{stderr}");
+    let progress: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("progress: "))
+        .collect();
+    assert!(!progress.is_empty(), "no progress line:\n{stderr}");
+    for line in &progress {
+        assert!(
+            !line.contains('\x1b') && !line.contains('\r'),
+            "plain lines only: {line:?}"
+        );
+        assert!(line.starts_with("progress: cycle 1 so far: "), "{line}");
+        for part in [
+            " networks, ",
+            " clients, ",
+            " records, ",
+            " API calls (",
+            " rate-limited)",
+        ] {
+            assert!(line.contains(part), "{part:?} missing: {line}");
+        }
+    }
+    let summary = stderr
+        .lines()
+        .find(|l| l.starts_with("cycle 1: "))
+        .expect("a summary line");
+    let records = String::from_utf8_lossy(&result.stdout).lines().count();
+    assert!(records > 0, "{stderr}");
+    assert!(
+        summary.starts_with("cycle 1: 1 orgs, ")
+            && summary.contains(&format!(
+                " networks, {records} clients, {records} records, "
+            )),
+        "{summary}"
+    );
+    assert!(!summary.contains("devices"), "{summary}");
 }

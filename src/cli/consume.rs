@@ -226,6 +226,7 @@ mod tests {
             offset: 42,
             key: key.map(<[u8]>::to_vec),
             value: value.map(<[u8]>::to_vec),
+            headers: Vec::new(),
         }
     }
 

@@ -20,7 +20,7 @@ use tokio::task::JoinSet;
 
 use super::duration;
 use crate::config::{KafkaConnection, KafkaConnectionConfig, Secret};
-use crate::demo::{MockKafka, Receiver, rulebooks};
+use crate::demo::{Incidents, MockKafka, Receiver, rulebooks};
 use crate::kafka::KafkaError;
 use crate::meraki::sim::{self, EstateSize, Faults, SimConfig, Simulator};
 use crate::shutdown::Shutdown;
@@ -54,6 +54,10 @@ const ESTATE: EstateSize = EstateSize {
 const SIM_API_KEY: &str = "semaphore-demo-key";
 /// Alerts and lines waiting for the printer before senders wait.
 const CHANNEL_CAPACITY: usize = 256;
+/// How long a firing's first delivery waits for its others (webhook and record) to be shown as one.
+const MERGE_WAIT: Duration = Duration::from_millis(1500);
+/// The fastest the simulator's clock runs.
+const MAX_SPEED: u32 = 30;
 /// How long stopping may take before the rest is abandoned (drain + commit + leave the group).
 const STOP_TIMEOUT: Duration = Duration::from_secs(40);
 
@@ -132,7 +136,8 @@ async fn demo(args: &DemoArgs, broker: Broker) -> anyhow::Result<()> {
         }
     };
     let mut services = JoinSet::new();
-    let simulator = Simulator::new(sim_config(args.seed))?;
+    let speed = sim_speed(args.interval);
+    let simulator = Simulator::with_speed(sim_config(args.seed), speed)?;
     let listener = sim::bind("127.0.0.1:0").await?;
     let sim_url = format!(
         "http://{}/api/v1",
@@ -147,7 +152,10 @@ async fn demo(args: &DemoArgs, broker: Broker) -> anyhow::Result<()> {
     let receiver_url = receiver.url();
     let stopped = until_stopped();
     services.spawn(async move { anyhow::Ok(receiver.serve(stopped).await?) });
-    let printer = tokio::spawn(print(alert_queue, line_queue, until_stopped()));
+    // An incident of the simulator lasts ten of its minutes; firings closer than that are one.
+    let repeat_gap = Duration::from_secs(600 / u64::from(speed));
+    let incidents = Incidents::new(MERGE_WAIT, repeat_gap);
+    let printer = tokio::spawn(print(alert_queue, line_queue, incidents, until_stopped()));
 
     let mut env: BTreeMap<String, String> = std::env::vars().collect();
     env.insert(rulebooks::WEBHOOK_URL_ENV.to_owned(), receiver_url.clone());
@@ -236,6 +244,14 @@ async fn connect(broker: &Broker) -> anyhow::Result<KafkaConnection> {
             Ok(connection.clone())
         }
     }
+}
+
+/// How many times as fast as real time the simulator's clock runs: one simulated minute (the
+/// telemetry's resolution) per poll, so that every poll brings new points and a ten-minute
+/// incident unfolds over a few polls; real time for polls a minute or more apart.
+pub(super) fn sim_speed(interval: Duration) -> u32 {
+    let per_minute = 60.0 / interval.as_secs_f64().max(1.0);
+    (per_minute.round() as u32).clamp(1, MAX_SPEED)
 }
 
 fn sim_config(seed: u64) -> SimConfig {

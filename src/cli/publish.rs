@@ -6,13 +6,13 @@
 
 pub(super) mod args;
 mod program;
+mod progress;
 mod summary;
 
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -32,13 +32,11 @@ use crate::shutdown::Shutdown;
 use crate::telemetry::metrics as names;
 use crate::telemetry::readiness::Readiness;
 use args::{CLIENTS_ENV, CommonArgs, LOSS_LATENCY_ENV};
-use summary::summary_line;
+use summary::{Counted, summary_line};
 
 /// Readiness check: the last cycle delivered its records.
 const DELIVERY: &str = "delivery";
 
-/// How often the progress line is redrawn on a terminal.
-const PROGRESS_EVERY: Duration = Duration::from_millis(500);
 /// Blocking Kafka calls that outlived their own timeout must not keep the process alive past this.
 const RUNTIME_SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
@@ -267,19 +265,27 @@ async fn publish<P: OrgPoller>(
         progress: Arc::clone(&progress),
     };
     let terminal = io::stderr().is_terminal();
-    let ticker = terminal.then(|| tokio::spawn(show_progress(Arc::clone(&progress), client)));
+    let counted = if msgid == "clients" {
+        Counted::Clients
+    } else {
+        Counted::Devices
+    };
+    let ticker = tokio::spawn(progress::show(
+        Arc::clone(&progress),
+        client,
+        counted,
+        terminal,
+    ));
     let sink_name = kind
         .to_possible_value()
         .map_or_else(String::new, |value| value.get_name().to_owned());
     let outcome = publisher
         .run(sink, schedule, shutdown.signal(), |summary| {
-            report(summary, terminal);
+            report(summary, counted, terminal);
             observe(summary, &sink_name, &readiness);
         })
         .await;
-    if let Some(ticker) = ticker {
-        ticker.abort();
-    }
+    ticker.abort();
     if let Some(server) = server {
         server.stop().await;
     }
@@ -294,10 +300,14 @@ async fn publish<P: OrgPoller>(
 
 /// The summary line of one cycle, on stderr (stdout may carry records); on a terminal it replaces
 /// the progress line.
-fn report(summary: &CycleSummary, terminal: bool) {
+fn report(summary: &CycleSummary, counted: Counted, terminal: bool) {
     let clear = if terminal { "\r\x1b[2K" } else { "" };
     // A lost summary line is no reason to stop publishing.
-    let _ = writeln!(io::stderr().lock(), "{clear}{}", summary_line(summary));
+    let _ = writeln!(
+        io::stderr().lock(),
+        "{clear}{}",
+        summary_line(summary, counted)
+    );
 }
 
 /// The cycle's metrics, and readiness: ready while the last cycle's records reached the sink.
@@ -321,22 +331,5 @@ fn observe(summary: &CycleSummary, sink: &str, readiness: &Readiness) {
         readiness.fail(DELIVERY, "stopping");
     } else {
         readiness.pass(DELIVERY);
-    }
-}
-
-/// Redraws one status line on the terminal until aborted.
-async fn show_progress(progress: Arc<Progress>, client: Client) {
-    let mut tick = tokio::time::interval(PROGRESS_EVERY);
-    loop {
-        tick.tick().await;
-        let load = |counter: &std::sync::atomic::AtomicU64| counter.load(Ordering::Relaxed);
-        let line = format!(
-            "\r\x1b[2K… {} orgs, {} networks, {} records, {} API calls",
-            load(&progress.orgs),
-            load(&progress.networks),
-            load(&progress.records),
-            load(&client.stats().calls)
-        );
-        let _ = io::stderr().lock().write_all(line.as_bytes());
     }
 }

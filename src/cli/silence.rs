@@ -2,6 +2,7 @@
 //! read with `--silences`. Every change validates the whole new file before it replaces the old one
 //! (temporary file and rename), so a running `rules run` never reads a broken or partial file.
 
+mod list;
 pub mod watch;
 
 use std::path::{Path, PathBuf};
@@ -14,19 +15,19 @@ use clap::{Args, Subcommand};
 use super::files::{self, SilenceFileError};
 use crate::rulebook::FIRING_ROOTS;
 use crate::rulebook::de::Located;
-use crate::rulebook::duration;
 use crate::suppress::file::{self, SilenceFile};
 use crate::suppress::silence::SilenceSpec;
-use crate::suppress::{SilenceSet, SilenceState};
+use crate::suppress::{SilenceSet, SilenceState, edit};
+pub use list::ListArgs;
 
 #[derive(Debug, Subcommand)]
 pub enum SilenceCommand {
     /// Add a silence and print its id. The matcher is JMESPath on the firing:
     /// {ruleset, rule, event, events, vars, status}.
     Add(AddArgs),
-    /// List active and pending silences (--all: expired ones too).
+    /// List active and pending silences as a table (--all: expired ones too).
     List(ListArgs),
-    /// End a silence now.
+    /// End one or more silences now; they stay in the file as expired.
     Expire(ExpireArgs),
 }
 
@@ -37,48 +38,50 @@ pub struct FileArg {
     pub file: PathBuf,
 }
 
+/// How long a silence lasts when neither `--duration` nor `--until` is given (amtool's default).
+const DEFAULT_DURATION: &str = "1h";
+
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("end").required(true).args(["duration", "until"])))]
 pub struct AddArgs {
     #[command(flatten)]
     pub file: FileArg,
-    /// JMESPath matcher, e.g. "event.networkId == 'N_1' && rule == 'High loss'".
-    #[arg(long = "match", value_name = "EXPR")]
+    /// JMESPath matcher on the firing, e.g. "event.networkId == 'N_1' && rule == 'High loss'".
+    #[arg(long = "match", short = 'm', value_name = "EXPR")]
     pub matcher: String,
-    /// How long from now, e.g. 2h, 30 minutes.
-    #[arg(long = "for", value_name = "DURATION")]
+    /// How long from now: 90s, 30m, 2h (or `2 days`). Default: 1h.
+    #[arg(
+        long,
+        short = 'd',
+        visible_alias = "for",
+        value_name = "DURATION",
+        conflicts_with = "until"
+    )]
     pub duration: Option<String>,
-    /// End time (RFC 3339).
-    #[arg(long, value_name = "TIME")]
+    /// End at this time instead (RFC 3339, e.g. 2026-01-16T08:00:00+01:00).
+    #[arg(long, visible_alias = "end", value_name = "TIME")]
     pub until: Option<String>,
-    #[arg(long)]
+    /// Why the silence exists (a ticket, a maintenance); shown by `list`.
+    #[arg(long, short = 'c')]
     pub comment: Option<String>,
-    #[arg(long)]
-    pub created_by: Option<String>,
-}
-
-#[derive(Debug, Args)]
-pub struct ListArgs {
-    #[command(flatten)]
-    pub file: FileArg,
-    /// Include expired silences.
-    #[arg(long)]
-    pub all: bool,
+    /// Who added it; shown by `list`. Default: the login name ($USER).
+    #[arg(long, short = 'a', visible_alias = "created-by", env = "USER")]
+    pub author: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct ExpireArgs {
     #[command(flatten)]
     pub file: FileArg,
-    /// The id `add` printed (see `list`).
-    pub id: String,
+    /// The ids `add` printed (see `list`; `list --quiet` prints only ids).
+    #[arg(required = true, value_name = "ID")]
+    pub ids: Vec<String>,
 }
 
 pub fn run(command: SilenceCommand) -> anyhow::Result<ExitCode> {
     let now = chrono::Utc::now();
     match command {
         SilenceCommand::Add(args) => add(&args, now),
-        SilenceCommand::List(args) => list(&args, now.timestamp_millis()),
+        SilenceCommand::List(args) => list::run(&args, now.timestamp_millis()),
         SilenceCommand::Expire(args) => expire(&args, now),
     }
 }
@@ -92,17 +95,34 @@ pub fn load_or_report(path: &Path) -> anyhow::Result<Option<Arc<SilenceSet>>> {
             eprint!("{diagnostics}");
             Ok(None)
         }
-        Err(err) => Err(err.into()),
+        Err(err) => Err(one_line(&err)),
     }
 }
 
-/// The current file and its text; a missing file is an empty one. `None`: invalid, reported.
+/// The error as one line: its message already names the OS error, which `{:#}` would repeat.
+fn one_line(err: &SilenceFileError) -> anyhow::Error {
+    match err {
+        SilenceFileError::Read { path, source }
+            if source.kind() == std::io::ErrorKind::NotFound =>
+        {
+            anyhow::anyhow!("no silences file {path} (`semaphore silence add` creates it)")
+        }
+        other => anyhow::anyhow!("{other}"),
+    }
+}
+
+/// The current file and its text; `missing_ok`: a missing file is an empty one. `None`: invalid,
+/// reported.
 #[allow(clippy::print_stderr)]
-fn current(path: &Path) -> anyhow::Result<Option<(String, SilenceFile)>> {
-    let source = match std::fs::read_to_string(path) {
+fn current(path: &Path, missing_ok: bool) -> anyhow::Result<Option<(String, SilenceFile)>> {
+    let source = match files::read_silences(path) {
         Ok(source) => source,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(err) => return Err(err).with_context(|| format!("cannot read {}", path.display())),
+        Err(SilenceFileError::Read { source, .. })
+            if missing_ok && source.kind() == std::io::ErrorKind::NotFound =>
+        {
+            String::new()
+        }
+        Err(err) => return Err(one_line(&err)),
     };
     match file::parse(&path.display().to_string(), &source) {
         Ok(parsed) => Ok(Some((source, parsed))),
@@ -125,6 +145,33 @@ fn located(value: String) -> Located<String> {
     }
 }
 
+/// `--duration`: the CLI's duration forms (`90s`, `30m`, `2h`), or a rulebook duration (`2 days`).
+fn parse_duration(text: &str) -> anyhow::Result<chrono::TimeDelta> {
+    let length = super::duration::positive(text).or_else(|message| {
+        crate::rulebook::duration::parse(&serde_json::Value::String(text.to_owned()))
+            .map_err(|_| anyhow::anyhow!("--duration: {message}"))
+    })?;
+    chrono::TimeDelta::from_std(length).context("--duration is too long")
+}
+
+fn ends_at(
+    args: &AddArgs,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
+    let ends_at = match &args.until {
+        Some(text) => chrono::DateTime::parse_from_rfc3339(text)
+            .with_context(|| format!("--until {text:?} is not RFC 3339"))?
+            .to_utc(),
+        None => {
+            let text = args.duration.as_deref().unwrap_or(DEFAULT_DURATION);
+            now.checked_add_signed(parse_duration(text)?)
+                .context("--duration is too long")?
+        }
+    };
+    anyhow::ensure!(ends_at > now, "the silence would end before it starts");
+    Ok(ends_at)
+}
+
 #[allow(clippy::print_stdout, clippy::print_stderr)]
 fn add(args: &AddArgs, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<ExitCode> {
     if let Err(err) = crate::condition::Expr::compile_for(&args.matcher, FIRING_ROOTS) {
@@ -135,23 +182,13 @@ fn add(args: &AddArgs, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<Exi
         );
         return Ok(ExitCode::FAILURE);
     }
-    let ends_at = match (&args.duration, &args.until) {
-        (Some(text), _) => {
-            let length = duration::parse(&serde_json::Value::String(text.clone()))
-                .map_err(|message| anyhow::anyhow!("--for: {message}"))?;
-            now + chrono::TimeDelta::from_std(length).context("--for is too long")?
-        }
-        (None, Some(text)) => chrono::DateTime::parse_from_rfc3339(text)
-            .with_context(|| format!("--until {text:?} is not RFC 3339"))?
-            .to_utc(),
-        (None, None) => anyhow::bail!("give --for or --until"),
-    };
-    anyhow::ensure!(ends_at > now, "the silence would end before it starts");
+    let ends_at = ends_at(args, now)?;
     let path = &args.file.file;
-    let Some((source, mut parsed)) = current(path)? else {
+    let Some((source, mut parsed)) = current(path, true)? else {
         return Ok(ExitCode::FAILURE);
     };
     let id = new_id(&parsed, now);
+    let author = args.author.clone().filter(|a| !a.trim().is_empty());
     let spec = SilenceSpec {
         id: located(id.clone()),
         matcher: located(args.matcher.clone()),
@@ -159,7 +196,7 @@ fn add(args: &AddArgs, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<Exi
         ends_at: Some(located(rfc3339(ends_at))),
         every: None,
         comment: args.comment.clone(),
-        created_by: args.created_by.clone(),
+        created_by: author,
     };
     // Appending keeps the file as written, comments included; a flow-style list cannot be appended to.
     let mut appended = source.clone();
@@ -167,17 +204,17 @@ fn add(args: &AddArgs, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<Exi
         appended.push('\n');
     }
     appended.push_str(&file::render_entry(&spec));
-    let count = parsed.specs.len();
-    let text = match file::parse("new", &appended) {
-        Ok(new) if new.specs.len() == count + 1 => appended,
-        _ => {
-            parsed.specs.push(spec);
-            file::render(&parsed.specs)
-        }
-    };
+    parsed.specs.push(spec);
+    let text = same_entries(appended, &parsed.specs).unwrap_or_else(|| file::render(&parsed.specs));
     write_checked(path, &text)?;
     println!("{id}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// `text` when it parses to exactly `specs` (compared in their rendered form).
+fn same_entries(text: String, specs: &[SilenceSpec]) -> Option<String> {
+    let new = file::parse("new", &text).ok()?;
+    (file::render(&new.specs) == file::render(specs)).then_some(text)
 }
 
 /// `s-YYYYMMDD-HHMMSS-XXXX`: readable, sortable, and unique within the file.
@@ -195,82 +232,95 @@ fn write_checked(path: &Path, text: &str) -> anyhow::Result<()> {
     file::parse(&path.display().to_string(), text).map_err(|diagnostics| {
         anyhow::anyhow!("internal error: the new file is invalid:\n{diagnostics}")
     })?;
-    files::write_silences(path, text)?;
-    Ok(())
-}
-
-#[allow(clippy::print_stdout, clippy::print_stderr)]
-fn list(args: &ListArgs, now_ms: i64) -> anyhow::Result<ExitCode> {
-    let loaded = match files::load_silences(&args.file.file) {
-        Ok(loaded) => loaded,
-        Err(SilenceFileError::Invalid(diagnostics)) => {
-            eprint!("{diagnostics}");
-            return Ok(ExitCode::FAILURE);
-        }
-        Err(err) => return Err(err.into()),
-    };
-    let time =
-        |ms: i64| chrono::DateTime::from_timestamp_millis(ms).map_or_else(String::new, rfc3339);
-    println!("ID\tSTATE\tWHEN\tMATCHER\tCOMMENT\tCREATED BY");
-    for silence in &loaded.set.silences {
-        let state = silence.state(now_ms);
-        let when = match state {
-            SilenceState::Active { until_ms: Some(t) } => format!("until {}", time(t)),
-            SilenceState::Active { until_ms: None } => "no end".to_owned(),
-            SilenceState::Pending { from_ms } => format!("from {}", time(from_ms)),
-            SilenceState::Expired => silence
-                .ends_at_ms
-                .map(|t| format!("ended {}", time(t)))
-                .unwrap_or_default(),
-        };
-        if state == SilenceState::Expired && !args.all {
-            continue;
-        }
-        println!(
-            "{}\t{}\t{when}\t{}\t{}\t{}",
-            silence.id,
-            state.name(),
-            silence.matcher.source(),
-            silence.comment.as_deref().unwrap_or("-"),
-            silence.created_by.as_deref().unwrap_or("-"),
-        );
-    }
-    Ok(ExitCode::SUCCESS)
+    files::write_silences(path, text).map_err(|err| one_line(&err))
 }
 
 #[allow(clippy::print_stdout, clippy::print_stderr)]
 fn expire(args: &ExpireArgs, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<ExitCode> {
     let path = &args.file.file;
-    let Some((_, mut parsed)) = current(path)? else {
+    let Some((mut source, mut parsed)) = current(path, false)? else {
         return Ok(ExitCode::FAILURE);
     };
-    let Some(index) = parsed.specs.iter().position(|s| s.id.value == args.id) else {
-        let ids: Vec<&str> = parsed.specs.iter().map(|s| s.id.value.as_str()).collect();
-        let hint = crate::condition::suggest::closest(&args.id, &ids)
-            .map(|id| format!(", did you mean `{id}`?"))
-            .unwrap_or_default();
-        eprintln!(
-            "error: no silence `{}` in {}{hint}",
-            args.id,
-            path.display()
-        );
+    let known: Vec<&str> = parsed.specs.iter().map(|s| s.id.value.as_str()).collect();
+    let unknown: Vec<&String> = args
+        .ids
+        .iter()
+        .filter(|id| !known.contains(&id.as_str()))
+        .collect();
+    if !unknown.is_empty() {
+        for id in unknown {
+            let hint = crate::condition::suggest::closest(id, &known)
+                .map(|id| format!(", did you mean `{id}`?"))
+                .unwrap_or_default();
+            eprintln!("error: no silence `{id}` in {}{hint}", path.display());
+        }
+        eprintln!("{}: not changed", path.display());
         return Ok(ExitCode::FAILURE);
-    };
-    if parsed.set.silences[index].state(now.timestamp_millis()) == SilenceState::Expired {
-        println!("{} had already expired", args.id);
-        return Ok(ExitCode::SUCCESS);
     }
-    let spec = &mut parsed.specs[index];
-    let stamp = rfc3339(now);
-    // A pending silence ends before it ever starts.
-    if parsed.set.silences[index]
-        .starts_at_ms
-        .is_some_and(|s| s > now.timestamp_millis())
-    {
-        spec.starts_at = Some(located(stamp.clone()));
+    let mut messages = Vec::new();
+    for id in &args.ids {
+        let Some(index) = parsed.specs.iter().position(|s| s.id.value == *id) else {
+            continue;
+        };
+        if parsed.set.silences[index].state(now.timestamp_millis()) == SilenceState::Expired {
+            messages.push(format!("{id} had already expired"));
+            continue;
+        }
+        (source, parsed) = expire_one(&source, &parsed, index, now)?;
+        messages.push(format!("{id} expired"));
     }
-    spec.ends_at = Some(located(stamp));
-    write_checked(path, &file::render(&parsed.specs))?;
-    println!("{} expired", args.id);
+    write_checked(path, &source)?;
+    for message in messages {
+        println!("{message}");
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `source` with entry `index` ended at `now` (and, when pending, started then too), edited in
+/// place so that the file keeps its comments; when the editor cannot place the change, the file is
+/// rendered from its entries instead. The result is parsed again, for the next id's positions.
+fn expire_one(
+    source: &str,
+    parsed: &SilenceFile,
+    index: usize,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<(String, SilenceFile)> {
+    let stamp = rfc3339(now);
+    let pending = parsed.set.silences[index]
+        .starts_at_ms
+        .is_some_and(|s| s > now.timestamp_millis());
+    let keys: &[&str] = if pending {
+        &["starts_at", "ends_at"]
+    } else {
+        &["ends_at"]
+    };
+    let mut expected = parsed.specs.clone();
+    if pending {
+        expected[index].starts_at = Some(located(stamp.clone()));
+    }
+    expected[index].ends_at = Some(located(stamp.clone()));
+    let text = edited(source, index, keys, &stamp)
+        .and_then(|text| same_entries(text, &expected))
+        .unwrap_or_else(|| file::render(&expected));
+    let reparsed = file::parse("edited", &text).map_err(|diagnostics| {
+        anyhow::anyhow!("internal error: the new file is invalid:\n{diagnostics}")
+    })?;
+    Ok((text, reparsed))
+}
+
+/// `keys` of entry `index` set to `value` one after the other, each placed in the text as the
+/// previous edit left it.
+fn edited(source: &str, index: usize, keys: &[&str], value: &str) -> Option<String> {
+    let mut text = source.to_owned();
+    for key in keys {
+        let parsed = file::parse("edit", &text).ok()?;
+        let spec = parsed.specs.get(index)?;
+        let field = if *key == "starts_at" {
+            &spec.starts_at
+        } else {
+            &spec.ends_at
+        };
+        text = edit::set_field(&text, spec, key, field.as_ref(), value)?;
+    }
+    Some(text)
 }

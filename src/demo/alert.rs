@@ -18,53 +18,79 @@ pub enum Channel {
 pub struct Alert {
     pub received: DateTime<Local>,
     pub channel: Channel,
+    /// The firing's idempotency key, which every action of one firing carries: it ties the
+    /// webhook delivery and the record of one firing together.
+    pub firing: Option<String>,
     /// The rule that fired, when the delivery says.
     pub rule: Option<String>,
     /// The body: JSON when it parses, else the text as a JSON string.
     pub body: Value,
 }
 
+/// The rule in an idempotency key: `topic/partition/offset/ruleset/rule` for a record's firing,
+/// `ruleset/rule[/group]@time` for the clock's (names with separators percent-encoded).
+fn rule_of(key: Option<&str>) -> Option<String> {
+    let parts: Vec<&str> = key?.split('/').collect();
+    let rule = if parts.len() >= 5 {
+        parts.get(4)
+    } else {
+        parts.get(1)
+    }?;
+    Some(unescape(rule.split(['@', ':']).next().unwrap_or(rule)))
+}
+
 impl Alert {
-    /// A webhook delivery. The rule comes from the `Idempotency-Key` header, which the webhook
-    /// action sets to `topic/partition/offset/ruleset/rule` (each name with its `/` encoded).
+    /// A webhook delivery, with the `Idempotency-Key` header the webhook action sets.
     pub fn from_webhook(idempotency_key: Option<&str>, body: &[u8]) -> Alert {
-        let rule = idempotency_key
-            .and_then(|key| key.split('/').nth(4))
-            .map(unescape);
         Alert {
             received: Local::now(),
             channel: Channel::Webhook,
-            rule,
+            firing: idempotency_key.map(str::to_owned),
+            rule: rule_of(idempotency_key),
             body: parse(body),
         }
     }
 
-    /// A record of the alerts topic; its `alert` field names the kind.
-    pub fn from_record(topic: &str, value: &[u8]) -> Alert {
+    /// A record of the alerts topic, with the `Idempotency-Key` header the publish action sets;
+    /// its `alert` field names the kind.
+    pub fn from_record(topic: &str, idempotency_key: Option<&str>, value: &[u8]) -> Alert {
         Alert {
             received: Local::now(),
             channel: Channel::Topic(topic.to_owned()),
-            rule: None,
+            firing: idempotency_key.map(str::to_owned),
+            rule: rule_of(idempotency_key),
             body: parse(value),
         }
     }
 
-    /// `HH:MM:SS ALERT via CHANNEL  RULE: DETAILS`, one line whatever the body holds.
-    pub fn line(&self) -> String {
-        let via = match &self.channel {
+    /// Where it arrived, as the demo names it.
+    pub fn via(&self) -> String {
+        match &self.channel {
             Channel::Webhook => "webhook".to_owned(),
             Channel::Topic(topic) => topic.clone(),
-        };
-        let rule = self
-            .rule
+        }
+    }
+
+    /// The rule, else the body's `alert` kind.
+    pub fn name(&self) -> String {
+        self.rule
             .clone()
             .or_else(|| text_field(&self.body, "alert"))
-            .unwrap_or_else(|| "alert".to_owned());
-        format!(
-            "{} ALERT via {via:<13} {rule}: {}",
-            self.received.format("%H:%M:%S"),
-            details(&self.body)
-        )
+            .unwrap_or_else(|| "alert".to_owned())
+    }
+
+    /// What the incident is about: the body's `serial`, `uplink` and `mac`, those it has.
+    pub fn subject(&self) -> Option<String> {
+        let parts: Vec<String> = ["serial", "uplink", "mac"]
+            .iter()
+            .filter_map(|name| text_field(&self.body, name))
+            .collect();
+        (!parts.is_empty()).then(|| parts.join(" "))
+    }
+
+    /// The body folded into one readable line, times in the local zone.
+    pub fn details(&self) -> String {
+        details(&self.body)
     }
 }
 
@@ -85,13 +111,52 @@ fn details(body: &Value) -> String {
             None => fields
                 .iter()
                 .filter(|(key, _)| key.as_str() != "alert")
-                .map(|(key, value)| format!("{key}={}", plain(value)))
+                .map(|(key, value)| format!("{key}={}", readable(key, value)))
                 .collect::<Vec<_>>()
                 .join(" "),
         },
         other => plain(other),
     };
     one_line(&text)
+        .split(' ')
+        .map(|word| rfc3339_local(word).unwrap_or_else(|| word.to_owned()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Seconds since the epoch (`firstSeen`, `lastSeen`, ...) as a local time; other values as they are.
+fn readable(key: &str, value: &Value) -> String {
+    let lower = key.to_ascii_lowercase();
+    let timeish = ["seen", "time", "at"]
+        .iter()
+        .any(|end| lower.ends_with(end));
+    match value.as_i64() {
+        Some(seconds) if timeish && (1_000_000_000..10_000_000_000).contains(&seconds) => {
+            DateTime::from_timestamp(seconds, 0).map_or_else(|| plain(value), local)
+        }
+        _ => plain(value),
+    }
+}
+
+/// A time for the demo's reader: the local clock time, with the date when it is not today.
+fn local(time: DateTime<chrono::Utc>) -> String {
+    let time = time.with_timezone(&Local);
+    if time.date_naive() == Local::now().date_naive() {
+        time.format("%H:%M:%S").to_string()
+    } else {
+        time.format("%Y-%m-%d %H:%M:%S").to_string()
+    }
+}
+
+/// A word that is an RFC 3339 time (a trailing comma or full stop kept) as a local time.
+fn rfc3339_local(word: &str) -> Option<String> {
+    let trimmed = word.trim_end_matches([',', '.', ';']);
+    let time = DateTime::parse_from_rfc3339(trimmed).ok()?;
+    Some(format!(
+        "{}{}",
+        local(time.to_utc()),
+        &word[trimmed.len()..]
+    ))
 }
 
 fn plain(value: &Value) -> String {
@@ -128,10 +193,10 @@ mod tests {
             Some("meraki.uplinks.loss-latency/2/41/Uplink loss/High loss on an uplink%2Fwan"),
             br#"{"text": "Loss 12.5% on Q2AA-0001 wan1 towards 8.8.8.8 at 2026-01-01T10:00:00Z"}"#,
         );
-        let line = alert.line();
+        let line = format!("{} via {}: {}", alert.name(), alert.via(), alert.details());
         assert!(
-            line.ends_with(
-                "ALERT via webhook       High loss on an uplink/wan: Loss 12.5% on Q2AA-0001 wan1 towards 8.8.8.8 at 2026-01-01T10:00:00Z"
+            line.contains(
+                "High loss on an uplink/wan via webhook: Loss 12.5% on Q2AA-0001 wan1 towards 8.8.8.8 at 2026-01-01 "
             ),
             "{line}"
         );
@@ -141,21 +206,64 @@ mod tests {
     fn a_topic_record_shows_its_kind_and_fields() {
         let alert = Alert::from_record(
             "meraki.alerts",
+            None,
             br#"{"alert": "sustained-latency", "serial": "Q2AA-0001", "uplink": "wan2", "latencyMs": "190.5"}"#,
         );
         assert!(
-            alert.line().ends_with(
-                "ALERT via meraki.alerts sustained-latency: serial=Q2AA-0001 uplink=wan2 latencyMs=190.5"
-            ),
+            format!("{} via {}: {}", alert.name(), alert.via(), alert.details())
+                == "sustained-latency via meraki.alerts: serial=Q2AA-0001 uplink=wan2 latencyMs=190.5",
             "{}",
-            alert.line()
+            alert.details()
         );
+    }
+
+    #[test]
+    fn epoch_seconds_and_rfc3339_times_are_shown_as_local_times() {
+        let first_seen = chrono::Utc::now().timestamp();
+        let record = format!(
+            r#"{{"alert": "new-client", "mac": "aa", "firstSeen": {first_seen}, "vlan": 1200000000}}"#
+        );
+        let alert = Alert::from_record("meraki.alerts", None, record.as_bytes());
+        let expected = DateTime::from_timestamp(first_seen, 0)
+            .expect("now")
+            .with_timezone(&Local)
+            .format("%H:%M:%S")
+            .to_string();
+        assert_eq!(
+            alert.details(),
+            format!("mac=aa firstSeen={expected} vlan=1200000000")
+        );
+        let webhook =
+            Alert::from_webhook(None, br#"{"text": "Loss at 2020-01-01T10:00:00Z, again"}"#);
+        let local = DateTime::parse_from_rfc3339("2020-01-01T10:00:00Z")
+            .expect("valid")
+            .with_timezone(&Local)
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string();
+        assert_eq!(webhook.details(), format!("Loss at {local}, again"));
+    }
+
+    #[test]
+    fn the_rule_and_subject_come_from_the_key_and_the_body() {
+        let record = Alert::from_record(
+            "meraki.alerts",
+            Some(
+                "meraki.uplinks.loss-latency/0/7#2/Uplink latency/Sustained latency on an uplink:resolved",
+            ),
+            br#"{"alert": "sustained-latency", "serial": "Q2", "uplink": "wan2"}"#,
+        );
+        assert_eq!(record.name(), "Sustained latency on an uplink");
+        assert_eq!(record.subject().as_deref(), Some("Q2 wan2"));
+        let clock =
+            Alert::from_webhook(Some("Uplink health/Silent device/Q2@1768472400000"), b"{}");
+        assert_eq!(clock.name(), "Silent device");
+        assert_eq!(clock.subject(), None);
     }
 
     #[test]
     fn any_body_stays_on_one_line() {
         let alert = Alert::from_webhook(None, b"not json\nsecond line");
-        assert!(alert.line().ends_with("alert: not json second line"));
-        assert!(!alert.line().contains('\n'));
+        assert_eq!(alert.name(), "alert");
+        assert_eq!(alert.details(), "not json second line");
     }
 }

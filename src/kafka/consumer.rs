@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use rdkafka::consumer::{CommitMode, Consumer as _, StreamConsumer};
 use rdkafka::error::{KafkaError as RdKafkaError, RDKafkaErrorCode};
-use rdkafka::message::{BorrowedMessage, Message as _};
+use rdkafka::message::{BorrowedMessage, Headers as _, Message as _};
 
 use super::context::TracingContext;
 use super::{KafkaError, connection_failure};
@@ -24,6 +24,8 @@ pub struct Record {
     pub key: Option<Vec<u8>>,
     /// `None` for a tombstone.
     pub value: Option<Vec<u8>>,
+    /// In the record's order; a header without a value has an empty one.
+    pub headers: Vec<(String, Vec<u8>)>,
 }
 
 /// A member of one consumer group. Call [`close`](Self::close) when done: dropping it instead
@@ -203,6 +205,20 @@ impl Record {
             offset: message.offset(),
             key: message.key().map(<[u8]>::to_vec),
             value: message.payload().map(<[u8]>::to_vec),
+            headers: message
+                .headers()
+                .map(|headers| {
+                    headers
+                        .iter()
+                        .map(|h| {
+                            (
+                                h.key.to_owned(),
+                                h.value.map(<[u8]>::to_vec).unwrap_or_default(),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
         }
     }
 }

@@ -71,6 +71,9 @@ impl ClientsPoller {
             .pages::<Map<String, Value>>(Some(&ctx.org.id), &path, &query)?;
         let mut payload = Vec::new();
         while let Some(page) = pages.next_page().await? {
+            ctx.progress
+                .clients
+                .fetch_add(page.len() as u64, Ordering::Relaxed);
             for client in page {
                 let Some(client) = self.enrich(client, network, &ctx.org.id) else {
                     continue;

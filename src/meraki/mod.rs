@@ -13,6 +13,7 @@ pub mod clients;
 pub mod filter;
 pub mod loss_latency;
 pub mod model;
+mod progress;
 pub mod schedule;
 pub mod sim;
 pub mod sinks;

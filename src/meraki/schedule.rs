@@ -16,6 +16,7 @@ use tokio::time::Instant;
 
 use super::client::{ApiError, Client};
 use super::model::Organization;
+pub use super::progress::Progress;
 use super::sinks::{self, DeliveryReport, Record, Sink};
 use crate::shutdown::ShutdownSignal;
 
@@ -42,36 +43,6 @@ impl PollError {
     }
 }
 
-/// Live counters of the running cycle, for a progress line; reset at the start of each cycle.
-#[derive(Debug, Default)]
-pub struct Progress {
-    pub orgs: AtomicU64,
-    pub networks: AtomicU64,
-    pub devices: AtomicU64,
-    pub records: AtomicU64,
-    /// Networks skipped because the API refused their data (400/404).
-    pub skipped: AtomicU64,
-    /// Networks or devices whose data could not be read (after retries).
-    pub failed_items: AtomicU64,
-    pub failed_orgs: AtomicU64,
-}
-
-impl Progress {
-    fn reset(&self) {
-        for counter in [
-            &self.orgs,
-            &self.networks,
-            &self.devices,
-            &self.records,
-            &self.skipped,
-            &self.failed_items,
-            &self.failed_orgs,
-        ] {
-            counter.store(0, Ordering::Relaxed);
-        }
-    }
-}
-
 /// What a cycle did, for the summary line.
 #[derive(Clone, Debug, Default)]
 pub struct CycleSummary {
@@ -79,6 +50,7 @@ pub struct CycleSummary {
     pub orgs: u64,
     pub networks: u64,
     pub devices: u64,
+    pub clients: u64,
     pub records: u64,
     pub skipped_networks: u64,
     pub failed_items: u64,
@@ -234,7 +206,15 @@ impl<P: OrgPoller> Publisher<P> {
         cycle: u64,
     ) -> Result<(Sink, CycleSummary, Option<PollError>), PollError> {
         self.progress.reset();
+        self.progress.cycle.store(cycle, Ordering::Relaxed);
         let before = api_counters(&self.client);
+        self.progress
+            .calls_before
+            .store(before[0], Ordering::Relaxed);
+        self.progress
+            .rate_limited_before
+            .store(before[1], Ordering::Relaxed);
+        self.progress.running.store(true, Ordering::Relaxed);
         let started = Instant::now();
         let (sender, receiver) = mpsc::channel(RECORD_BUFFER);
         let delivery = tokio::spawn(sinks::drain(sink, receiver));
@@ -245,6 +225,7 @@ impl<P: OrgPoller> Publisher<P> {
         // Polling is over (or was dropped, which aborts its tasks and closes the channel): the
         // sink delivers what it has and returns.
         let (sink, report) = delivery.await?;
+        self.progress.running.store(false, Ordering::Relaxed);
         let (summary, fatal) = self.summarize(cycle, started, before, report, polled, interrupted);
         Ok((sink, summary, fatal))
     }
@@ -276,6 +257,7 @@ impl<P: OrgPoller> Publisher<P> {
             orgs: load(&self.progress.orgs),
             networks: load(&self.progress.networks),
             devices: load(&self.progress.devices),
+            clients: load(&self.progress.clients),
             records: report.records,
             skipped_networks: load(&self.progress.skipped),
             failed_items: load(&self.progress.failed_items),

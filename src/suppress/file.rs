@@ -83,8 +83,8 @@ pub fn render(specs: &[SilenceSpec]) -> String {
 /// One entry as YAML; every string is double-quoted JSON, which YAML reads back unchanged.
 pub fn render_entry(spec: &SilenceSpec) -> String {
     let mut lines = vec![
-        format!("- id: {}", q(&spec.id.value)),
-        format!("  matcher: {}", q(&spec.matcher.value)),
+        format!("- id: {}", quote(&spec.id.value)),
+        format!("  matcher: {}", quote(&spec.matcher.value)),
     ];
     let located = |v: &Option<Located<String>>| v.as_ref().map(|v| v.value.clone());
     push_optional(&mut lines, "starts_at", located(&spec.starts_at));
@@ -94,18 +94,18 @@ pub fn render_entry(spec: &SilenceSpec) -> String {
         lines.push("  every:".to_owned());
         if let Some(days) = &every.days {
             let days = match &days.value {
-                DaysSpec::One(name) => q(name),
+                DaysSpec::One(name) => quote(name),
                 DaysSpec::Many(names) => {
-                    let names: Vec<String> = names.iter().map(|n| q(n)).collect();
+                    let names: Vec<String> = names.iter().map(|n| quote(n)).collect();
                     format!("[{}]", names.join(", "))
                 }
             };
             lines.push(format!("    days: {days}"));
         }
-        lines.push(format!("    from: {}", q(&every.from.value)));
-        lines.push(format!("    to: {}", q(&every.to.value)));
+        lines.push(format!("    from: {}", quote(&every.from.value)));
+        lines.push(format!("    to: {}", quote(&every.to.value)));
         if let Some(tz) = &every.timezone {
-            lines.push(format!("    timezone: {}", q(&tz.value)));
+            lines.push(format!("    timezone: {}", quote(&tz.value)));
         }
     }
     push_optional(&mut lines, "comment", spec.comment.clone());
@@ -117,11 +117,11 @@ pub fn render_entry(spec: &SilenceSpec) -> String {
 
 fn push_optional(lines: &mut Vec<String>, key: &str, value: Option<String>) {
     if let Some(value) = value {
-        lines.push(format!("  {key}: {}", q(&value)));
+        lines.push(format!("  {key}: {}", quote(&value)));
     }
 }
 
 /// `text` as a double-quoted JSON string, which YAML reads back unchanged.
-fn q(text: &str) -> String {
+pub fn quote(text: &str) -> String {
     serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_owned())
 }

@@ -5,6 +5,7 @@
 //! calls it, [`file`] parses the silences file's text, and reading the file is the commands' job. It
 //! does not decide what a suppressed firing still does; the engine does (engine actions still apply).
 
+pub mod edit;
 pub mod file;
 mod inhibit;
 pub mod schedule;

@@ -2,7 +2,7 @@
 //! come, and the summary at the end. The parts it describes are started by `demo.rs`.
 
 use std::io::{self, Write};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use chrono::Local;
@@ -10,47 +10,45 @@ use tokio::sync::mpsc;
 
 use super::workers::Finished;
 use super::{ALERTS_TOPIC, Broker, CLIENTS_TOPIC, DemoArgs, ESTATE, LOSS_LATENCY_TOPIC};
-use crate::demo::{Alert, Channel};
+use crate::demo::{Alert, IncidentCounts, Incidents};
 
-/// Alerts shown, by channel.
-#[derive(Default, Clone, Copy)]
-pub(super) struct Counts {
-    webhook: u64,
-    topic: u64,
-}
+/// How often waiting firings are checked for being due.
+const TICK: Duration = Duration::from_millis(200);
 
-/// Writes alerts and progress lines as they come; after the stop, what is still queued.
+/// Writes incidents and progress lines as they come; after the stop, what is still queued.
 #[allow(clippy::print_stdout)] // the demo's output
 pub(super) async fn print(
     mut alerts: mpsc::Receiver<Alert>,
     mut lines: mpsc::Receiver<String>,
+    mut incidents: Incidents,
     stop: impl Future<Output = ()>,
-) -> Counts {
-    let mut counts = Counts::default();
-    let show_alert = |alert: Alert, counts: &mut Counts| {
-        match alert.channel {
-            Channel::Webhook => counts.webhook += 1,
-            Channel::Topic(_) => counts.topic += 1,
-        }
-        println!("{}", alert.line());
-    };
+) -> IncidentCounts {
     let show_line = |line: String| println!("{}       {line}", Local::now().format("%H:%M:%S"));
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tokio::pin!(stop);
     loop {
         tokio::select! {
             biased;
-            Some(alert) = alerts.recv() => show_alert(alert, &mut counts),
+            Some(alert) = alerts.recv() => incidents.add(alert, Instant::now()),
             Some(line) = lines.recv() => show_line(line),
+            _ = tick.tick() => {}
             () = &mut stop => break,
+        }
+        for line in incidents.due(Instant::now(), false) {
+            println!("{line}");
         }
     }
     while let Ok(alert) = alerts.try_recv() {
-        show_alert(alert, &mut counts);
+        incidents.add(alert, Instant::now());
+    }
+    for line in incidents.due(Instant::now(), true) {
+        println!("{line}");
     }
     while let Ok(line) = lines.try_recv() {
         show_line(line);
     }
-    counts
+    incidents.counts()
 }
 
 pub(super) fn banner(
@@ -85,13 +83,15 @@ pub(super) fn banner(
   Kafka       {kafka}
   topics      {LOSS_LATENCY_TOPIC}, {CLIENTS_TOPIC} (publisher) -> {ALERTS_TOPIC} (rules); *.dlq for dead letters
   Meraki API  simulator at {sim_url} (seed {seed}: {orgs} organizations, {networks} networks, {devices} appliances, {clients} clients, with incidents)
+              its clock runs {speed}x as fast as yours, so that incidents begin and end while you watch
   publisher   loss-latency and clients (one record per client), every {interval}s
   rules run   {books} (the shipped rulebooks, built into this binary; consumer groups semaphore-demo.*)
   receiver    {receiver_url} (the rulebooks' webhooks post here)
   watch       semaphore consume --topic {ALERTS_TOPIC} --group my-watch {watch}
-Alerts appear below as they fire, one line each (time, how it arrived, rule, details).
+Alerts appear below as they fire: one line per incident (time, rule, details, where it was sent).
 ",
         seed = args.seed,
+        speed = super::sim_speed(args.interval),
         orgs = ESTATE.orgs,
         networks = ESTATE.networks,
         devices = ESTATE.devices,
@@ -106,10 +106,13 @@ Alerts appear below as they fire, one line each (time, how it arrived, rule, det
 }
 
 #[allow(clippy::print_stdout)] // the demo's last words
-pub(super) fn summary(elapsed: Duration, finished: &[Finished], counts: Counts) {
+pub(super) fn summary(elapsed: Duration, finished: &[Finished], counts: IncidentCounts) {
     println!(
-        "demo stopped after {:.1}s: {} alerts by webhook, {} on {ALERTS_TOPIC}",
+        "demo stopped after {:.1}s: {} incidents shown ({} more firings of incidents already shown); \
+         {} alerts by webhook, {} on {ALERTS_TOPIC}",
         elapsed.as_secs_f64(),
+        counts.shown,
+        counts.repeats,
         counts.webhook,
         counts.topic
     );

@@ -11,6 +11,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use crate::actions::context::Output;
+use crate::actions::webhook::IDEMPOTENCY_HEADER;
 use crate::config::{ActionConfig, KafkaConnection, OffsetReset, Secret};
 use crate::demo::output::LineOutput;
 use crate::demo::{Alert, rulebooks};
@@ -293,8 +294,13 @@ pub async fn watch_alerts(
         };
         let Some(record) = record else { continue };
         if let Some(value) = &record.value {
+            let key = record
+                .headers
+                .iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case(IDEMPOTENCY_HEADER))
+                .and_then(|(_, value)| std::str::from_utf8(value).ok());
             alerts
-                .send(Alert::from_record(&record.topic, value))
+                .send(Alert::from_record(&record.topic, key, value))
                 .await
                 .map_err(|_| anyhow::anyhow!("the alert printer stopped early"))?;
         }

@@ -4,14 +4,32 @@
 
 use crate::meraki::CycleSummary;
 
+/// What a command reads besides organizations and networks: `loss-latency` the appliances,
+/// `clients` the clients (it reads no devices, so a device count would always be 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Counted {
+    Devices,
+    Clients,
+}
+
+impl Counted {
+    /// `12 devices` or `300 clients`, from the counts of a summary or of the progress.
+    pub(super) fn phrase(self, devices: u64, clients: u64) -> String {
+        match self {
+            Counted::Devices => format!("{devices} devices"),
+            Counted::Clients => format!("{clients} clients"),
+        }
+    }
+}
+
 /// `cycle 2: 3 orgs, 10 networks, ... 4.2s; 1 deliveries failed (first: ...)`.
-pub(super) fn summary_line(s: &CycleSummary) -> String {
+pub(super) fn summary_line(s: &CycleSummary, counted: Counted) -> String {
     let mut line = format!(
-        "cycle {}: {} orgs, {} networks, {} devices, {} records, {} API calls ({} rate-limited, {} retried), {:.1}s",
+        "cycle {}: {} orgs, {} networks, {}, {} records, {} API calls ({} rate-limited, {} retried), {:.1}s",
         s.cycle,
         s.orgs,
         s.networks,
-        s.devices,
+        counted.phrase(s.devices, s.clients),
         s.records,
         s.api_calls,
         s.rate_limited,
@@ -65,9 +83,26 @@ mod tests {
             ..CycleSummary::default()
         };
         assert_eq!(
-            summary_line(&summary),
+            summary_line(&summary, Counted::Devices),
             "cycle 2: 3 orgs, 10 networks, 12 devices, 420 records, 57 API calls (4 rate-limited, 5 retried), 4.2s; \
              1 deliveries failed (first: Kafka delivery to t failed)"
+        );
+    }
+
+    #[test]
+    fn the_clients_summary_counts_clients_not_devices() {
+        let summary = CycleSummary {
+            cycle: 1,
+            orgs: 1,
+            networks: 4,
+            clients: 310,
+            records: 300,
+            ..CycleSummary::default()
+        };
+        let line = summary_line(&summary, Counted::Clients);
+        assert!(
+            line.starts_with("cycle 1: 1 orgs, 4 networks, 310 clients, 300 records, "),
+            "{line}"
         );
     }
 }

@@ -90,12 +90,22 @@ pub(crate) struct Sim {
     buckets: guard::Buckets,
     sequence: AtomicU64,
     started: Instant,
+    /// The wall clock at `started`, and how many simulated seconds pass per real one.
+    origin: DateTime<Utc>,
+    speed: u32,
     log: Mutex<VecDeque<LoggedRequest>>,
 }
 
 impl Sim {
     fn now(&self) -> i64 {
-        self.config.clock.unwrap_or_else(Utc::now).timestamp()
+        match self.config.clock {
+            Some(fixed) => fixed.timestamp(),
+            None if self.speed > 1 => {
+                let elapsed = self.started.elapsed().as_secs_f64() * f64::from(self.speed);
+                self.origin.timestamp() + elapsed as i64
+            }
+            None => Utc::now().timestamp(),
+        }
     }
 
     fn log(&self, org: Option<String>, path: &str, status: u16) {
@@ -115,6 +125,12 @@ impl Sim {
 impl Simulator {
     /// Generates the estate.
     pub fn new(config: SimConfig) -> Result<Self, SimError> {
+        Self::with_speed(config, 1)
+    }
+
+    /// A simulator whose clock (without a fixed `clock`) starts at the wall clock and runs `speed`
+    /// times as fast, so that a short demo sees incidents begin and end; 0 and 1 are real time.
+    pub fn with_speed(config: SimConfig, speed: u32) -> Result<Self, SimError> {
         let estate = Estate::generate(config.seed, config.size)?;
         let buckets = guard::Buckets::new(config.rate_limit, config.burst);
         Ok(Self {
@@ -124,6 +140,8 @@ impl Simulator {
                 buckets,
                 sequence: AtomicU64::new(0),
                 started: Instant::now(),
+                origin: Utc::now(),
+                speed,
                 log: Mutex::new(VecDeque::new()),
             }),
         })

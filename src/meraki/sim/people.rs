@@ -96,28 +96,29 @@ fn profile(kind: Kind, number: u64, h: u64) -> (Value, Value, &'static str, bool
         ),
         Kind::PlayStation => (Value::Null, json!("PlayStation 4"), "Sony", false),
         Kind::Laptop => {
-            let os = if h.is_multiple_of(2) {
-                "Mac OS X 14.2"
-            } else {
-                "Windows 11"
+            // The maker goes with the system: Macs are Apple's, Windows laptops someone else's.
+            let (os, manufacturer) = match h >> 40 & 3 {
+                0 | 1 => ("Mac OS X 14.2", "Apple"),
+                2 => ("Windows 11", "Dell"),
+                _ => ("Windows 11", "Lenovo"),
             };
             (
                 json!(format!("SYNTHETIC-laptop-{number}")),
                 json!(os),
-                "Apple",
+                manufacturer,
                 h.is_multiple_of(5),
             )
         }
         Kind::Phone => {
-            let os = if h.is_multiple_of(2) {
-                "iOS"
-            } else {
-                "Android"
+            let (os, manufacturer) = match h >> 40 & 3 {
+                0 | 1 => ("iOS", "Apple"),
+                2 => ("Android", "Samsung"),
+                _ => ("Android", "Google"),
             };
             (
                 json!(format!("SYNTHETIC-phone-{number}")),
                 json!(os),
-                "Samsung",
+                manufacturer,
                 false,
             )
         }
@@ -154,6 +155,38 @@ fn recent_device(estate: &Estate, network: &Network, wired: bool) -> (Value, Val
 mod tests {
     use super::*;
     use crate::meraki::sim::estate::EstateSize;
+
+    #[test]
+    fn every_system_runs_on_hardware_of_a_maker_that_ships_it() {
+        let size = EstateSize {
+            orgs: 1,
+            networks: 1,
+            devices: 1,
+            clients: 1,
+        };
+        let estate = Estate::generate(3, size).expect("valid");
+        let network = &estate.networks[0];
+        let mut pairs = std::collections::BTreeSet::new();
+        for number in 0..2000 {
+            let client = client_json(&estate, network, number, 1_800_000_000);
+            let os = client["os"].as_str().unwrap_or("none").to_owned();
+            let maker = client["manufacturer"].as_str().expect("a maker").to_owned();
+            pairs.insert((os, maker));
+        }
+        let allowed = |os: &str, maker: &str| match os {
+            "iOS" | "Mac OS X 14.2" => maker == "Apple",
+            "Android" => ["Samsung", "Google"].contains(&maker),
+            "Windows 11" => ["Dell", "Lenovo"].contains(&maker),
+            "HP JetDirect" => maker == "Hewlett Packard",
+            "PlayStation 4" => maker == "Sony",
+            _ => maker == "Espressif",
+        };
+        for (os, maker) in &pairs {
+            assert!(allowed(os, maker), "{maker} running {os}");
+        }
+        // Every combination appears, so the test sees the whole mix.
+        assert_eq!(pairs.len(), 9, "{pairs:?}");
+    }
 
     #[test]
     fn ids_sort_like_numbers() {

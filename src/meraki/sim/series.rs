@@ -1,7 +1,7 @@
 //! Uplink loss and latency of simulated appliances, a pure function of the seed, the device, the
 //! uplink, the probe destination and the minute, so that every call agrees with every other.
 //! Normal minutes show a steady latency with a little noise and no loss; incidents last a
-//! ten-minute window and are what the shipped rulebooks look for: the whole site slow (every
+//! ten-minute window (each device's windows shifted by its own minute) and are what the shipped rulebooks look for: the whole site slow (every
 //! uplink above 150 ms), loss on one uplink (above 5 %), or an outage (100 % loss, no latency).
 //! About one point in forty is `null`, as live data has.
 
@@ -45,7 +45,11 @@ pub fn sample(seed: u64, device: u64, uplink: &str, ip: &str, minute: i64) -> Sa
     let base = 8.0 + (mix(seed, &[device, series]) % 40) as f64 + uplink_offset(uplink);
     let noise = 1.0 + ((point >> 8) % 1000) as f64 / 5000.0 - 0.1;
     let latency = base * noise;
-    let incident = mix(seed, &[device, 3, minute.div_euclid(WINDOW_MINUTES) as u64]) % 100;
+    // Each device's windows start at its own minute, so that incidents begin one after the other
+    // rather than all on the same ten-minute boundary.
+    let phase = (mix(seed, &[device, 4]) % WINDOW_MINUTES as u64) as i64;
+    let window = (minute + phase).div_euclid(WINDOW_MINUTES);
+    let incident = mix(seed, &[device, 3, window as u64]) % 100;
     let hit_uplink = uplink_index(uplink) == (incident / 10) % 2;
     match incident {
         0..=4 => (Some(0.0), Some(round(180.0 + latency * 4.0))),
@@ -144,6 +148,28 @@ mod tests {
             .filter(|(loss, _)| *loss == Some(0.0))
             .count();
         assert!(normal > samples.len() / 2, "incidents are the exception");
+    }
+
+    #[test]
+    fn incidents_of_different_devices_begin_at_different_minutes() {
+        let troubled = |device, minute| match sample(2, device, "wan1", "8.8.8.8", minute) {
+            (Some(loss), latency) => loss > 5.0 || latency.is_some_and(|ms| ms > 150.0),
+            (None, _) => false,
+        };
+        let onsets: std::collections::BTreeSet<i64> = (0..100)
+            .flat_map(|device| {
+                // A point without data inside an incident is no new onset: look three minutes back.
+                (3..600)
+                    .filter(move |m| {
+                        troubled(device, *m) && (1..=3).all(|b| !troubled(device, m - b))
+                    })
+                    .map(|m| m % WINDOW_MINUTES)
+            })
+            .collect();
+        assert!(
+            onsets.len() >= 8,
+            "onsets only at minutes {onsets:?} of ten"
+        );
     }
 
     #[test]
