@@ -49,6 +49,12 @@ impl Document {
 
     /// The document with earlier matches bound as `events.m_0`, `events.m_1`, ...
     pub fn with_events(&self, bound: &[Option<Rcvar>]) -> Rcvar {
+        self.with_event(None, bound)
+    }
+
+    /// The document for another `event` (one waiting in an `all:` pool; `None`: this one), with
+    /// earlier matches bound as `events.m_0`, `events.m_1`, ...
+    pub fn with_event(&self, event: Option<&Rcvar>, bound: &[Option<Rcvar>]) -> Rcvar {
         let Some(root) = self.base.as_object() else {
             return self.base.clone();
         };
@@ -59,6 +65,9 @@ impl Document {
             .collect();
         let mut root = root.clone();
         root.insert("events".to_owned(), Arc::new(Variable::Object(events)));
+        if let Some(event) = event {
+            root.insert("event".to_owned(), event.clone());
+        }
         Arc::new(Variable::Object(root))
     }
 }

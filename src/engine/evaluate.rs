@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use jmespath::Rcvar;
 
-use super::step::Step;
+use super::step::{Arrival, Step};
 use super::store::SourcePartition;
 use super::throttle::ThrottleState;
 use super::{Document, EngineState, RuleAt, RuleCondition, RuleState, Verdict, group_key};
@@ -42,13 +42,16 @@ impl Check {
 }
 
 impl EngineState {
+    /// Whether rule `at` matched `event`, and the events of each firing it makes now (several for
+    /// an `all:` that completes several matches at once, none when held back).
     pub(super) fn evaluate_rule(
         &mut self,
         step: &mut Step<'_>,
         at: RuleAt,
         doc: &Document,
         event: &Event,
-    ) -> (bool, Option<Vec<Rcvar>>) {
+        arrival: Arrival,
+    ) -> (bool, Vec<Vec<Rcvar>>) {
         let book = step.book;
         let ruleset = &book.rulesets[at.ruleset];
         let rule = &ruleset.rules[at.rule];
@@ -65,29 +68,41 @@ impl EngineState {
                     }
                     _ => Some(vec![event.payload.clone()]),
                 });
-                (matched, fired.flatten())
+                (matched, fired.flatten().into_iter().collect())
             }
             (RuleCondition::Any(exprs), _) => {
                 let matched = exprs.iter().any(|expr| check.is_true(expr, doc.base()));
-                (matched, matched.then(|| vec![event.payload.clone()]))
+                let fired = matched.then(|| vec![event.payload.clone()]);
+                (matched, fired.into_iter().collect())
             }
             (
                 RuleCondition::All {
                     conditions,
+                    admit,
                     timeout,
                 },
                 RuleState::All(state),
             ) => {
                 let timeout = millis(timeout.unwrap_or(ruleset.default_events_ttl));
+                let admits: Vec<bool> = admit
+                    .iter()
+                    .map(|a| a.as_ref().is_none_or(|a| check.is_true(a, doc.base())))
+                    .collect();
+                let payload = &event.payload;
+                let fact = arrival == Arrival::Fact;
                 let fired = state.offer(
-                    conditions.len(),
-                    &event.payload,
+                    payload,
+                    fact,
                     source,
                     now,
                     timeout,
-                    |slot, bound| check.is_true(&conditions[slot], &doc.with_events(bound)),
+                    &admits,
+                    |slot, e, bound| {
+                        let other = (!Arc::ptr_eq(e, payload)).then_some(e);
+                        check.is_true(&conditions[slot], &doc.with_event(other, bound))
+                    },
                 );
-                (fired.is_some(), fired)
+                (!fired.is_empty(), fired)
             }
             (RuleCondition::NotAll { conditions, .. }, RuleState::NotAll(state)) => {
                 state.offer(
@@ -97,9 +112,9 @@ impl EngineState {
                     now,
                     |slot, bound| check.is_true(&conditions[slot], &doc.with_events(bound)),
                 );
-                (false, None)
+                (false, Vec::new())
             }
-            _ => (false, None),
+            _ => (false, Vec::new()),
         };
         check.report(step, at);
         result

@@ -6,6 +6,7 @@
 //! parameter (also for `now()` in conditions, on the timer path too), there is no I/O and nothing is
 //! sent; the caller dispatches the firings and logs the errors.
 
+mod all;
 mod document;
 mod evaluate;
 mod facts;
@@ -36,9 +37,10 @@ use crate::rulebook::duration::millis;
 use crate::rulebook::model::ExecutionStrategy;
 use crate::rulebook::{Rule, RuleCondition, Rulebook, ThrottleMode, WindowForm};
 use crate::suppress::{Suppressed, Suppressor};
+pub use all::AllState;
 pub use document::Document;
 use facts::Facts;
-pub use multi::{AllState, NotAllState};
+pub use multi::NotAllState;
 pub use position::Position;
 pub use reload::ReloadReport;
 pub use state::{RuleEvictions, StateChange};
