@@ -269,3 +269,47 @@ fn a_fact_is_matched_by_every_rule_and_stays_in_all_matches_until_retracted() {
     send(&mut restarted, json!({"go": 0}), 4_000);
     assert!(send(&mut restarted, alert(4), 5_000).is_empty());
 }
+
+/// The order ansible-rulebook 1.3.2 fired the matches one event completed, as observed.
+#[test]
+fn the_matches_one_event_completes_fire_in_ansible_rulebooks_order() {
+    let three = "
+- name: rs
+  rules:
+    - name: abc
+      condition:
+        all:
+          - event.kind == 'a'
+          - event.kind == 'b'
+          - event.kind == 'c'
+      action: {debug: {}}
+";
+    let mut e = engine(three);
+    for (n, k) in [(1, "a"), (2, "a"), (3, "b"), (4, "b")] {
+        assert!(send(&mut e, kind(k, n), n * 100).is_empty());
+    }
+    let order: Vec<Vec<i64>> = send(&mut e, kind("c", 5), 500)
+        .into_iter()
+        .map(|(_, events)| events.iter().filter_map(|e| e["n"].as_i64()).collect())
+        .collect();
+    assert_eq!(order, [[1, 4, 5], [2, 4, 5], [1, 3, 5], [2, 3, 5]]);
+    let mut e = engine(three);
+    for (n, k) in [(1, "c"), (2, "a"), (3, "a")] {
+        send(&mut e, kind(k, n), n * 100);
+    }
+    let order: Vec<Vec<i64>> = send(&mut e, kind("b", 4), 400)
+        .into_iter()
+        .map(|(_, events)| events.iter().filter_map(|e| e["n"].as_i64()).collect())
+        .collect();
+    assert_eq!(order, [[2, 4, 1], [3, 4, 1]]);
+    let mut e = engine(PAIR);
+    send(&mut e, kind("y", 1), 0);
+    send(&mut e, kind("y", 2), 100);
+    assert_eq!(
+        send(&mut e, kind("x", 3), 200),
+        [
+            fired("pair", &[kind("x", 3), kind("y", 1)]),
+            fired("pair", &[kind("x", 3), kind("y", 2)])
+        ]
+    );
+}

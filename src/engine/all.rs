@@ -13,16 +13,12 @@ use std::sync::Arc;
 use jmespath::Rcvar;
 use serde::{Deserialize, Serialize};
 
+use super::all_search::{Pick, Search, agenda_order};
 use super::multi::Slots;
 use super::store::{ChangeSet, SourcePartition};
 
 /// Events pooled per rule before the oldest are dropped.
 pub const MAX_POOLED_PER_RULE: usize = 10_000;
-/// Matches one event may complete; past it the rest are not fired (a pool of many look-alike events
-/// would otherwise fire their every combination).
-pub const MAX_MATCHES_PER_EVENT: usize = 100;
-/// Sub-condition evaluations one event may cost in the search for its matches.
-const MAX_TRIES_PER_EVENT: usize = 100_000;
 
 type Source = Option<Arc<SourcePartition>>;
 
@@ -31,8 +27,8 @@ type Source = Option<Arc<SourcePartition>>;
 pub struct Pooled {
     arrived_ms: i64,
     #[serde(with = "event_serde")]
-    event: Rcvar,
-    slots: Vec<bool>,
+    pub(super) event: Rcvar,
+    pub(super) slots: Vec<bool>,
     /// A fact (`set_fact`): as in ansible-rulebook it stays, in every match it meets, until it
     /// is retracted; it neither expires nor is consumed.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -40,10 +36,10 @@ pub struct Pooled {
 }
 
 #[derive(Debug)]
-struct Tracked {
+pub(super) struct Tracked {
     id: u64,
     source: Source,
-    pooled: Pooled,
+    pub(super) pooled: Pooled,
 }
 
 #[derive(Debug, Default)]
@@ -55,62 +51,6 @@ pub struct AllState {
     dirty: ChangeSet<(u64, Source)>,
     pub evicted: u64,
     pub expired: u64,
-}
-
-/// One candidate for a slot: a pooled event (by index) or the arriving one.
-#[derive(Clone, Copy, PartialEq)]
-enum Pick {
-    Pooled(usize),
-    New,
-}
-
-/// The search for the matches an arriving event completes.
-struct Search<'a, F> {
-    pool: &'a [Tracked],
-    event: &'a Rcvar,
-    admits: &'a [bool],
-    matches: F,
-    picks: Vec<Pick>,
-    bound: Slots,
-    found: Vec<Vec<Pick>>,
-    tries: usize,
-}
-
-impl<F: FnMut(usize, &Rcvar, &Slots) -> bool> Search<'_, F> {
-    /// Depth-first over the slots; newest pooled events first, as ansible-rulebook fires them.
-    /// Iterative over candidates and recursive over slots: the depth is the rule's number of
-    /// sub-conditions, which the rulebook bounds.
-    fn fill(&mut self, slot: usize) {
-        if slot == self.bound.len() {
-            if self.picks.contains(&Pick::New) {
-                self.found.push(self.picks.clone());
-            }
-            return;
-        }
-        let pooled = (0..self.pool.len()).rev().map(Pick::Pooled);
-        let candidates: Vec<Pick> = std::iter::once(Pick::New).chain(pooled).collect();
-        for pick in candidates {
-            if self.found.len() >= MAX_MATCHES_PER_EVENT || self.tries >= MAX_TRIES_PER_EVENT {
-                return;
-            }
-            let (event, fits) = match pick {
-                Pick::New => (self.event, self.admits[slot]),
-                Pick::Pooled(i) => (&self.pool[i].pooled.event, self.pool[i].pooled.slots[slot]),
-            };
-            if !fits || self.picks.contains(&pick) {
-                continue;
-            }
-            self.tries += 1;
-            if !(self.matches)(slot, event, &self.bound) {
-                continue;
-            }
-            self.picks.push(pick);
-            self.bound[slot] = Some(event.clone());
-            self.fill(slot + 1);
-            self.bound[slot] = None;
-            self.picks.pop();
-        }
-    }
 }
 
 impl AllState {
@@ -145,7 +85,8 @@ impl AllState {
             tries: 0,
         };
         search.fill(0);
-        let found = search.found;
+        let mut found = search.found;
+        found.sort_by_cached_key(|picks| agenda_order(picks));
         if found.is_empty() || fact {
             self.add(event, fact, source, now_ms, admits);
         }

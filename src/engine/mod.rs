@@ -7,6 +7,7 @@
 //! sent; the caller dispatches the firings and logs the errors.
 
 mod all;
+mod all_search;
 mod document;
 mod evaluate;
 mod facts;
@@ -69,7 +70,7 @@ pub struct Firing {
     /// `Resolved` when a window rule's key recovered; always `Firing` for other rules.
     pub status: FiringStatus,
     /// The group key (a JSON list of the `group_by` values) of a window rule, or of the throttle
-    /// group whose `once_after` the clock closed.
+    /// group whose `group_after` the clock closed.
     pub group_key: Option<String>,
     /// How its ruleset's firings are sent: one at a time in order, or concurrently.
     pub strategy: ExecutionStrategy,
