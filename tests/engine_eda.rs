@@ -313,3 +313,72 @@ fn the_matches_one_event_completes_fire_in_ansible_rulebooks_order() {
         ]
     );
 }
+
+const PAIR_THEN_SINGLE: &str = "
+- name: rs
+  MULTI
+  default_events_ttl: 1 second
+  rules:
+    - name: pair
+      condition:
+        all:
+          - event.kind == 'a'
+          - event.kind == 'b'
+        timeout: 4 seconds
+      action: {debug: {}}
+    - name: single
+      condition: event.kind == 'SINGLE'
+      action: {debug: {}}
+";
+
+#[test]
+fn with_match_multiple_rules_an_all_match_consumes_nothing() {
+    let book = PAIR_THEN_SINGLE
+        .replace("MULTI", "match_multiple_rules: true")
+        .replace("SINGLE", "b");
+    let mut e = engine(&book);
+    send(&mut e, kind("a", 1), 0);
+    assert_eq!(
+        send(&mut e, kind("b", 2), 100),
+        [
+            fired("pair", &[kind("a", 1), kind("b", 2)]),
+            fired("single", &[kind("b", 2)])
+        ]
+    );
+    assert_eq!(
+        send(&mut e, kind("b", 3), 200),
+        [
+            fired("pair", &[kind("a", 1), kind("b", 3)]),
+            fired("single", &[kind("b", 3)])
+        ]
+    );
+}
+
+#[test]
+fn an_event_a_later_rule_consumes_leaves_the_earlier_all_matches() {
+    let book = PAIR_THEN_SINGLE.replace("MULTI", "").replace("SINGLE", "a");
+    let mut e = engine(&book);
+    assert_eq!(
+        send(&mut e, kind("a", 1), 0),
+        [fired("single", &[kind("a", 1)])]
+    );
+    assert!(send(&mut e, kind("b", 2), 100).is_empty());
+    assert_eq!(
+        send(&mut e, kind("a", 3), 200),
+        [fired("pair", &[kind("a", 3), kind("b", 2)])]
+    );
+}
+
+#[test]
+fn the_ruleset_ttl_ends_an_all_match_even_under_a_longer_timeout() {
+    let book = PAIR_THEN_SINGLE
+        .replace("MULTI", "")
+        .replace("SINGLE", "none");
+    let mut e = engine(&book);
+    send(&mut e, kind("a", 1), 0);
+    assert!(send(&mut e, kind("b", 2), 2_000).is_empty());
+    assert_eq!(
+        send(&mut e, kind("a", 3), 2_500),
+        [fired("pair", &[kind("a", 3), kind("b", 2)])]
+    );
+}

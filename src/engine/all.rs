@@ -42,6 +42,17 @@ pub(super) struct Tracked {
     pub(super) pooled: Pooled,
 }
 
+/// What an offered event is, which decides what stays in the pool after it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Kind {
+    /// An event. `consuming` (without `match_multiple_rules`, as in ansible-rulebook): the events of
+    /// the matches it completes leave the pool, and so does it; an event that completes none stays.
+    /// Not consuming: every event stays until it expires.
+    Event { consuming: bool },
+    /// A fact: it stays, neither consumed nor expired, until it is retracted.
+    Fact,
+}
+
 #[derive(Debug, Default)]
 pub struct AllState {
     /// Oldest first.
@@ -54,16 +65,15 @@ pub struct AllState {
 }
 
 impl AllState {
-    /// Offers `event` (from `source`; a `fact` from `set_fact`), which may fill the slots `admits`
-    /// marks. `matches(slot, candidate, bound)` says whether `candidate` meets sub-condition `slot`
-    /// with the events of the earlier slots bound. Returns the matches it completes, each in slot
-    /// order; an event that completes none is pooled, one that completes some is consumed with
-    /// their other events. Facts are pooled either way and never consumed.
+    /// Offers `event` (from `source`), which may fill the slots `admits` marks. `matches(slot,
+    /// candidate, bound)` says whether `candidate` meets sub-condition `slot` with the events of the
+    /// earlier slots bound. Returns the matches it completes, each in slot order. What stays in the
+    /// pool depends on `kind`: see [`Kind`].
     #[allow(clippy::too_many_arguments)] // the event, where and when it came, and how it matches
     pub fn offer(
         &mut self,
         event: &Rcvar,
-        fact: bool,
+        kind: Kind,
         source: Source,
         now_ms: i64,
         timeout_ms: i64,
@@ -87,12 +97,6 @@ impl AllState {
         search.fill(0);
         let mut found = search.found;
         found.sort_by_cached_key(|picks| agenda_order(picks));
-        if found.is_empty() || fact {
-            self.add(event, fact, source, now_ms, admits);
-        }
-        if found.is_empty() {
-            return Vec::new();
-        }
         let resolve = |pick: &Pick| match pick {
             Pick::New => event.clone(),
             Pick::Pooled(i) => self.pool[*i].pooled.event.clone(),
@@ -111,11 +115,28 @@ impl AllState {
             .collect();
         used.sort_unstable();
         used.dedup();
-        for index in used.into_iter().rev() {
-            let gone = self.pool.remove(index);
-            self.dirty.insert((gone.id, gone.source));
+        let consuming = kind == Kind::Event { consuming: true };
+        if consuming {
+            for index in used.into_iter().rev() {
+                let gone = self.pool.remove(index);
+                self.dirty.insert((gone.id, gone.source));
+            }
+        }
+        if fired.is_empty() || !consuming {
+            self.add(event, kind == Kind::Fact, source, now_ms, admits);
         }
         fired
+    }
+
+    /// Removes `event` from the pool: another rule's firing consumed it.
+    pub fn withdraw(&mut self, event: &Rcvar) {
+        let (gone, kept): (Vec<Tracked>, Vec<Tracked>) = std::mem::take(&mut self.pool)
+            .into_iter()
+            .partition(|t| Arc::ptr_eq(&t.pooled.event, event));
+        self.pool = kept;
+        for tracked in gone {
+            self.dirty.insert((tracked.id, tracked.source));
+        }
     }
 
     fn add(&mut self, event: &Rcvar, fact: bool, source: Source, now_ms: i64, admits: &[bool]) {
@@ -242,6 +263,8 @@ mod event_serde {
 mod tests {
     use super::*;
 
+    const CONSUMING: Kind = Kind::Event { consuming: true };
+
     fn ev(n: i64) -> Rcvar {
         Arc::new(jmespath::Variable::from_json(&n.to_string()).unwrap())
     }
@@ -255,7 +278,7 @@ mod tests {
     fn offer(state: &mut AllState, n: i64, at: i64) -> Vec<Vec<Rcvar>> {
         let event = ev(n);
         let admits = parity(&event);
-        state.offer(&event, false, None, at, 1000, &admits, |_, _, _| true)
+        state.offer(&event, CONSUMING, None, at, 1000, &admits, |_, _, _| true)
     }
 
     #[test]
@@ -289,16 +312,16 @@ mod tests {
         let admits = |e: &Rcvar| parity(e);
         assert!(
             state
-                .offer(&seven, false, None, 0, 1000, &admits(&seven), next)
+                .offer(&seven, CONSUMING, None, 0, 1000, &admits(&seven), next)
                 .is_empty()
         );
         assert!(
             state
-                .offer(&eight, false, None, 1, 1000, &admits(&eight), next)
+                .offer(&eight, CONSUMING, None, 1, 1000, &admits(&eight), next)
                 .is_empty()
         );
         assert_eq!(
-            state.offer(&six, false, None, 2, 1000, &admits(&six), next),
+            state.offer(&six, CONSUMING, None, 2, 1000, &admits(&six), next),
             vec![vec![ev(6), ev(7)]]
         );
         assert_eq!(state.pending(), 1, "8 still waits");
@@ -308,7 +331,15 @@ mod tests {
     fn a_fact_stays_in_every_match_until_retracted() {
         let mut state = AllState::default();
         let fact = ev(2);
-        state.offer(&fact, true, None, 0, 1000, &parity(&fact), |_, _, _| true);
+        state.offer(
+            &fact,
+            Kind::Fact,
+            None,
+            0,
+            1000,
+            &parity(&fact),
+            |_, _, _| true,
+        );
         assert_eq!(offer(&mut state, 3, 5000), vec![vec![ev(2), ev(3)]]);
         assert_eq!(offer(&mut state, 5, 6000), vec![vec![ev(2), ev(5)]]);
         state.retract(|e| *e == ev(2));

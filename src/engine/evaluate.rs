@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use jmespath::Rcvar;
 
+use super::all::Kind;
 use super::step::{Arrival, Step};
 use super::store::SourcePartition;
 use super::throttle::ThrottleState;
@@ -83,16 +84,23 @@ impl EngineState {
                 },
                 RuleState::All(state),
             ) => {
-                let timeout = millis(timeout.unwrap_or(ruleset.default_events_ttl));
+                // ansible-rulebook's events expire with the ruleset's TTL even under a longer timeout.
+                let ttl = ruleset.default_events_ttl;
+                let timeout = millis(timeout.map_or(ttl, |t| t.min(ttl)));
                 let admits: Vec<bool> = admit
                     .iter()
                     .map(|a| a.as_ref().is_none_or(|a| check.is_true(a, doc.base())))
                     .collect();
                 let payload = &event.payload;
-                let fact = arrival == Arrival::Fact;
+                let kind = match arrival {
+                    Arrival::Fact => Kind::Fact,
+                    Arrival::Event => Kind::Event {
+                        consuming: !ruleset.match_multiple_rules,
+                    },
+                };
                 let fired = state.offer(
                     payload,
-                    fact,
+                    kind,
                     source,
                     now,
                     timeout,

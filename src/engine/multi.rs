@@ -16,12 +16,18 @@ pub type Slots = Vec<Option<Rcvar>>;
 
 type Source = Option<Arc<SourcePartition>>;
 
-/// A partial match: when its first event came and the events bound so far. Saved as plain JSON.
+/// An open `not_all` window: when it opened, the slot of the event that opened it, the events bound
+/// so far, and the later events whose slot was already taken (with that slot), oldest first. Saved
+/// as plain JSON.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Partial {
     started_ms: i64,
     #[serde(with = "slots_serde")]
     slots: Slots,
+    #[serde(default)]
+    opener: usize,
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "waiting_serde")]
+    waiting: Vec<(usize, Rcvar)>,
 }
 
 impl Partial {
@@ -29,11 +35,38 @@ impl Partial {
         Partial {
             started_ms,
             slots: vec![None; slots],
+            opener: 0,
+            waiting: Vec::new(),
         }
     }
 
     fn is_complete(&self) -> bool {
         self.slots.iter().all(Option::is_some)
+    }
+
+    /// Puts `event`, which meets sub-condition `slot`, in the window: in the slot when it is free
+    /// (the first one opens the window), else with the waiting ones.
+    fn place(&mut self, slot: usize, event: Rcvar) {
+        if self.slots.iter().all(Option::is_none) {
+            self.opener = slot;
+        }
+        match &mut self.slots[slot] {
+            free @ None => *free = Some(event),
+            Some(_) => self.waiting.push((slot, event)),
+        }
+    }
+
+    /// The window that opens, at `at_ms`, with what this one leaves: its other bound events, then
+    /// the waiting ones, as ansible-rulebook carries them over. `None` when nothing is left.
+    fn next(self, at_ms: i64) -> Option<Partial> {
+        let opener = self.opener;
+        let mut next = Partial::new(at_ms, self.slots.len());
+        let bound = self.slots.into_iter().enumerate();
+        let left = bound.filter_map(|(slot, e)| e.filter(|_| slot != opener).map(|e| (slot, e)));
+        for (slot, event) in left.chain(self.waiting) {
+            next.place(slot, event);
+        }
+        (!next.slots.iter().all(Option::is_none)).then_some(next)
     }
 }
 
@@ -60,8 +93,9 @@ impl NotAllState {
         let owner = owner.clone();
         let bound = &window.slots;
         let free = (0..slots).find(|&slot| bound[slot].is_none() && matches(slot, bound));
-        match free {
-            Some(slot) => window.slots[slot] = Some(event.clone()),
+        let met = free.or_else(|| (0..slots).find(|&slot| matches(slot, bound)));
+        match met {
+            Some(slot) => window.place(slot, event.clone()),
             // Nothing met: no window was opened after all.
             None if window.slots.iter().all(Option::is_none) => {
                 self.window = None;
@@ -70,8 +104,15 @@ impl NotAllState {
             None => return,
         }
         if window.is_complete() {
-            // Everything arrived in time: nothing to report.
-            self.window = None;
+            // Everything arrived in time: nothing to report; the waiting events open the next window.
+            let done = self.window.take().map(|(_, w)| w.waiting);
+            let mut next = Partial::new(now_ms, slots);
+            done.into_iter()
+                .flatten()
+                .for_each(|(slot, e)| next.place(slot, e));
+            if !next.slots.iter().all(Option::is_none) {
+                self.window = Some((owner.clone(), next));
+            }
         }
         self.mark(owner);
     }
@@ -80,16 +121,25 @@ impl NotAllState {
         self.dirty.insert(source);
     }
 
-    /// When the window has timed out incomplete: the time it was due and the events that did arrive.
-    pub fn due(&mut self, now_ms: i64, timeout_ms: i64) -> Option<(i64, Vec<Rcvar>)> {
-        let (_, window) = self.window.as_ref()?;
-        let due_ms = window.started_ms.saturating_add(timeout_ms);
-        if now_ms < due_ms {
-            return None;
+    /// The windows that timed out incomplete by `now_ms`, each with the time it was due and, as in
+    /// ansible-rulebook, the event that opened it. What a window leaves opens the next one at once,
+    /// which times out in turn: one event at a time, each `timeout` after the last.
+    pub fn due(&mut self, now_ms: i64, timeout_ms: i64) -> Vec<(i64, Vec<Rcvar>)> {
+        let mut fired = Vec::new();
+        while let Some((_, window)) = &self.window {
+            let due_ms = window.started_ms.saturating_add(timeout_ms);
+            if now_ms < due_ms {
+                break;
+            }
+            let Some((source, mut window)) = self.window.take() else {
+                break;
+            };
+            self.mark(source.clone());
+            let opener = window.slots[window.opener].take();
+            fired.push((due_ms, opener.into_iter().collect()));
+            self.window = window.next(due_ms).map(|next| (source, next));
         }
-        let (source, window) = self.window.take()?;
-        self.mark(source);
-        Some((due_ms, window.slots.into_iter().flatten().collect()))
+        fired
     }
 
     pub fn next_due_ms(&self, timeout_ms: i64) -> Option<i64> {
@@ -160,6 +210,28 @@ impl NotAllState {
     }
 }
 
+/// Serde for the waiting events, as `slots_serde` does for bound slots.
+mod waiting_serde {
+    use jmespath::{Rcvar, Variable};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::sync::Arc;
+
+    pub fn serialize<S: Serializer>(
+        waiting: &[(usize, Rcvar)],
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        let plain: Vec<(usize, &Variable)> = waiting.iter().map(|(s, e)| (*s, &**e)).collect();
+        plain.serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Vec<(usize, Rcvar)>, D::Error> {
+        let plain = Vec::<(usize, Variable)>::deserialize(deserializer)?;
+        Ok(plain.into_iter().map(|(s, e)| (s, Arc::new(e))).collect())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,10 +255,31 @@ mod tests {
         let mut state = NotAllState::default();
         let a = ev(2);
         state.offer(2, &a, None, 0, parity(&a));
-        assert_eq!(state.due(999, 1000), None);
+        assert_eq!(state.due(999, 1000), vec![]);
         assert_eq!(state.next_due_ms(1000), Some(1000));
         // Due when the timeout ended, whenever the clock gets there.
-        assert_eq!(state.due(1500, 1000), Some((1000, vec![ev(2)])));
+        assert_eq!(state.due(1500, 1000), vec![(1000, vec![ev(2)])]);
+    }
+
+    #[test]
+    fn not_all_fires_per_opening_event_and_carries_the_rest_over_as_ansible_rulebook() {
+        let mut state = NotAllState::default();
+        // 11 and 21 meet sub-condition 0, 12 meets 1 (of three): the last digit, less one.
+        let slot_of = |event: &Rcvar| {
+            let digit = event.as_number().map_or(0, |n| n as usize % 10);
+            move |slot: usize, _: &Slots| digit == slot + 1
+        };
+        for (n, at) in [(11, 0), (21, 500), (12, 800)] {
+            let event = ev(n);
+            state.offer(3, &event, None, at, slot_of(&event));
+        }
+        let fired = vec![
+            (2000, vec![ev(11)]),
+            (4000, vec![ev(12)]),
+            (6000, vec![ev(21)]),
+        ];
+        assert_eq!(state.due(6500, 2000), fired);
+        assert_eq!(state.pending(), 0);
     }
 
     #[test]
@@ -195,6 +288,6 @@ mod tests {
         let (a, b) = (ev(2), ev(3));
         state.offer(2, &a, None, 0, parity(&a));
         state.offer(2, &b, None, 10, parity(&b));
-        assert_eq!(state.due(5000, 1000), None);
+        assert_eq!(state.due(5000, 1000), vec![]);
     }
 }

@@ -175,6 +175,12 @@ impl EngineState {
                 .evaluated(r, i, matched, fired || rule.window.is_some());
             if matched && arrival == Arrival::Event && consumes(ruleset.match_multiple_rules, rule)
             {
+                // Consumed: it leaves the `all:` matches of the earlier rules, as in ansible-rulebook.
+                for state in &mut self.rulesets[r].rules[..i] {
+                    if let RuleState::All(pool) = state {
+                        pool.withdraw(&event.payload);
+                    }
+                }
                 break;
             }
         }
@@ -217,8 +223,8 @@ fn closed_by_clock(rule: &Rule, state: &mut RuleState, now: i64) -> Vec<(Match<'
             .collect(),
         (RuleState::NotAll(state), RuleCondition::NotAll { timeout, .. }, _, _) => state
             .due(now, millis(*timeout))
-            .map(|(due_ms, events)| (clock_match(events, None, None), due_ms))
             .into_iter()
+            .map(|(due_ms, events)| (clock_match(events, None, None), due_ms))
             .collect(),
         _ => Vec::new(),
     }
