@@ -2,7 +2,8 @@
 //! `once_after` (one window per rule, the first event of each group) and semaphore's own
 //! `group_after`; `all:` matching (every waiting event pairs with the one that completes, a later
 //! slot may arrive first); a throttled rule consuming the event under `match_multiple_rules`;
-//! `accumulate_within` firing with the event that reached the threshold; facts that rules match.
+//! `accumulate_within` firing with the event that reached the threshold; facts that rules match;
+//! `all:` under `match_multiple_rules`, across rules and under the ruleset's TTL.
 //! Each behaviour was observed on the real ansible-rulebook (tests/eda has the recordings); the new
 //! state shapes go through a changelog round trip.
 
