@@ -1,6 +1,6 @@
 //! Property tests of the pure core: the rulebook compiler never panics on any input, a
 //! `once_within` throttle never lets two firings of one group closer than its window, the clock's
-//! firings (`once_after`, `not_all`, `absent_for`) never share an idempotency key, keep it when
+//! firings (`group_after`, `not_all`, `absent_for`) never share an idempotency key, keep it when
 //! replayed, and carry the time they were due, and an expression printed back (`--explain`) is
 //! JMESPath with the same value.
 
@@ -97,7 +97,7 @@ proptest! {
     }
 }
 
-/// Rules the clock fires: a `once_after` per group, a `not_all` timeout, an absence per group.
+/// Rules the clock fires: a `group_after` per group, a `not_all` timeout, an absence per group.
 fn clock_rulebook() -> semaphore::rulebook::Rulebook {
     semaphore::rulebook::compile(
         "t.yml",
@@ -107,7 +107,7 @@ fn clock_rulebook() -> semaphore::rulebook::Rulebook {
   rules:
     - name: after
       condition: event.key != `null`
-      throttle: {once_after: 10 seconds, group_by: [event.key]}
+      throttle: {group_after: 10 seconds, group_by: [event.key]}
       action: {none: {}}
     - name: pair
       condition:

@@ -25,11 +25,13 @@ fn stateful_rulebook(topic: &str, group: &str) -> String {
   execution_strategy: parallel
   match_multiple_rules: true
   rules:
-    - name: down once per device
-      condition: event.kind == 'down'
-      throttle:
-        once_within: 1 hour
+    # A throttled rule consumes the events it matches (as in ansible-rulebook), so it comes last.
+    - name: five samples
+      condition: event.kind == 'sample'
+      window:
         group_by: [event.device]
+        size: 1 hour
+        fire_when: window.count >= `5`
       action:
         webhook: &send
           url: "{{{{ env.RECEIVER_URL }}}}"
@@ -38,20 +40,19 @@ fn stateful_rulebook(topic: &str, group: &str) -> String {
             device: "{{{{ event.device }}}}"
             instance: "{{{{ env.INSTANCE }}}}"
           timeout: 5 s
-    - name: five samples
-      condition: event.kind == 'sample'
-      window:
-        group_by: [event.device]
-        size: 1 hour
-        fire_when: window.count >= `5`
-      action:
-        webhook: *send
     - name: down then recovered
       condition:
         all:
           - event.kind == 'down'
           - event.kind == 'recovered' && event.device == events.m_0.device
         timeout: 1 hour
+      action:
+        webhook: *send
+    - name: down once per device
+      condition: event.kind == 'down'
+      throttle:
+        once_within: 1 hour
+        group_by: [event.device]
       action:
         webhook: *send
 "#

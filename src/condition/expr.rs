@@ -143,6 +143,31 @@ impl Expr {
         super::reads::add(&self.ast, needed);
     }
 
+    /// The part of the condition that does not read `root`: the operands of its top-level `&&`
+    /// chain that never name it, joined again (the whole condition when it never does); `None` when
+    /// every operand does. Whenever the condition is true, this part is true too, whatever `root`
+    /// holds: it can pre-filter events before the values under `root` are known (an `all:`
+    /// sub-condition that compares with `events.m_0`).
+    pub fn independent_of(&self, root: &str) -> Option<Expr> {
+        if !names(&self.ast, root) {
+            return Some(self.clone());
+        }
+        let mut operands = Vec::new();
+        conjuncts(&self.ast, &mut operands);
+        let kept: Vec<&Ast> = operands
+            .into_iter()
+            .filter(|node| !names(node, root))
+            .collect();
+        if kept.is_empty() {
+            return None;
+        }
+        let text: Vec<String> = kept
+            .iter()
+            .map(|node| format!("({})", super::print::text(node)))
+            .collect();
+        Expr::compile(&text.join(" && ")).ok()
+    }
+
     /// The expression's value on `doc`.
     pub fn search(&self, doc: &Rcvar) -> Result<Rcvar, EvalError> {
         self.search_node(&self.ast, doc)
@@ -241,6 +266,26 @@ pub(super) fn char_offset(source: &str, byte: usize) -> usize {
 }
 
 /// Calls `f` on every node of the tree, parents first.
+/// The operands of the `&&` chain at the top of `node` (`node` itself when it is no `&&`).
+fn conjuncts<'a>(node: &'a Ast, out: &mut Vec<&'a Ast>) {
+    match node {
+        Ast::And { lhs, rhs, .. } => {
+            conjuncts(lhs, out);
+            conjuncts(rhs, out);
+        }
+        _ => out.push(node),
+    }
+}
+
+/// Whether a field called `name` appears anywhere in `node`.
+fn names(node: &Ast, name: &str) -> bool {
+    let mut found = false;
+    visit(node, &mut |n| {
+        found |= matches!(n, Ast::Field { name: field, .. } if field == name);
+    });
+    found
+}
+
 pub(super) fn visit(ast: &Ast, f: &mut impl FnMut(&Ast)) {
     f(ast);
     match ast {

@@ -24,15 +24,15 @@ impl Document {
     /// The document conditions are evaluated on: `event` and `meta` as far as the rulebook's
     /// expressions read them.
     pub fn new(event: &Event, vars: &Rcvar, facts: &Rcvar) -> Document {
-        Document::with_event(event.payload.clone(), event.meta.clone(), vars, facts)
+        Document::from_parts(event.payload.clone(), event.meta.clone(), vars, facts)
     }
 
     /// The document with the whole payload and meta, for showing values (`--explain`).
     pub fn whole(event: &Event, vars: &Rcvar, facts: &Rcvar) -> Document {
-        Document::with_event(event.whole_payload(), event.whole_meta(), vars, facts)
+        Document::from_parts(event.whole_payload(), event.whole_meta(), vars, facts)
     }
 
-    fn with_event(payload: Rcvar, meta: Rcvar, vars: &Rcvar, facts: &Rcvar) -> Document {
+    fn from_parts(payload: Rcvar, meta: Rcvar, vars: &Rcvar, facts: &Rcvar) -> Document {
         let mut root = BTreeMap::new();
         root.insert("event".to_owned(), payload);
         root.insert("events".to_owned(), NO_EVENTS.clone());
@@ -60,6 +60,12 @@ impl Document {
 
     /// The document with earlier matches bound as `events.m_0`, `events.m_1`, ...
     pub fn with_events(&self, bound: &[Option<Rcvar>]) -> Rcvar {
+        self.with_event(None, bound)
+    }
+
+    /// The document for another `event` (one waiting in an `all:` pool; `None`: this one), with
+    /// earlier matches bound as `events.m_0`, `events.m_1`, ...
+    pub fn with_event(&self, event: Option<&Rcvar>, bound: &[Option<Rcvar>]) -> Rcvar {
         let Some(root) = self.base.as_object() else {
             return self.base.clone();
         };
@@ -70,6 +76,9 @@ impl Document {
             .collect();
         let mut root = root.clone();
         root.insert("events".to_owned(), Arc::new(Variable::Object(events)));
+        if let Some(event) = event {
+            root.insert("event".to_owned(), event.clone());
+        }
         Arc::new(Variable::Object(root))
     }
 }

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use jmespath::Rcvar;
 
-use super::step::Step;
+use super::all::Kind;
+use super::step::{Arrival, Step};
 use super::store::SourcePartition;
 use super::throttle::ThrottleState;
 use super::{Document, EngineState, RuleAt, RuleCondition, RuleState, Verdict, group_key};
@@ -42,13 +43,16 @@ impl Check {
 }
 
 impl EngineState {
+    /// Whether rule `at` matched `event`, and the events of each firing it makes now (several for
+    /// an `all:` that completes several matches at once, none when held back).
     pub(super) fn evaluate_rule(
         &mut self,
         step: &mut Step<'_>,
         at: RuleAt,
         doc: &Document,
         event: &Event,
-    ) -> (bool, Option<Vec<Rcvar>>) {
+        arrival: Arrival,
+    ) -> (bool, Vec<Vec<Rcvar>>) {
         let book = step.book;
         let ruleset = &book.rulesets[at.ruleset];
         let rule = &ruleset.rules[at.rule];
@@ -65,30 +69,49 @@ impl EngineState {
                     }
                     _ => Some(vec![event.whole_payload()]),
                 });
-                (matched, fired.flatten())
+                (matched, fired.flatten().into_iter().collect())
             }
             (RuleCondition::Any(exprs), _) => {
                 let matched = exprs.iter().any(|expr| check.is_true(expr, doc.base()));
-                (matched, matched.then(|| vec![event.whole_payload()]))
+                let fired = matched.then(|| vec![event.whole_payload()]);
+                (matched, fired.into_iter().collect())
             }
             (
                 RuleCondition::All {
                     conditions,
+                    admit,
                     timeout,
                 },
                 RuleState::All(state),
             ) => {
-                let timeout = millis(timeout.unwrap_or(ruleset.default_events_ttl));
+                // ansible-rulebook's events expire with the ruleset's TTL even under a longer timeout.
+                let ttl = ruleset.default_events_ttl;
+                let timeout = millis(timeout.map_or(ttl, |t| t.min(ttl)));
+                let admits: Vec<bool> = admit
+                    .iter()
+                    .map(|a| a.as_ref().is_none_or(|a| check.is_true(a, doc.base())))
+                    .collect();
                 // The state keeps the event, so it gets the whole payload.
+                let payload = &event.whole_payload();
+                let kind = match arrival {
+                    Arrival::Fact => Kind::Fact,
+                    Arrival::Event => Kind::Event {
+                        consuming: !ruleset.match_multiple_rules,
+                    },
+                };
                 let fired = state.offer(
-                    conditions.len(),
-                    &event.whole_payload(),
+                    payload,
+                    kind,
                     source,
                     now,
                     timeout,
-                    |slot, bound| check.is_true(&conditions[slot], &doc.with_events(bound)),
+                    &admits,
+                    |slot, e, bound| {
+                        let other = (!Arc::ptr_eq(e, payload)).then_some(e);
+                        check.is_true(&conditions[slot], &doc.with_event(other, bound))
+                    },
                 );
-                (fired.is_some(), fired)
+                (!fired.is_empty(), fired)
             }
             (RuleCondition::NotAll { conditions, .. }, RuleState::NotAll(state)) => {
                 state.offer(
@@ -98,9 +121,9 @@ impl EngineState {
                     now,
                     |slot, bound| check.is_true(&conditions[slot], &doc.with_events(bound)),
                 );
-                (false, None)
+                (false, Vec::new())
             }
-            _ => (false, None),
+            _ => (false, Vec::new()),
         };
         check.report(step, at);
         result

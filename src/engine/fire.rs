@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::document::{self, FiringDocument};
-use super::step::Step;
+use super::step::{Arrival, Posted, Step};
 use super::{EngineState, Firing, Match, RuleAt, RuleState};
 use crate::event::{Event, Origin};
 use crate::rulebook::Ruleset;
@@ -161,6 +161,8 @@ impl EngineState {
                 }) = SetFactSpec::deserialize(&action.args)
                 {
                     facts.set(&fact);
+                    // As in ansible-rulebook, the fact itself is matched by the rules, like an event.
+                    post(step, target, Value::Object(fact), cause, Arrival::Fact);
                 }
             }
             ActionKind::RetractFact => {
@@ -170,28 +172,56 @@ impl EngineState {
                 }) = RetractFactSpec::deserialize(&action.args)
                 {
                     facts.retract(&fact, partial);
+                    for rule in &mut self.rulesets[target].rules {
+                        if let RuleState::All(pool) = rule {
+                            pool.retract(|pooled| retracts(&fact, partial, pooled));
+                        }
+                    }
                 }
             }
             ActionKind::PostEvent => {
                 let payload = PostEventSpec::<Value>::deserialize(&action.args)
                     .map(|spec| spec.event)
                     .unwrap_or_default();
-                // A posted event is part of its cause: same meta and record.
-                step.posted_count = step.posted_count.saturating_add(1);
-                let origin = cause.origin.map(|origin| Origin {
-                    posted: step.posted_count,
-                    ..origin.clone()
-                });
-                let event = Event::new(
-                    Arc::new(Variable::try_from(payload).unwrap_or(Variable::Null)),
-                    cause.meta.clone(),
-                    Some(cause.time_ms),
-                    origin,
-                );
-                step.posted.push_back((Some(target), event));
+                post(step, target, payload, cause, Arrival::Event);
             }
             _ => {}
         }
+    }
+}
+
+/// Queues `payload` for ruleset `target`, after the event being evaluated. It is part of its
+/// cause: same meta and record, numbered in the step.
+fn post(step: &mut Step<'_>, target: usize, payload: Value, cause: Cause<'_>, arrival: Arrival) {
+    step.posted_count = step.posted_count.saturating_add(1);
+    let origin = cause.origin.map(|origin| Origin {
+        posted: step.posted_count,
+        ..origin.clone()
+    });
+    let event = Event::new(
+        Arc::new(Variable::try_from(payload).unwrap_or(Variable::Null)),
+        cause.meta.clone(),
+        Some(cause.time_ms),
+        origin,
+    );
+    step.posted.push_back(Posted {
+        target: Some(target),
+        event,
+        arrival,
+    });
+}
+
+/// Whether retracting `fact` removes the pooled fact `pooled`: with `partial`, when every key of
+/// `fact` has the same value in it; without, when it is the same fact.
+fn retracts(fact: &serde_json::Map<String, Value>, partial: bool, pooled: &Rcvar) -> bool {
+    let Ok(Value::Object(pooled)) = serde_json::to_value(&**pooled) else {
+        return false;
+    };
+    if partial {
+        fact.iter()
+            .all(|(key, value)| pooled.get(key) == Some(value))
+    } else {
+        *fact == pooled
     }
 }
 

@@ -6,6 +6,8 @@
 //! parameter (also for `now()` in conditions, on the timer path too), there is no I/O and nothing is
 //! sent; the caller dispatches the firings and logs the errors.
 
+mod all;
+mod all_search;
 mod document;
 mod evaluate;
 mod facts;
@@ -36,9 +38,10 @@ use crate::rulebook::duration::millis;
 use crate::rulebook::model::ExecutionStrategy;
 use crate::rulebook::{Rule, RuleCondition, Rulebook, ThrottleMode, WindowForm};
 use crate::suppress::{Suppressed, Suppressor};
+pub use all::AllState;
 pub use document::Document;
 use facts::Facts;
-pub use multi::{AllState, NotAllState};
+pub use multi::NotAllState;
 pub use position::Position;
 pub use reload::ReloadReport;
 pub use state::{RuleEvictions, StateChange};
@@ -67,7 +70,7 @@ pub struct Firing {
     /// `Resolved` when a window rule's key recovered; always `Firing` for other rules.
     pub status: FiringStatus,
     /// The group key (a JSON list of the `group_by` values) of a window rule, or of the throttle
-    /// group whose `once_after` the clock closed.
+    /// group whose `group_after` the clock closed.
     pub group_key: Option<String>,
     /// How its ruleset's firings are sent: one at a time in order, or concurrently.
     pub strategy: ExecutionStrategy,

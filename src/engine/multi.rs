@@ -1,10 +1,9 @@
-//! Multi-event state: partial `all:` matches and open `not_all:` windows. Sub-conditions are evaluated
-//! by a caller-supplied closure (given the slot index and the events already bound as `events.m_N`),
-//! so this module owns only the bookkeeping: which event fills which slot, expiry, bounds, and which
-//! partials changed since a changelog last looked. A partial belongs to the partition of the event
-//! that started it: saved there, restored with it, forgotten when it moves away.
+//! `not_all:` state: the rule's open window. Sub-conditions are evaluated by a caller-supplied closure
+//! (given the slot index and the events already bound as `events.m_N`), so this module owns only the
+//! bookkeeping: which event fills which slot, the timeout, and whether the window changed since a
+//! changelog last looked. The window belongs to the partition of the event that opened it: saved
+//! there, restored with it, forgotten when it moves away. `all:` is in `all.rs`.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use jmespath::Rcvar;
@@ -12,20 +11,23 @@ use serde::{Deserialize, Serialize};
 
 use super::store::{ChangeSet, SourcePartition, slots_serde};
 
-/// Partial matches kept per rule before the oldest are dropped.
-pub const MAX_PARTIALS_PER_RULE: usize = 10_000;
-
 /// The events bound so far, slot by slot.
 pub type Slots = Vec<Option<Rcvar>>;
 
 type Source = Option<Arc<SourcePartition>>;
 
-/// A partial match: when its first event came and the events bound so far. Saved as plain JSON.
+/// An open `not_all` window: when it opened, the slot of the event that opened it, the events bound
+/// so far, and the later events whose slot was already taken (with that slot), oldest first. Saved
+/// as plain JSON.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Partial {
     started_ms: i64,
     #[serde(with = "slots_serde")]
     slots: Slots,
+    #[serde(default)]
+    opener: usize,
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "waiting_serde")]
+    waiting: Vec<(usize, Rcvar)>,
 }
 
 impl Partial {
@@ -33,165 +35,38 @@ impl Partial {
         Partial {
             started_ms,
             slots: vec![None; slots],
+            opener: 0,
+            waiting: Vec::new(),
         }
     }
 
     fn is_complete(&self) -> bool {
         self.slots.iter().all(Option::is_some)
     }
-}
 
-#[derive(Debug)]
-struct Tracked {
-    id: u64,
-    source: Source,
-    partial: Partial,
-}
-
-/// `all:` — each sub-condition met by a different event, within the timeout of the first.
-#[derive(Debug, Default)]
-pub struct AllState {
-    /// Oldest first.
-    partials: Vec<Tracked>,
-    next_id: u64,
-    /// Partials started, filled or dropped since the last drain.
-    dirty: ChangeSet<(u64, Source)>,
-    pub evicted: u64,
-    pub expired: u64,
-}
-
-impl AllState {
-    /// Offers `event` (from `source`) to the oldest partial match that has a free slot it satisfies,
-    /// else starts a new one. An event fills at most one slot. Returns the completed match, if any.
-    pub fn offer(
-        &mut self,
-        slots: usize,
-        event: &Rcvar,
-        source: Source,
-        now_ms: i64,
-        timeout_ms: i64,
-        mut matches: impl FnMut(usize, &Slots) -> bool,
-    ) -> Option<Vec<Rcvar>> {
-        self.expire(now_ms, timeout_ms);
-        for index in 0..self.partials.len() {
-            let bound = &self.partials[index].partial.slots;
-            let free = (0..slots).find(|&slot| bound[slot].is_none() && matches(slot, bound));
-            if let Some(slot) = free {
-                self.partials[index].partial.slots[slot] = Some(event.clone());
-                self.mark(index);
-                return self.complete(index);
-            }
+    /// Puts `event`, which meets sub-condition `slot`, in the window: in the slot when it is free
+    /// (the first one opens the window), else with the waiting ones.
+    fn place(&mut self, slot: usize, event: Rcvar) {
+        if self.slots.iter().all(Option::is_none) {
+            self.opener = slot;
         }
-        let mut partial = Partial::new(now_ms, slots);
-        let slot = (0..slots).find(|&slot| matches(slot, &partial.slots))?;
-        if self.partials.len() >= MAX_PARTIALS_PER_RULE {
-            self.mark(0);
-            self.partials.remove(0);
-            self.evicted += 1;
-        }
-        partial.slots[slot] = Some(event.clone());
-        let id = self.next_id;
-        self.next_id += 1;
-        self.partials.push(Tracked {
-            id,
-            source,
-            partial,
-        });
-        self.mark(self.partials.len() - 1);
-        self.complete(self.partials.len() - 1)
-    }
-
-    fn expire(&mut self, now_ms: i64, timeout_ms: i64) {
-        let live = |t: &Tracked| now_ms < t.partial.started_ms.saturating_add(timeout_ms);
-        if self.partials.iter().all(live) {
-            return;
-        }
-        let (kept, gone): (Vec<Tracked>, Vec<Tracked>) = std::mem::take(&mut self.partials)
-            .into_iter()
-            .partition(live);
-        self.partials = kept;
-        self.expired += gone.len() as u64;
-        for tracked in gone {
-            self.dirty.insert((tracked.id, tracked.source));
+        match &mut self.slots[slot] {
+            free @ None => *free = Some(event),
+            Some(_) => self.waiting.push((slot, event)),
         }
     }
 
-    fn mark(&mut self, index: usize) {
-        let tracked = &self.partials[index];
-        self.dirty.insert((tracked.id, tracked.source.clone()));
-    }
-
-    fn complete(&mut self, index: usize) -> Option<Vec<Rcvar>> {
-        if !self.partials[index].partial.is_complete() {
-            return None;
+    /// The window that opens, at `at_ms`, with what this one leaves: its other bound events, then
+    /// the waiting ones, as ansible-rulebook carries them over. `None` when nothing is left.
+    fn next(self, at_ms: i64) -> Option<Partial> {
+        let opener = self.opener;
+        let mut next = Partial::new(at_ms, self.slots.len());
+        let bound = self.slots.into_iter().enumerate();
+        let left = bound.filter_map(|(slot, e)| e.filter(|_| slot != opener).map(|e| (slot, e)));
+        for (slot, event) in left.chain(self.waiting) {
+            next.place(slot, event);
         }
-        let tracked = self.partials.remove(index);
-        tracked.partial.slots.into_iter().collect()
-    }
-
-    /// Correlations in progress.
-    pub fn pending(&self) -> usize {
-        self.partials.len()
-    }
-
-    /// Starts or stops remembering changed partials for [`Self::drain_changes`]; turning it on again
-    /// keeps what is already remembered.
-    pub fn set_tracking(&mut self, on: bool) {
-        self.dirty.set_tracking(on);
-    }
-
-    pub fn has_changes(&self) -> bool {
-        !self.dirty.is_empty()
-    }
-
-    /// Partials changed since the last call: id, partition, and the partial (`None`: gone).
-    pub fn drain_changes(&mut self) -> Vec<(u64, Source, Option<&Partial>)> {
-        let dirty = self.dirty.take();
-        if dirty.is_empty() {
-            return Vec::new();
-        }
-        let live: HashMap<(u64, &Source), &Partial> = self
-            .partials
-            .iter()
-            .map(|t| ((t.id, &t.source), &t.partial))
-            .collect();
-        dirty
-            .into_iter()
-            .map(|(id, source)| {
-                let partial = live.get(&(id, &source)).copied();
-                (id, source, partial)
-            })
-            .collect()
-    }
-
-    /// Puts back a saved partial, in order of age; not a change. New partials get higher ids, so
-    /// they never overwrite a restored one in the changelog.
-    pub fn restore(&mut self, id: u64, source: Source, partial: Partial) {
-        self.discard(id, &source);
-        let at = self
-            .partials
-            .partition_point(|t| t.partial.started_ms <= partial.started_ms);
-        self.partials.insert(
-            at,
-            Tracked {
-                id,
-                source,
-                partial,
-            },
-        );
-        self.next_id = self.next_id.max(id.saturating_add(1));
-    }
-
-    /// Removes a partial as a changelog tombstone says: not itself a change.
-    pub fn discard(&mut self, id: u64, source: &Source) {
-        self.partials
-            .retain(|t| !(t.id == id && &t.source == source));
-    }
-
-    /// Drops, without a change, the partials started by an event of `partition`.
-    pub fn forget(&mut self, partition: &SourcePartition) {
-        self.partials
-            .retain(|t| t.source.as_deref() != Some(partition));
+        (!next.slots.iter().all(Option::is_none)).then_some(next)
     }
 }
 
@@ -218,8 +93,9 @@ impl NotAllState {
         let owner = owner.clone();
         let bound = &window.slots;
         let free = (0..slots).find(|&slot| bound[slot].is_none() && matches(slot, bound));
-        match free {
-            Some(slot) => window.slots[slot] = Some(event.clone()),
+        let met = free.or_else(|| (0..slots).find(|&slot| matches(slot, bound)));
+        match met {
+            Some(slot) => window.place(slot, event.clone()),
             // Nothing met: no window was opened after all.
             None if window.slots.iter().all(Option::is_none) => {
                 self.window = None;
@@ -228,8 +104,15 @@ impl NotAllState {
             None => return,
         }
         if window.is_complete() {
-            // Everything arrived in time: nothing to report.
-            self.window = None;
+            // Everything arrived in time: nothing to report; the waiting events open the next window.
+            let done = self.window.take().map(|(_, w)| w.waiting);
+            let mut next = Partial::new(now_ms, slots);
+            done.into_iter()
+                .flatten()
+                .for_each(|(slot, e)| next.place(slot, e));
+            if !next.slots.iter().all(Option::is_none) {
+                self.window = Some((owner.clone(), next));
+            }
         }
         self.mark(owner);
     }
@@ -238,16 +121,25 @@ impl NotAllState {
         self.dirty.insert(source);
     }
 
-    /// When the window has timed out incomplete: the time it was due and the events that did arrive.
-    pub fn due(&mut self, now_ms: i64, timeout_ms: i64) -> Option<(i64, Vec<Rcvar>)> {
-        let (_, window) = self.window.as_ref()?;
-        let due_ms = window.started_ms.saturating_add(timeout_ms);
-        if now_ms < due_ms {
-            return None;
+    /// The windows that timed out incomplete by `now_ms`, each with the time it was due and, as in
+    /// ansible-rulebook, the event that opened it. What a window leaves opens the next one at once,
+    /// which times out in turn: one event at a time, each `timeout` after the last.
+    pub fn due(&mut self, now_ms: i64, timeout_ms: i64) -> Vec<(i64, Vec<Rcvar>)> {
+        let mut fired = Vec::new();
+        while let Some((_, window)) = &self.window {
+            let due_ms = window.started_ms.saturating_add(timeout_ms);
+            if now_ms < due_ms {
+                break;
+            }
+            let Some((source, mut window)) = self.window.take() else {
+                break;
+            };
+            self.mark(source.clone());
+            let opener = window.slots[window.opener].take();
+            fired.push((due_ms, opener.into_iter().collect()));
+            self.window = window.next(due_ms).map(|next| (source, next));
         }
-        let (source, window) = self.window.take()?;
-        self.mark(source);
-        Some((due_ms, window.slots.into_iter().flatten().collect()))
+        fired
     }
 
     pub fn next_due_ms(&self, timeout_ms: i64) -> Option<i64> {
@@ -318,6 +210,28 @@ impl NotAllState {
     }
 }
 
+/// Serde for the waiting events, as `slots_serde` does for bound slots.
+mod waiting_serde {
+    use jmespath::{Rcvar, Variable};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::sync::Arc;
+
+    pub fn serialize<S: Serializer>(
+        waiting: &[(usize, Rcvar)],
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        let plain: Vec<(usize, &Variable)> = waiting.iter().map(|(s, e)| (*s, &**e)).collect();
+        plain.serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Vec<(usize, Rcvar)>, D::Error> {
+        let plain = Vec::<(usize, Variable)>::deserialize(deserializer)?;
+        Ok(plain.into_iter().map(|(s, e)| (s, Arc::new(e))).collect())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -337,42 +251,35 @@ mod tests {
     }
 
     #[test]
-    fn all_needs_different_events_for_each_slot() {
-        let mut state = AllState::default();
-        let (a, b, c) = (ev(2), ev(4), ev(3));
-        assert_eq!(state.offer(2, &a, None, 0, 1000, parity(&a)), None);
-        assert_eq!(state.offer(2, &b, None, 1, 1000, parity(&b)), None);
-        assert_eq!(
-            state.offer(2, &c, None, 2, 1000, parity(&c)),
-            Some(vec![ev(2), ev(3)])
-        );
-        // The second even number is still waiting for its partner.
-        let d = ev(5);
-        assert_eq!(
-            state.offer(2, &d, None, 3, 1000, parity(&d)),
-            Some(vec![ev(4), ev(5)])
-        );
-    }
-
-    #[test]
-    fn all_partials_expire() {
-        let mut state = AllState::default();
-        let (a, c) = (ev(2), ev(3));
-        state.offer(2, &a, None, 0, 1000, parity(&a));
-        let fresh = state.offer(2, &c, None, 1000, 1000, parity(&c));
-        assert_eq!(fresh, None);
-        assert_eq!(state.expired, 1);
-    }
-
-    #[test]
     fn not_all_reports_an_incomplete_window_after_the_timeout() {
         let mut state = NotAllState::default();
         let a = ev(2);
         state.offer(2, &a, None, 0, parity(&a));
-        assert_eq!(state.due(999, 1000), None);
+        assert_eq!(state.due(999, 1000), vec![]);
         assert_eq!(state.next_due_ms(1000), Some(1000));
         // Due when the timeout ended, whenever the clock gets there.
-        assert_eq!(state.due(1500, 1000), Some((1000, vec![ev(2)])));
+        assert_eq!(state.due(1500, 1000), vec![(1000, vec![ev(2)])]);
+    }
+
+    #[test]
+    fn not_all_fires_per_opening_event_and_carries_the_rest_over_as_ansible_rulebook() {
+        let mut state = NotAllState::default();
+        // 11 and 21 meet sub-condition 0, 12 meets 1 (of three): the last digit, less one.
+        let slot_of = |event: &Rcvar| {
+            let digit = event.as_number().map_or(0, |n| n as usize % 10);
+            move |slot: usize, _: &Slots| digit == slot + 1
+        };
+        for (n, at) in [(11, 0), (21, 500), (12, 800)] {
+            let event = ev(n);
+            state.offer(3, &event, None, at, slot_of(&event));
+        }
+        let fired = vec![
+            (2000, vec![ev(11)]),
+            (4000, vec![ev(12)]),
+            (6000, vec![ev(21)]),
+        ];
+        assert_eq!(state.due(6500, 2000), fired);
+        assert_eq!(state.pending(), 0);
     }
 
     #[test]
@@ -381,6 +288,6 @@ mod tests {
         let (a, b) = (ev(2), ev(3));
         state.offer(2, &a, None, 0, parity(&a));
         state.offer(2, &b, None, 10, parity(&b));
-        assert_eq!(state.due(5000, 1000), None);
+        assert_eq!(state.due(5000, 1000), vec![]);
     }
 }

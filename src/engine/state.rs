@@ -2,7 +2,7 @@
 //! ([`Engine::take_changes`]), putting keys back ([`Engine::restore`]), dropping the keys of a
 //! partition that moved to another instance ([`Engine::forget_partition`]), and eviction counts.
 //! Covered: throttles, windows (including firing/resolved status) and the correlation state of
-//! `all`/`not_all` (partial matches, keyed by a per-rule id, and the open window). Not covered: facts,
+//! `all`/`not_all` (pooled events, keyed by a per-rule id, and the open window). Not covered: facts,
 //! which restart empty. Writing and reading the changelog topic is the caller's job; this module
 //! does no I/O.
 
@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::all::Pooled;
 use super::multi::Partial;
 use super::store::SourcePartition;
 use super::throttle::ThrottleEntry;
@@ -23,7 +24,7 @@ use crate::rulebook::Rule;
 pub struct StateChange {
     pub ruleset: String,
     pub rule: String,
-    /// The group key: a JSON list of the rule's `group_by` values; for `all` the partial's id, for
+    /// The group key: a JSON list of the rule's `group_by` values; for `all` the pooled event's id, for
     /// `not_all` [`NOT_ALL_KEY`].
     pub key: String,
     /// The partition of the event that last updated the key; `None` for events without one.
@@ -37,7 +38,7 @@ pub struct StateChange {
 enum KeyState {
     Throttle(ThrottleEntry),
     Window(WindowKey),
-    All(Partial),
+    All(Pooled),
     NotAll(Partial),
 }
 

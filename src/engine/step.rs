@@ -2,7 +2,8 @@
 //! [`Step`] carries what every rule evaluation of the step needs besides the mutable state: the
 //! rulebook, the step's time, the outcome so far and the events posted for later in the step. This
 //! module owns the order of work: posted events after their cause, rulesets in order, rules in order
-//! until one matches (unless `match_multiple_rules`).
+//! until one matches (unless `match_multiple_rules`; a throttled rule and a fact see `consumes`
+//! and [`Arrival`]).
 
 use std::collections::VecDeque;
 
@@ -18,8 +19,24 @@ use crate::rulebook::{Rule, Rulebook};
 /// Events a single input may cause through `post_event` before the engine calls it a loop.
 const MAX_POSTED_PER_EVENT: usize = 1_000;
 
-/// An event posted by `post_event`: for the named ruleset (by index), or `None` for every ruleset.
-pub(super) type Posted = (Option<usize>, Event);
+/// An event to evaluate in this step: the input, or one posted by `post_event` or `set_fact` for
+/// the named ruleset (by index; `None`: every ruleset the sources route it to).
+pub(super) struct Posted {
+    pub target: Option<usize>,
+    pub event: Event,
+    pub arrival: Arrival,
+}
+
+/// How an event entered the engine, which decides whether a match consumes it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum Arrival {
+    /// An input or a posted event: the first rule that matches it consumes it, unless
+    /// `match_multiple_rules`.
+    Event,
+    /// A fact set by `set_fact`: every rule sees it, since ansible-rulebook keeps facts when
+    /// rules match them.
+    Fact,
+}
 
 pub(super) struct Step<'a> {
     pub book: &'a Rulebook,
@@ -56,9 +73,18 @@ impl EngineState {
     /// `event` and then every event it posts, each through the rulesets it is for.
     pub(super) fn process(&mut self, step: &mut Step<'_>, event: Event) {
         let book = step.book;
-        step.posted.push_back((None, event));
+        step.posted.push_back(Posted {
+            target: None,
+            event,
+            arrival: Arrival::Event,
+        });
         let mut handled = 0;
-        while let Some((target, event)) = step.posted.pop_front() {
+        while let Some(Posted {
+            target,
+            event,
+            arrival,
+        }) = step.posted.pop_front()
+        {
             handled += 1;
             if handled > MAX_POSTED_PER_EVENT {
                 step.outcome.errors.push(RuleError {
@@ -77,10 +103,10 @@ impl EngineState {
                 };
                 match route {
                     routing::Route::Skip => {}
-                    routing::Route::Whole => self.evaluate_ruleset(step, index, &event),
-                    routing::Route::Split(events) => events
-                        .iter()
-                        .for_each(|element| self.evaluate_ruleset(step, index, element)),
+                    routing::Route::Whole => self.evaluate_ruleset(step, index, &event, arrival),
+                    routing::Route::Split(events) => events.iter().for_each(|element| {
+                        self.evaluate_ruleset(step, index, element, arrival);
+                    }),
                 }
             }
         }
@@ -103,15 +129,16 @@ impl EngineState {
             }
         }
         // Events posted by timer firings are evaluated like any other input, one level deep.
-        for (target, event) in std::mem::take(&mut step.posted) {
+        for posted in std::mem::take(&mut step.posted) {
+            let target = posted.target;
             for index in (0..book.rulesets.len()).filter(|i| target.is_none_or(|t| t == *i)) {
-                self.evaluate_ruleset(step, index, &event);
+                self.evaluate_ruleset(step, index, &posted.event, posted.arrival);
                 step.posted.clear();
             }
         }
     }
 
-    fn evaluate_ruleset(&mut self, step: &mut Step<'_>, r: usize, event: &Event) {
+    fn evaluate_ruleset(&mut self, step: &mut Step<'_>, r: usize, event: &Event, arrival: Arrival) {
         let book = step.book;
         let ruleset = &book.rulesets[r];
         let facts = self.rulesets[r].facts.variable().clone();
@@ -131,9 +158,9 @@ impl EngineState {
             let (matched, fired) = if rule.window.is_some() {
                 self.window_event(step, at, &doc, event)
             } else {
-                let (matched, events) = self.evaluate_rule(step, at, &doc, event);
-                let fired = events.is_some();
-                if let Some(events) = events {
+                let (matched, firings) = self.evaluate_rule(step, at, &doc, event, arrival);
+                let fired = !firings.is_empty();
+                for events in firings {
                     let found = Match {
                         events,
                         trigger: Some(event),
@@ -151,11 +178,25 @@ impl EngineState {
             // A window's matches feed the window: none of them is held back by a throttle.
             self.stats
                 .evaluated(r, i, matched, fired || rule.window.is_some());
-            if matched && !ruleset.match_multiple_rules {
+            if matched && arrival == Arrival::Event && consumes(ruleset.match_multiple_rules, rule)
+            {
+                // Consumed: it leaves the `all:` matches of the earlier rules, as in ansible-rulebook.
+                for state in &mut self.rulesets[r].rules[..i] {
+                    if let RuleState::All(pool) = state {
+                        pool.withdraw(&event.payload);
+                    }
+                }
                 break;
             }
         }
     }
+}
+
+/// Whether a rule that matched an event keeps the later rules from seeing it: always without
+/// `match_multiple_rules`, and with it for a throttled rule, as in ansible-rulebook (whose throttle
+/// consumes what it matches, fired or held back).
+fn consumes(match_multiple_rules: bool, rule: &Rule) -> bool {
+    !match_multiple_rules || (rule.throttle.is_some() && rule.window.is_none())
 }
 
 /// What the clock closed by `now` for one rule, each match with the time it was due.
@@ -183,12 +224,12 @@ fn closed_by_clock(rule: &Rule, state: &mut RuleState, now: i64) -> Vec<(Match<'
         (RuleState::Throttle(state), _, Some(throttle), _) => state
             .due(throttle.mode, now)
             .into_iter()
-            .map(|due| (clock_match(due.events, Some(due.key), None), due.due_ms))
+            .map(|due| (clock_match(due.events, due.key, None), due.due_ms))
             .collect(),
         (RuleState::NotAll(state), RuleCondition::NotAll { timeout, .. }, _, _) => state
             .due(now, millis(*timeout))
-            .map(|(due_ms, events)| (clock_match(events, None, None), due_ms))
             .into_iter()
+            .map(|(due_ms, events)| (clock_match(events, None, None), due_ms))
             .collect(),
         _ => Vec::new(),
     }

@@ -1,6 +1,7 @@
 //! Throttle state per rule and group key: `once_within`, `once_after` and `accumulate_within` with
-//! ansible-rulebook's meaning. Times are milliseconds passed in by the caller. Keys live in a
-//! [`KeyedStore`]: bounded per rule, the least recently updated key goes first.
+//! ansible-rulebook's meaning, and semaphore's `group_after` (a delayed firing per group). Times are
+//! milliseconds passed in by the caller. Keys live in a [`KeyedStore`]: bounded per rule, the least
+//! recently updated key goes first. `once_after` has one window per rule, kept under [`RULE_WINDOW`].
 
 use std::sync::Arc;
 
@@ -23,10 +24,14 @@ pub enum Verdict {
     Suppressed,
 }
 
-/// A `once_after` window the clock closed.
+/// The store key of a rule's one `once_after` window: no group key is a JSON list, so it cannot clash.
+pub const RULE_WINDOW: &str = "*";
+
+/// A `once_after` or `group_after` window the clock closed.
 #[derive(Debug, PartialEq)]
 pub struct Due {
-    pub key: Arc<str>,
+    /// The group of a `group_after` window; `None` for the rule's `once_after` window.
+    pub key: Option<Arc<str>>,
     /// When the window ended: the firing's time, whenever the clock got there.
     pub due_ms: i64,
     pub events: Vec<Rcvar>,
@@ -49,6 +54,9 @@ pub struct ThrottleEntry {
     /// it fired with, so that it fires the same again when read again after a crash.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     fired_at: Option<Element>,
+    /// The groups whose first match `events` holds (`once_after`), in the same order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    groups: Vec<String>,
 }
 
 impl ThrottleEntry {
@@ -60,6 +68,7 @@ impl ThrottleEntry {
             fired_by: None,
             counted: Counted::default(),
             fired_at: None,
+            groups: Vec::new(),
         }
     }
 }
@@ -93,14 +102,24 @@ impl ThrottleState {
             ThrottleMode::OnceAfter(_) => {
                 let (entry, _) = self
                     .entries
-                    .upsert(key, source, || ThrottleEntry::new(now_ms));
-                if !entry.counted.first_time(origin) {
-                    return Verdict::Held;
-                }
-                entry.count += 1;
-                // ansible-rulebook collects unique events for the one firing at the window's end.
-                if !entry.events.contains(event) {
+                    .upsert(RULE_WINDOW, source, || ThrottleEntry::new(now_ms));
+                // ansible-rulebook keeps the first event of each group for the window's one firing.
+                if entry.counted.first_time(origin) && !entry.groups.iter().any(|g| g == key) {
+                    entry.count += 1;
+                    entry.groups.push(key.to_owned());
                     entry.events.push(event.clone());
+                }
+                Verdict::Held
+            }
+            ThrottleMode::GroupAfter(_) => {
+                let (entry, _) = self
+                    .entries
+                    .upsert(key, source, || ThrottleEntry::new(now_ms));
+                if entry.counted.first_time(origin) {
+                    entry.count += 1;
+                    if !entry.events.contains(event) {
+                        entry.events.push(event.clone());
+                    }
                 }
                 Verdict::Held
             }
@@ -143,13 +162,13 @@ impl ThrottleState {
         Verdict::Fire(vec![event.clone()])
     }
 
-    /// `once_after` windows that have ended by `now_ms`, oldest first: each with its group key, the
-    /// time it was due and its collected events.
+    /// `once_after` and `group_after` windows that have ended by `now_ms`, oldest first: each with
+    /// its group key, the time it was due and its collected events.
     pub fn due(&mut self, mode: ThrottleMode, now_ms: i64) -> Vec<Due> {
-        let ThrottleMode::OnceAfter(window) = mode else {
+        let Some(window_ms) = delayed_window_ms(mode) else {
             return Vec::new();
         };
-        let window_ms = millis(window);
+        let per_group = matches!(mode, ThrottleMode::GroupAfter(_));
         let mut due: Vec<(i64, Arc<str>)> = self
             .entries
             .iter()
@@ -161,7 +180,7 @@ impl ThrottleState {
             .filter_map(|(due_ms, key)| {
                 let events = self.entries.remove(&key)?.events;
                 Some(Due {
-                    key,
+                    key: per_group.then_some(key),
                     due_ms,
                     events,
                 })
@@ -171,18 +190,24 @@ impl ThrottleState {
 
     /// The earliest time at which [`Self::due`] would return something.
     pub fn next_due_ms(&self, mode: ThrottleMode) -> Option<i64> {
-        let ThrottleMode::OnceAfter(window) = mode else {
-            return None;
-        };
+        let window_ms = delayed_window_ms(mode)?;
         self.entries
             .iter()
-            .map(|(_, e)| e.opened_ms.saturating_add(millis(window)))
+            .map(|(_, e)| e.opened_ms.saturating_add(window_ms))
             .min()
     }
 }
 
+/// The window of the modes that fire when the clock ends it.
+fn delayed_window_ms(mode: ThrottleMode) -> Option<i64> {
+    match mode {
+        ThrottleMode::OnceAfter(window) | ThrottleMode::GroupAfter(window) => Some(millis(window)),
+        _ => None,
+    }
+}
+
 /// Counts a match toward `threshold` inside a window that opens with its first match; reaching it
-/// fires with the window's events, and the next match starts over. A record counted before a crash
+/// fires with that match, and the next match starts over. A record counted before a crash
 /// is not counted again, and the one that reached the threshold fires again with the same events.
 fn accumulate(
     entry: &mut ThrottleEntry,
@@ -207,10 +232,11 @@ fn accumulate(
         };
     }
     entry.count += 1;
-    entry.events.push(event.clone());
     if entry.count < threshold {
         return Verdict::Held;
     }
+    // ansible-rulebook fires with the match that reached the threshold.
+    entry.events = vec![event.clone()];
     entry.fired_at = origin.map(Element::of);
     Verdict::Fire(entry.events.clone())
 }
@@ -248,8 +274,36 @@ mod tests {
     }
 
     #[test]
-    fn once_after_collects_unique_events_until_the_window_ends() {
+    fn once_after_fires_once_per_rule_window_with_the_first_event_of_each_group() {
         let mode = ThrottleMode::OnceAfter(Duration::from_secs(10));
+        let mut state = ThrottleState::new(crate::rulebook::DEFAULT_MAX_KEYS);
+        for (key, n, at) in [
+            ("a", 1, 0),
+            ("b", 2, 1_000),
+            ("a", 3, 2_000),
+            ("b", 4, 9_999),
+        ] {
+            assert_eq!(
+                state.on_match(mode, key, None, None, &ev(n), at),
+                Verdict::Held
+            );
+        }
+        assert_eq!(state.entries.len(), 1, "one window for the rule");
+        assert_eq!(state.next_due_ms(mode), Some(10_000));
+        let due = Due {
+            key: None,
+            due_ms: 10_000,
+            events: vec![ev(1), ev(2)],
+        };
+        assert_eq!(state.due(mode, 12_000), vec![due]);
+        // The next match opens a new window.
+        state.on_match(mode, "a", None, None, &ev(5), 12_000);
+        assert_eq!(state.next_due_ms(mode), Some(22_000));
+    }
+
+    #[test]
+    fn group_after_collects_unique_events_per_group_until_its_window_ends() {
+        let mode = ThrottleMode::GroupAfter(Duration::from_secs(10));
         let mut state = ThrottleState::new(crate::rulebook::DEFAULT_MAX_KEYS);
         assert_eq!(
             state.on_match(mode, "a", None, None, &ev(1), 0),
@@ -266,7 +320,7 @@ mod tests {
         assert_eq!(state.next_due_ms(mode), Some(10_000));
         assert!(state.due(mode, 9_999).is_empty());
         let due = Due {
-            key: Arc::from("a"),
+            key: Some(Arc::from("a")),
             due_ms: 10_000,
             events: vec![ev(1), ev(2)],
         };
@@ -301,7 +355,7 @@ mod tests {
         );
         assert_eq!(
             state.on_match(mode, "a", None, None, &ev(5), 12_000),
-            Verdict::Fire(vec![ev(3), ev(4), ev(5)])
+            Verdict::Fire(vec![ev(5)])
         );
     }
 

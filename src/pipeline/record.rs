@@ -117,7 +117,7 @@ impl Run {
     }
 }
 
-/// Windows that close on a timer (`once_after`, `not_all`) fire while some record is being handled,
+/// Windows that close on a timer (`once_after`, `group_after`, `not_all`) fire while some record is being handled,
 /// but not because of it: such firings have no origin, and neither hold back nor dead-letter the record.
 fn caused_by_a_record(firing: &Firing) -> bool {
     firing.origin.is_some()

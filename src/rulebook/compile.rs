@@ -245,11 +245,16 @@ impl Compiler<'_> {
 
     fn throttle(&mut self, located: &Located<ThrottleSpec>) -> Option<Throttle> {
         let spec = &located.value;
-        let modes = [&spec.once_within, &spec.once_after, &spec.accumulate_within];
+        let modes = [
+            &spec.once_within,
+            &spec.once_after,
+            &spec.group_after,
+            &spec.accumulate_within,
+        ];
         if modes.iter().filter(|m| m.is_some()).count() != 1 {
             self.errors.push(Diagnostic::new(
                 located.pos,
-                "`throttle` needs exactly one of `once_within`, `once_after`, `accumulate_within`",
+                "`throttle` needs exactly one of `once_within`, `once_after`, `group_after`, `accumulate_within`",
             ));
             return None;
         }
@@ -262,6 +267,8 @@ impl Compiler<'_> {
             ThrottleMode::OnceWithin(self.duration(window)?)
         } else if let Some(window) = &spec.once_after {
             ThrottleMode::OnceAfter(self.duration(window)?)
+        } else if let Some(window) = &spec.group_after {
+            ThrottleMode::GroupAfter(self.duration(window)?)
         } else {
             let window = spec
                 .accumulate_within

@@ -54,10 +54,18 @@ impl Compiler<'_> {
         };
         let timeout = spec.timeout.as_ref().and_then(|t| self.duration(t));
         match (spec.all, spec.any, spec.not_all) {
-            (Some(all), None, None) => Some(RuleCondition::All {
-                conditions: self.exprs(&all)?,
-                timeout,
-            }),
+            (Some(all), None, None) => {
+                let conditions = self.exprs(&all)?;
+                let admit = conditions
+                    .iter()
+                    .map(|c| c.independent_of("events"))
+                    .collect();
+                Some(RuleCondition::All {
+                    conditions,
+                    admit,
+                    timeout,
+                })
+            }
             (None, Some(any), None) => Some(RuleCondition::Any(self.exprs(&any)?)),
             (None, None, Some(not_all)) => {
                 let Some(timeout) = timeout else {

@@ -113,6 +113,9 @@ pub enum RuleCondition {
     /// Every sub-condition, each met by a different event, within `timeout`.
     All {
         conditions: Vec<Expr>,
+        /// Per sub-condition, its part that does not read `events` (see
+        /// [`Expr::independent_of`]): which events may wait for the others. `None`: any event.
+        admit: Vec<Option<Expr>>,
         timeout: Option<Duration>,
     },
     /// The first event that meets any sub-condition.
@@ -134,8 +137,12 @@ pub struct Throttle {
 pub enum ThrottleMode {
     /// Fire on the first match per group, then stay quiet for the window.
     OnceWithin(Duration),
-    /// Collect matches per group and fire once when the window ends.
+    /// ansible-rulebook's: one window per rule, opened by its first match; when it ends the rule
+    /// fires once, with the first match of each group.
     OnceAfter(Duration),
+    /// semaphore's: one window per group, opened by the group's first match; when it ends the rule
+    /// fires for that group with all of its (unique) matches.
+    GroupAfter(Duration),
     /// Fire when `threshold` matches per group arrive within the window.
     AccumulateWithin { window: Duration, threshold: u64 },
 }

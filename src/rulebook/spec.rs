@@ -142,6 +142,8 @@ pub struct ThrottleSpec {
     #[serde(default)]
     pub once_after: Option<Located<Value>>,
     #[serde(default)]
+    pub group_after: Option<Located<Value>>,
+    #[serde(default)]
     pub accumulate_within: Option<Located<Value>>,
     #[serde(default)]
     pub threshold: Option<Located<u64>>,

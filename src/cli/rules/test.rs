@@ -38,7 +38,7 @@ pub struct TestArgs {
     #[arg(long, env = "SEMAPHORE_SILENCES")]
     pub silences: Option<PathBuf>,
     /// After the last event, move the clock to this time (RFC 3339) so that timers due by then fire
-    /// (`absent_for` windows, `once_after` throttles, `not_all` timeouts); their firings have
+    /// (`absent_for` windows, `once_after`/`group_after` throttles, `not_all` timeouts); their firings have
     /// `line: null`. Without it, time stops at the last event's.
     #[arg(long)]
     pub until: Option<String>,

@@ -1,4 +1,4 @@
-//! Dead letters of firings that no record caused (an `absent_for` window, a `once_after` group, a
+//! Dead letters of firings that no record caused (an `absent_for` window, a `group_after` group, a
 //! `not_all` timeout, an event posted by an action): there is no original record to publish, so
 //! the letter's value is the firing itself as JSON, its key the firing's idempotency key, and its
 //! headers name the ruleset, rule, group key, due time, action and error (kind `timer_action`).

@@ -185,7 +185,12 @@ fn group_by(rng: &mut Rng) -> Yaml {
 }
 
 fn throttle(rng: &mut Rng) -> Yaml {
-    let mode = *rng.pick(&["once_within", "once_after", "accumulate_within"]);
+    let mode = *rng.pick(&[
+        "once_within",
+        "once_after",
+        "group_after",
+        "accumulate_within",
+    ]);
     let mut entries = vec![(mode, Yaml::plain(duration(rng)))];
     if (mode == "accumulate_within") != rng.mischief() {
         let threshold = *rng.choose(&["1", "3"], &["0", "-2", "1e9"]);
