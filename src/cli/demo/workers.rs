@@ -216,6 +216,8 @@ fn run_settings(file: &str, book: &Rulebook) -> RunSettings {
         readiness: Readiness::new(&[pipeline::PARTITIONS, pipeline::BROKER]),
         // The mock cluster forgets everything when the demo ends; there is nothing to keep.
         state_topic: None,
+        // Several pipelines share the demo's process, each with light traffic.
+        workers: 1,
     }
 }
 

@@ -72,6 +72,11 @@ pub struct RunArgs {
     /// Keep throttle, window and correlation state in memory only: a restart forgets it.
     #[arg(long, conflicts_with = "state_topic")]
     pub no_state_topic: bool,
+    /// Engine shards evaluating in parallel, each owning a share of the partitions; rulesets that
+    /// need one view of every partition (all/not_all, facts, post_event, inhibition) run on one
+    /// more [default: the cores available].
+    #[arg(long, env = "SEMAPHORE_WORKERS", value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub workers: Option<u32>,
     /// More log detail (-v, -vv).
     #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -225,6 +230,9 @@ pub(super) fn settings(args: &RunArgs, book: &Rulebook) -> anyhow::Result<RunSet
         readiness: Readiness::new(&[RULEBOOK, pipeline::PARTITIONS, pipeline::BROKER]),
         state_topic: state_topic(args, book, &group_id),
         group_id,
+        workers: args
+            .workers
+            .map_or_else(pipeline::shards::default_workers, |n| n as usize),
     })
 }
 

@@ -1,0 +1,246 @@
+//! The engine shards of `rules run` as one set: `workers` shards for the sharded rulesets, each
+//! owning the partitions that hash to it, and one more for the rulesets that need one view of every
+//! partition ([`super::placement`]). A record goes, in order, to its partition's shard and, when some
+//! ruleset needs it, to the one-view shard. Commands to a shard go over a bounded channel; what does
+//! not fit waits in a backlog, and while any backlog is not empty the caller takes no new records,
+//! so the backlog stays as small as one turn of intake. Reports of every shard come back over one
+//! bounded channel. Public so that `benches/pipeline.rs` can drive the shards without a broker.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use super::offsets::Partition;
+use super::placement::Placement;
+pub use super::shard::{At, Evaluated, Report};
+use super::shard::{Command, Routed, Setup, Worker};
+use super::source::SourceRecord;
+use crate::rulebook::Rulebook;
+use crate::suppress::SilenceSet;
+
+/// Batches queued per shard before its sender must wait.
+const COMMANDS: usize = 4;
+/// Reports queued per shard before the shard must wait.
+const REPORTS_PER_SHARD: usize = 8;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ShardError {
+    #[error("cannot start an engine shard thread: {0}")]
+    Spawn(#[source] std::io::Error),
+    #[error("engine shard {0} stopped unexpectedly")]
+    Gone(usize),
+}
+
+pub struct Shards {
+    senders: Vec<SyncSender<Command>>,
+    backlog: Vec<VecDeque<Command>>,
+    batches: Vec<Vec<Routed>>,
+    reports: mpsc::Receiver<Report>,
+    threads: Vec<JoinHandle<()>>,
+    stopping: Arc<AtomicBool>,
+    /// How many shards serve the sharded rulesets; the one-view shard comes after them.
+    workers: usize,
+    placement: Placement,
+}
+
+impl Shards {
+    /// Starts `workers` shards (at least one) and the one-view shard. `tracking`: collect state
+    /// changes for the changelog.
+    pub fn start(
+        book: &Arc<Rulebook>,
+        env: &BTreeMap<String, String>,
+        workers: usize,
+        tracking: bool,
+        silences: Option<Arc<SilenceSet>>,
+    ) -> Result<Shards, ShardError> {
+        let workers = workers.max(1);
+        let placement = Placement::of(book);
+        let (report_to, reports) = mpsc::channel(REPORTS_PER_SHARD * (workers + 1));
+        let stopping = Arc::new(AtomicBool::new(false));
+        let mut shards = Shards {
+            senders: Vec::new(),
+            backlog: Vec::new(),
+            batches: Vec::new(),
+            reports,
+            threads: Vec::new(),
+            stopping: Arc::clone(&stopping),
+            workers,
+            placement,
+        };
+        for index in 0..=workers {
+            let setup = Setup {
+                index,
+                book: Arc::clone(book),
+                env: env.clone(),
+                keep: shards.keep(index),
+                tracking,
+                silences: silences.clone(),
+            };
+            let (sender, commands) = sync_channel(COMMANDS);
+            let worker = Worker::new(setup, commands, report_to.clone(), Arc::clone(&stopping));
+            let thread = std::thread::Builder::new()
+                .name(format!("engine-shard-{index}"))
+                .spawn(move || worker.run())
+                .map_err(ShardError::Spawn)?;
+            shards.senders.push(sender);
+            shards.backlog.push(VecDeque::new());
+            shards.batches.push(Vec::new());
+            shards.threads.push(thread);
+        }
+        Ok(shards)
+    }
+
+    pub fn placement(&self) -> &Placement {
+        &self.placement
+    }
+
+    pub fn workers(&self) -> usize {
+        self.workers
+    }
+
+    /// The rulesets shard `index` evaluates.
+    fn keep(&self, index: usize) -> Arc<[String]> {
+        if index < self.workers {
+            self.placement.sharded.clone().into()
+        } else {
+            self.placement.one_view_names().into()
+        }
+    }
+
+    /// The shards that evaluate records of `partition`, the one that reports decoding failures
+    /// first.
+    fn owners(&self, partition: &Partition) -> Vec<usize> {
+        let mut hasher = DefaultHasher::new();
+        partition.hash(&mut hasher);
+        let shard = (hasher.finish() % self.workers as u64) as usize;
+        let one_view = !self.placement.one_view.is_empty();
+        match (self.placement.sharded.is_empty(), one_view) {
+            (false, true) => vec![shard, self.workers],
+            (true, true) => vec![self.workers],
+            _ => vec![shard],
+        }
+    }
+
+    /// Queues a record for its shards (sent by [`Self::send`]); returns how many will report it.
+    pub fn route(&mut self, record: SourceRecord, generation: u64) -> usize {
+        let owners = self.owners(&(record.topic.clone(), record.partition));
+        let record = Arc::new(record);
+        for (n, shard) in owners.iter().enumerate() {
+            self.batches[*shard].push(Routed {
+                record: Arc::clone(&record),
+                generation,
+                primary: n == 0,
+            });
+        }
+        owners.len()
+    }
+
+    /// Restores a newly assigned partition's saved state in the shards that will see its records.
+    pub fn restore(&mut self, partition: &Partition, changes: Vec<crate::engine::StateChange>) {
+        let changes = Arc::new(changes);
+        for shard in self.owners(partition) {
+            self.command(shard, Command::Restore(Arc::clone(&changes)));
+        }
+    }
+
+    /// A revoked partition: its keys go, in every shard that may hold some.
+    pub fn forget(&mut self, partition: &Partition) {
+        for shard in self.owners(partition) {
+            self.command(shard, Command::Forget(partition.clone()));
+        }
+    }
+
+    /// Every shard switches to `book` between the same two records of the stream. A ruleset whose
+    /// placement changed starts with fresh state in its new shard.
+    pub fn reload(&mut self, book: Arc<Rulebook>) {
+        self.placement = Placement::of(&book);
+        for shard in 0..self.senders.len() {
+            let keep = self.keep(shard);
+            let book = Arc::clone(&book);
+            self.command(shard, Command::Reload { book, keep });
+        }
+    }
+
+    pub fn silences(&mut self, set: Arc<SilenceSet>) {
+        for shard in 0..self.senders.len() {
+            self.command(shard, Command::Silences(Arc::clone(&set)));
+        }
+    }
+
+    /// After the records queued so far, in order.
+    fn command(&mut self, shard: usize, command: Command) {
+        self.seal(shard);
+        self.backlog[shard].push_back(command);
+    }
+
+    fn seal(&mut self, shard: usize) {
+        if !self.batches[shard].is_empty() {
+            let batch = std::mem::take(&mut self.batches[shard]);
+            self.backlog[shard].push_back(Command::Records(batch));
+        }
+    }
+
+    /// Hands queued records and commands to the shards, as far as their channels take them.
+    pub fn send(&mut self) -> Result<(), ShardError> {
+        for shard in 0..self.senders.len() {
+            self.seal(shard);
+            while let Some(command) = self.backlog[shard].pop_front() {
+                match self.senders[shard].try_send(command) {
+                    Ok(()) => {}
+                    Err(TrySendError::Full(command)) => {
+                        self.backlog[shard].push_front(command);
+                        break;
+                    }
+                    Err(TrySendError::Disconnected(_)) => return Err(ShardError::Gone(shard)),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Some shard has commands waiting for room: take no new records until [`Self::send`] moved
+    /// them.
+    pub fn stalled(&self) -> bool {
+        self.backlog.iter().any(|b| !b.is_empty())
+    }
+
+    /// The next report; `None` once every shard ended (after [`Self::stop`]).
+    pub async fn next(&mut self) -> Option<Report> {
+        self.reports.recv().await
+    }
+
+    /// Shutdown: shards leave queued records unevaluated, hand out their last state and counts and
+    /// end; [`Self::next`] returns `None` after their last report.
+    pub fn stop(&mut self) {
+        self.stopping.store(true, Ordering::Relaxed);
+        self.backlog.clear();
+        self.batches.clear();
+        self.senders.clear();
+    }
+
+    /// Waits (off the runtime) up to `timeout` for the shard threads to end after [`Self::stop`].
+    pub async fn join(&mut self, timeout: Duration) {
+        let threads = std::mem::take(&mut self.threads);
+        let joined = tokio::task::spawn_blocking(move || {
+            for thread in threads {
+                if thread.join().is_err() {
+                    tracing::error!("an engine shard panicked");
+                }
+            }
+        });
+        if tokio::time::timeout(timeout, joined).await.is_err() {
+            tracing::warn!("engine shards did not end within {timeout:?}");
+        }
+    }
+}
+
+/// The default number of shards: the cores this process may use.
+pub fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+}
