@@ -32,7 +32,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::task::JoinSet;
 
-use crate::config::{ConfigError, KafkaConnection, OffsetReset};
+use crate::config::{ConfigError, FetchMemory, KafkaConnection, OffsetReset};
 use crate::engine::Firing;
 use crate::rulebook::Rulebook;
 use crate::shutdown::ShutdownSignal;
@@ -110,6 +110,8 @@ pub struct RunSettings {
     pub state_topic: Option<String>,
     /// Engine shards for the rulesets that need no view across partitions.
     pub workers: usize,
+    /// Memory for records the consumer fetches ahead.
+    pub fetch_memory: FetchMemory,
 }
 
 /// Counters reported when the run ends.
@@ -193,7 +195,7 @@ pub async fn run(
         settings.offset,
         &settings.topics,
         durable.is_some(),
-        settings.readiness.clone(),
+        (settings.fetch_memory, settings.readiness.clone()),
     )?;
     tracing::info!(group = settings.group_id, topics = ?settings.topics, dry_run = settings.dry_run, "rules run started");
     let Controls {

@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use crate::actions::context::Output;
-use crate::config::{ActionConfig, KafkaConnection, OffsetReset, Secret};
+use crate::config::{ActionConfig, FetchMemory, KafkaConnection, OffsetReset, Secret};
 use crate::demo::output::LineOutput;
 use crate::demo::{Alert, rulebooks};
 use crate::kafka::Consumer;
@@ -218,6 +218,7 @@ fn run_settings(file: &str, book: &Rulebook) -> RunSettings {
         state_topic: None,
         // Several pipelines share the demo's process, each with light traffic.
         workers: 1,
+        fetch_memory: FetchMemory::default(),
     }
 }
 
