@@ -270,7 +270,7 @@ mod tests {
         let book = Arc::new(crate::rulebook::compile("b.yml", source).unwrap());
         let mut shards = Shards::start(&book, &BTreeMap::new(), workers, false, None).unwrap();
         let (mut routed, mut evaluated) = (0, Vec::new());
-        let mut collect = |report: Option<Report>, into: &mut Vec<Evaluated>| {
+        let collect = |report: Option<Report>, into: &mut Vec<Evaluated>| {
             if let Some(Report::Evaluated(batch)) = report {
                 into.extend(batch);
             }
