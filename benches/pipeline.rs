@@ -4,7 +4,9 @@
 //! and 4 workers, the way the intake loop feeds them (routed by partition, in batches, over the
 //! bounded channels, every evaluation reported back). Prints events/s per worker count and the ratio
 //! to one worker, with the cores available and the load average, since other work on the machine
-//! takes cores from the shards.
+//! takes cores from the shards; and, from the kernel's accounting (/proc/self/stat), the cores the
+//! process kept busy and its events per CPU-second, which show whether more workers would have had
+//! more cores to use.
 //!
 //! Run: `cargo bench --bench pipeline` (optionally `-- RECORDS`, default 400000).
 
@@ -44,23 +46,48 @@ fn main() {
         .build()
         .expect("runtime");
     // A first pass warms the allocator and caches, so one worker is not charged for it.
-    runtime.block_on(measure(&book, 1, count / 4));
-    let one = runtime.block_on(measure(&book, 1, count));
-    println!("{:>2} worker : {one:>10.0} events/s", 1);
-    for workers in [2, 4] {
-        let rate = runtime.block_on(measure(&book, workers, count));
+    let _ = runtime.block_on(measure(&book, 1, count / 4));
+    let mut one = None;
+    for workers in [1, 2, 4] {
+        let (secs, cpu) = runtime.block_on(measure(&book, workers, count));
+        let rate = count as f64 / secs;
+        let base = *one.get_or_insert(rate);
         println!(
-            "{workers:>2} workers: {rate:>10.0} events/s, {:.2}x one worker",
-            rate / one
+            "{workers:>2} worker(s): {rate:>10.0} events/s, {:.2}x one worker; {:.2} cores busy, {:.0} events per CPU-second",
+            rate / base,
+            cpu / secs,
+            count as f64 / cpu
         );
     }
 }
 
-/// Events/s through `workers` shards, from the first record routed to the last one reported.
-async fn measure(book: &Arc<semaphore::rulebook::Rulebook>, workers: usize, count: usize) -> f64 {
+/// User + system CPU seconds of this process so far (/proc/self/stat, in clock ticks of 1/100 s,
+/// the unit Linux uses everywhere).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name start with the state (field 3); utime and stime are 14 and 15.
+    let fields: Vec<f64> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    fields.iter().sum::<f64>() / 100.0
+}
+
+/// Seconds and CPU seconds for `count` records through `workers` shards, from the first record
+/// routed to the last one reported.
+async fn measure(
+    book: &Arc<semaphore::rulebook::Rulebook>,
+    workers: usize,
+    count: usize,
+) -> (f64, f64) {
     let mut records = records(count).into_iter();
     let mut shards =
         Shards::start(book, &BTreeMap::new(), workers, false, None).expect("shard threads start");
+    let cpu_before = cpu_seconds();
     let started = Instant::now();
     let (mut evaluated, mut firings) = (0, 0);
     while evaluated < count {
@@ -85,12 +112,13 @@ async fn measure(book: &Arc<semaphore::rulebook::Rulebook>, workers: usize, coun
                 .sum::<usize>();
         }
     }
-    let elapsed = started.elapsed();
+    let elapsed = started.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu_before;
     shards.stop();
     while shards.next().await.is_some() {}
     shards.join(std::time::Duration::from_secs(10)).await;
     assert!(firings > 0, "the spikes fire");
-    count as f64 / elapsed.as_secs_f64()
+    (elapsed, cpu)
 }
 
 fn load_average() -> String {
