@@ -10,7 +10,9 @@
 //!    alert acknowledged by the broker);
 //! 5. runs a windowed rule that every record feeds (average loss per serial and uplink over 5
 //!    minutes) twice over the same records: with its state saved to the changelog (the default) and
-//!    with `--no-state-topic`, to show what durable state costs.
+//!    with `--no-state-topic`, to show what durable state costs; before that (unless
+//!    `BENCH_SKIP_MEMORY=1`), the 20-rule run with the default `--fetch-memory` and with
+//!    librdkafka's own queue sizes, alternating twice, with events/s, CPU seconds and peak RSS.
 //!
 //! Run: `eval "$(scripts/kafka-test-broker.sh start)"; cargo bench --bench rules_run [-- RECORDS]`
 //! (default 1,000,000 records). `BENCH_RULES_RUN_ARGS` adds arguments to every `rules run` (e.g.
@@ -103,7 +105,7 @@ fn main() {
     );
     stop(&mut child);
     if std::env::var_os("BENCH_SKIP_WORKERS_1").is_none() {
-        let one = timed_run(&bootstrap, &topic, &rulebook, &["--workers", "1"], records);
+        let one = timed_run(&bootstrap, &topic, &rulebook, &["--workers", "1"], records).rate;
         println!(
             "rules run --workers 1: {one:.0} events/s ({:.2}x the baseline; the default run is {:.2}x this)",
             one / baseline,
@@ -112,30 +114,76 @@ fn main() {
     }
 
     let window = window_rulebook(&topic, &alerts);
-    let durable = timed_run(&bootstrap, &topic, &window, &[], records);
-    let in_memory = timed_run(&bootstrap, &topic, &window, &["--no-state-topic"], records);
+    if std::env::var_os("BENCH_SKIP_MEMORY").is_none() {
+        memory_phase(&bootstrap, &topic, &rulebook, records);
+    }
+    let durable = timed_run(&bootstrap, &topic, &window, &[], records).rate;
+    let in_memory = timed_run(&bootstrap, &topic, &window, &["--no-state-topic"], records).rate;
     println!(
         "window rule, state in the changelog: {durable:.0} events/s; in memory only: {in_memory:.0} events/s ({:.2}x)",
         durable / in_memory
     );
 }
 
-/// Events/s of one `rules run` over every record of `topic`, in a group of its own.
+/// What one timed `rules run` measured.
+struct Timed {
+    rate: f64,
+    cpu: f64,
+    rss_mib: u64,
+}
+
+/// One `rules run` over every record of `topic`, in a group of its own.
 fn timed_run(
     bootstrap: &str,
     topic: &str,
     rulebook: &tempfile::NamedTempFile,
     args: &[&str],
     records: usize,
-) -> f64 {
+) -> Timed {
     let group = format!("bench-group-{}", now_ms());
     let log = tempfile::NamedTempFile::new().expect("log file");
     let spawned = Instant::now();
     let mut child = spawn(rulebook, bootstrap, &group, &log, args);
+    let pid = child.id().to_string();
     let first = wait_for_log(&log, "first record received", Duration::from_secs(60));
+    let cpu_at_first = cpu_seconds(&pid);
     let done = wait_until_committed(bootstrap, &group, topic, Duration::from_secs(600));
+    let timed = Timed {
+        rate: records as f64 / (done - first.unwrap_or(spawned)).as_secs_f64(),
+        cpu: cpu_seconds(&pid) - cpu_at_first,
+        rss_mib: common::peak_rss_kib(&pid) / 1024,
+    };
     stop(&mut child);
-    records as f64 / (done - first.unwrap_or(spawned)).as_secs_f64()
+    timed
+}
+
+/// librdkafka's own prefetch sizes, which `--fetch-memory` replaces.
+const LIBRDKAFKA_QUEUES: [&str; 8] = [
+    "-X",
+    "queued.max.messages.kbytes=65536",
+    "-X",
+    "queued.min.messages=100000",
+    "-X",
+    "fetch.max.bytes=52428800",
+    "-X",
+    "max.partition.fetch.bytes=1048576",
+];
+
+/// The 20-rule run with the default budget and with librdkafka's queue sizes, twice each and
+/// alternating, so that a change in the machine's load hits both alike.
+fn memory_phase(bootstrap: &str, topic: &str, rulebook: &tempfile::NamedTempFile, records: usize) {
+    for round in 1..=2 {
+        for (label, args) in [
+            ("--fetch-memory default", &[][..]),
+            ("librdkafka's queue sizes", &LIBRDKAFKA_QUEUES[..]),
+        ] {
+            let run = timed_run(bootstrap, topic, rulebook, args, records);
+            println!(
+                "memory, round {round}, {label}: {:.0} events/s, {:.2} CPU s, peak RSS {} MiB",
+                run.rate, run.cpu, run.rss_mib
+            );
+        }
+    }
 }
 
 fn window_rulebook(topic: &str, alerts: &str) -> tempfile::NamedTempFile {
