@@ -4,9 +4,10 @@
 //! and 4 workers, the way the intake loop feeds them (routed by partition, in batches, over the
 //! bounded channels, every evaluation reported back). Prints events/s per worker count and the ratio
 //! to one worker, with the cores available and the load average, since other work on the machine
-//! takes cores from the shards; and, from the kernel's accounting (/proc/self/stat), the cores the
-//! process kept busy and its events per CPU-second, which show whether more workers would have had
-//! more cores to use.
+//! takes cores from the shards, and how many cores as many spinning threads as there are cores
+//! obtain for a second (what is left for the shards); and, from the kernel's accounting
+//! (/proc/self/stat), the cores the process kept busy and its events per CPU-second, which show
+//! whether more workers would have had more cores to use.
 //!
 //! Run: `cargo bench --bench pipeline` (optionally `-- RECORDS`, default 400000).
 
@@ -34,8 +35,9 @@ fn main() {
         .unwrap_or(400_000);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
-        "pipeline benchmark: {count} records over {PARTITIONS} partitions, {RULES} rules; {cores} cores available, load average {}",
-        load_average()
+        "pipeline benchmark: {count} records over {PARTITIONS} partitions, {RULES} rules; {cores} cores available, load average {}; {:.2} cores obtained by {cores} spinning threads",
+        load_average(),
+        cores_obtained(cores)
     );
     let book = Arc::new(
         semaphore::rulebook::compile("bench.yml", &rulebook())
@@ -119,6 +121,23 @@ async fn measure(
     shards.join(std::time::Duration::from_secs(10)).await;
     assert!(firings > 0, "the spikes fire");
     (elapsed, cpu)
+}
+
+/// How many cores `threads` threads that only spin for a second actually get: what the machine
+/// (its other work, the scheduler's share for this process) leaves for the shards.
+fn cores_obtained(threads: usize) -> f64 {
+    let before = cpu_seconds();
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                while started.elapsed() < std::time::Duration::from_secs(1) {
+                    std::hint::spin_loop();
+                }
+            });
+        }
+    });
+    (cpu_seconds() - before) / started.elapsed().as_secs_f64()
 }
 
 fn load_average() -> String {

@@ -66,7 +66,7 @@ impl Run {
         let outcome = match result {
             Ok(outcome) => outcome,
             Err(err) => {
-                if current && primary {
+                if let Some(record) = record.filter(|_| current && primary) {
                     self.dead_letter_undecodable(record, &at, err);
                 }
                 self.evaluation_done(&at, current, 0);
@@ -79,11 +79,11 @@ impl Run {
             .filter(|f| caused_by_a_record(f))
             .count();
         self.evaluation_done(&at, current, caused + usize::from(saving));
-        if outcome.firings.is_empty() && outcome.errors.is_empty() && outcome.suppressed.is_empty()
-        {
+        // The shard kept the record only when there is something to do or log about it.
+        let Some(record) = record else {
             self.summary.throttled += outcome.throttled;
             return;
-        }
+        };
         let _entered = record_span(&record).entered();
         self.handle_outcome(outcome, Some((record, at)));
     }

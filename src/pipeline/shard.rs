@@ -58,7 +58,9 @@ pub enum Command {
 
 /// One record's evaluation.
 pub struct Evaluated {
-    pub record: Arc<SourceRecord>,
+    /// The record, when the intake loop needs it (a dead letter, firings, errors or suppressions to
+    /// log in its span); otherwise it is freed here, off the intake thread.
+    pub record: Option<Arc<SourceRecord>>,
     pub at: At,
     pub primary: bool,
     pub result: Result<Outcome, DecodeError>,
@@ -210,8 +212,13 @@ impl Worker {
             outcome
         });
         let saving = result.is_ok() && self.note_changes(Some(at.clone()));
+        let needed = result.as_ref().map_or(true, |outcome| {
+            !(outcome.firings.is_empty()
+                && outcome.errors.is_empty()
+                && outcome.suppressed.is_empty())
+        });
         Evaluated {
-            record,
+            record: needed.then_some(record),
             at,
             primary: routed.primary,
             result,

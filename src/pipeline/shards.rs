@@ -1,5 +1,5 @@
 //! The engine shards of `rules run` as one set: `workers` shards for the sharded rulesets, each
-//! owning the partitions that hash to it, and one more for the rulesets that need one view of every
+//! owning an even share of every topic's partitions, and one more for the rulesets that need one view of every
 //! partition ([`super::placement`]). A record goes, in order, to its partition's shard and, when some
 //! ruleset needs it, to the one-view shard. Commands to a shard go over a bounded channel; what does
 //! not fit waits in a backlog, and while any backlog is not empty the caller takes no new records,
@@ -116,9 +116,14 @@ impl Shards {
     /// The shards that evaluate records of `partition`, the one that reports decoding failures
     /// first.
     fn owners(&self, partition: &Partition) -> Vec<usize> {
+        // Consecutive partitions of a topic go to consecutive shards, so that a topic's partitions
+        // spread evenly (hashing the pair put 4 of 6 partitions on one of 2 shards); the topic's
+        // hash only picks where its first partition goes.
         let mut hasher = DefaultHasher::new();
-        partition.hash(&mut hasher);
-        let shard = (hasher.finish() % self.workers as u64) as usize;
+        partition.0.hash(&mut hasher);
+        let first = hasher.finish() % self.workers as u64;
+        let shard =
+            ((first + u64::from(partition.1.unsigned_abs())) % self.workers as u64) as usize;
         let one_view = !self.placement.one_view.is_empty();
         match (self.placement.sharded.is_empty(), one_view) {
             (false, true) => vec![shard, self.workers],
@@ -293,6 +298,17 @@ mod tests {
         shards.stop();
         while shards.next().await.is_some() {}
         evaluated
+    }
+
+    #[test]
+    fn a_topics_partitions_spread_evenly_over_the_shards() {
+        let book = Arc::new(crate::rulebook::compile("b.yml", STATELESS).unwrap());
+        let shards = Shards::start(&book, &BTreeMap::new(), 2, false, None).unwrap();
+        let mut per_shard = [0; 2];
+        for partition in 0..6 {
+            per_shard[shards.owners(&("t".into(), partition))[0]] += 1;
+        }
+        assert_eq!(per_shard, [3, 3]);
     }
 
     const STATELESS: &str = "- name: s\n  rules:\n    - name: r\n      condition: event.n >= `0`\n      action: {debug: {}}\n";
