@@ -142,7 +142,7 @@ struct Completion {
 
 const POLL: Duration = Duration::from_millis(100);
 /// Records handled per turn of the intake loop when librdkafka has them ready: the turn's own work
-/// (timers, storing offsets, flushing metrics) is then paid per batch, not per record.
+/// (handing batches to the shards, storing offsets) is then paid per batch, not per record.
 const BATCH: usize = 64;
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How soon intake looks again at shards that had no room for its last records.
