@@ -3,23 +3,33 @@
 //! 2. measures a baseline: a plain rdkafka consumer reading the same records;
 //! 3. runs the release binary with 20 rules (about 1 in 1,000 records matches; the action publishes
 //!    to an alerts topic) and measures start-up to the first record, events/s until the group has
-//!    committed everything, and peak RSS;
+//!    committed everything, its CPU seconds (user + system, from the kernel's accounting in
+//!    /proc/PID/stat) and events per CPU-second against the plain consumer's, and peak RSS;
+//!    then the same with `--workers 1`, to show what the engine shards add;
 //! 4. feeds 10,000 records/s for a while and reports end-to-end p50/p99 latency (record timestamp to
 //!    alert acknowledged by the broker);
 //! 5. runs a windowed rule that every record feeds (average loss per serial and uplink over 5
 //!    minutes) twice over the same records: with its state saved to the changelog (the default) and
-//!    with `--no-state-topic`, to show what durable state costs.
+//!    with `--no-state-topic`, to show what durable state costs; before that (unless
+//!    `BENCH_SKIP_MEMORY=1`), the 20-rule run with the default `--fetch-memory` and with
+//!    librdkafka's own queue sizes, alternating twice, with events/s, CPU seconds and peak RSS.
 //!
 //! Run: `eval "$(scripts/kafka-test-broker.sh start)"; cargo bench --bench rules_run [-- RECORDS]`
-//! (default 1,000,000 records).
+//! (default 1,000,000 records). `BENCH_RULES_RUN_ARGS` adds arguments to every `rules run` (e.g.
+//! `-X queued.max.messages.kbytes=65536` to compare queue sizes); `BENCH_SKIP_WORKERS_1=1` skips the
+//! `--workers 1` run (for a binary that predates the flag).
 
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a benchmark reports on stdout
 
 mod common;
+#[path = "rules_run/runs.rs"]
+mod runs;
 
 use std::io::Write;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use runs::{cpu_seconds, extra_args, memory_phase, timed_run};
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::consumer::{BaseConsumer, Consumer, StreamConsumer};
@@ -55,8 +65,12 @@ fn main() {
         bytes / records
     );
 
+    let cpu_before = cpu_seconds("self");
     let baseline = runtime.block_on(baseline_consume(&bootstrap, &topic, records));
-    println!("baseline: plain rdkafka consumer: {baseline:.0} records/s");
+    let baseline_per_cpu = records as f64 / (cpu_seconds("self") - cpu_before);
+    println!(
+        "baseline: plain rdkafka consumer: {baseline:.0} records/s, {baseline_per_cpu:.0} records per CPU-second"
+    );
 
     let rulebook = write_rulebook(&topic, &alerts);
     let group = format!("bench-group-{stamp}");
@@ -64,51 +78,55 @@ fn main() {
     let spawned = Instant::now();
     let mut child = spawn(&rulebook, &bootstrap, &group, &log, &[]);
     let first = wait_for_log(&log, "first record received", Duration::from_secs(60));
+    let cpu_at_first = cpu_seconds(&child.id().to_string());
     println!(
         "start-up: {:.0} ms from spawn to the first record",
         first.map_or(f64::NAN, |t| (t - spawned).as_secs_f64() * 1000.0)
     );
     let done = wait_until_committed(&bootstrap, &group, &topic, Duration::from_secs(600));
+    let cpu = cpu_seconds(&child.id().to_string()) - cpu_at_first;
     let secs = (done - first.unwrap_or(spawned)).as_secs_f64();
     let rate = records as f64 / secs;
     println!(
         "rules run: {rate:.0} events/s over {records} records ({RULES} rules), {:.2}x the baseline",
         rate / baseline
     );
+    let per_cpu = records as f64 / cpu;
+    println!(
+        "rules run CPU: {cpu:.2} s (user + system) for the records, {per_cpu:.0} events per CPU-second, {:.2}x the baseline's",
+        per_cpu / baseline_per_cpu
+    );
+    println!(
+        "peak RSS of rules run at full speed: {} MiB",
+        common::peak_rss_kib(&child.id().to_string()) / 1024
+    );
 
     let latencies = runtime.block_on(latency_phase(&bootstrap, &topic, &alerts, records));
     report_latency(&latencies);
     println!(
-        "peak RSS of rules run: {} MiB",
+        "peak RSS of rules run (after the latency phase): {} MiB",
         common::peak_rss_kib(&child.id().to_string()) / 1024
     );
     stop(&mut child);
+    if std::env::var_os("BENCH_SKIP_WORKERS_1").is_none() {
+        let one = timed_run(&bootstrap, &topic, &rulebook, &["--workers", "1"], records).rate;
+        println!(
+            "rules run --workers 1: {one:.0} events/s ({:.2}x the baseline; the default run is {:.2}x this)",
+            one / baseline,
+            rate / one
+        );
+    }
 
     let window = window_rulebook(&topic, &alerts);
-    let durable = timed_run(&bootstrap, &topic, &window, &[], records);
-    let in_memory = timed_run(&bootstrap, &topic, &window, &["--no-state-topic"], records);
+    if std::env::var_os("BENCH_SKIP_MEMORY").is_none() {
+        memory_phase(&bootstrap, &topic, &rulebook, records);
+    }
+    let durable = timed_run(&bootstrap, &topic, &window, &[], records).rate;
+    let in_memory = timed_run(&bootstrap, &topic, &window, &["--no-state-topic"], records).rate;
     println!(
         "window rule, state in the changelog: {durable:.0} events/s; in memory only: {in_memory:.0} events/s ({:.2}x)",
         durable / in_memory
     );
-}
-
-/// Events/s of one `rules run` over every record of `topic`, in a group of its own.
-fn timed_run(
-    bootstrap: &str,
-    topic: &str,
-    rulebook: &tempfile::NamedTempFile,
-    args: &[&str],
-    records: usize,
-) -> f64 {
-    let group = format!("bench-group-{}", now_ms());
-    let log = tempfile::NamedTempFile::new().expect("log file");
-    let spawned = Instant::now();
-    let mut child = spawn(rulebook, bootstrap, &group, &log, args);
-    let first = wait_for_log(&log, "first record received", Duration::from_secs(60));
-    let done = wait_until_committed(bootstrap, &group, topic, Duration::from_secs(600));
-    stop(&mut child);
-    records as f64 / (done - first.unwrap_or(spawned)).as_secs_f64()
 }
 
 fn window_rulebook(topic: &str, alerts: &str) -> tempfile::NamedTempFile {
@@ -253,6 +271,7 @@ fn spawn(
         .arg(rulebook.path())
         .args(["--bootstrap-servers", bootstrap, "--group-id", group])
         .args(args)
+        .args(extra_args())
         .env("RUST_LOG", "warn,semaphore::pipeline=info")
         .stdout(Stdio::null())
         .stderr(log.reopen().expect("log reopens"))

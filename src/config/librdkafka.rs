@@ -8,7 +8,7 @@ use rdkafka::ClientConfig;
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::error::KafkaError as RdKafkaError;
 
-use super::{ConfigError, KafkaConnection, OffsetReset};
+use super::{ConfigError, FetchMemory, KafkaConnection, OffsetReset};
 
 /// `client.id`, so that broker logs and quotas can tell semaphore's connections apart.
 const CLIENT_ID: &str = "semaphore";
@@ -50,18 +50,18 @@ impl KafkaConnection {
     }
 
     /// A group consumer that also emits librdkafka's statistics (lag, committed offsets, broker
-    /// states) every [`STATISTICS_INTERVAL_MS`], for the `rules run` metrics and readiness. `-X
-    /// statistics.interval.ms=...` still wins.
+    /// states) every [`STATISTICS_INTERVAL_MS`], for the `rules run` metrics and readiness, and whose
+    /// prefetch queues are sized by `memory`. `-X` still wins for every key.
     pub fn monitored_consumer_config(
         &self,
         group_id: &str,
         offset_reset: OffsetReset,
+        memory: FetchMemory,
     ) -> Result<ClientConfig, ConfigError> {
-        self.build(&consumer_keys(
-            group_id,
-            offset_reset,
-            Some(STATISTICS_INTERVAL_MS),
-        ))
+        let sized = memory.keys();
+        let mut keys = consumer_keys(group_id, offset_reset, Some(STATISTICS_INTERVAL_MS));
+        keys.extend(sized.iter().map(|(key, value)| (*key, value.as_str())));
+        self.build(&keys)
     }
 
     /// Settings for a consumer outside any group that reads one partition from the beginning to its
@@ -267,18 +267,27 @@ mod tests {
     #[test]
     fn a_monitored_consumer_emits_statistics_unless_overridden() {
         let config = connection(plain())
-            .monitored_consumer_config("g1", OffsetReset::Latest)
+            .monitored_consumer_config("g1", OffsetReset::Latest, FetchMemory::default())
             .expect("valid");
         assert_eq!(config.get("statistics.interval.ms"), Some("5000"));
+        assert_eq!(config.get("queued.max.messages.kbytes"), Some("8192"));
         assert_eq!(config.get("enable.auto.offset.store"), Some("false"));
         let flags = KafkaConnectionConfig {
             librdkafka: vec!["statistics.interval.ms=1000".into()],
             ..plain()
         };
         let config = connection(flags)
-            .monitored_consumer_config("g1", OffsetReset::Latest)
+            .monitored_consumer_config("g1", OffsetReset::Latest, FetchMemory::mib(64).unwrap())
             .expect("valid");
         assert_eq!(config.get("statistics.interval.ms"), Some("1000"));
+        assert_eq!(config.get("queued.max.messages.kbytes"), Some("32768"));
+        // The smallest budget is one librdkafka accepts.
+        let smallest = FetchMemory::mib(4).unwrap();
+        assert!(
+            connection(plain())
+                .monitored_consumer_config("g1", OffsetReset::Latest, smallest)
+                .is_ok()
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! in [`Secret`] so that they cannot reach a log line or `--help` by accident.
 
 mod actions;
+mod fetch_memory;
 mod kafka;
 mod librdkafka;
 mod secret;
@@ -15,6 +16,7 @@ mod state_dir;
 use std::path::PathBuf;
 
 pub use actions::ActionConfig;
+pub use fetch_memory::{DEFAULT_FETCH_MEMORY_MIB, FetchMemory};
 pub use kafka::{
     KafkaConnection, KafkaConnectionConfig, OffsetReset, SaslMechanism, SecurityProtocol,
 };
@@ -29,6 +31,8 @@ pub enum ConfigError {
         "no Kafka bootstrap servers: pass --bootstrap-servers or set SEMAPHORE_BOOTSTRAP_SERVERS (or BOOTSTRAP_SERVER)"
     )]
     MissingBootstrapServers,
+    #[error("--fetch-memory {mib} MiB is too small: give at least 4 MiB")]
+    FetchMemoryTooSmall { mib: u32 },
     #[error(
         "a Kafka API key is set but no API secret: pass --api-secret-file or set SEMAPHORE_KAFKA_API_SECRET (or CLUSTER_API_SECRET)"
     )]

@@ -20,6 +20,7 @@ mod state;
 mod stats;
 mod step;
 mod store;
+mod subset;
 mod throttle;
 mod trace;
 mod window;
@@ -161,6 +162,9 @@ struct EngineState {
     stats: RuleStats,
     /// The partition of the latest stateful update, shared by the keys it touches.
     last_source: Option<Arc<SourcePartition>>,
+    /// By ruleset index: `true` for a ruleset this engine leaves to another ([`Engine::keep_only`]);
+    /// empty when it evaluates every ruleset.
+    skipped: Vec<bool>,
 }
 
 /// Rule `rule` of ruleset `ruleset`, by index in the rulebook.
@@ -189,6 +193,7 @@ impl Engine {
             suppressor: Suppressor::new(&rulebook),
             stats: RuleStats::new(&rulebook),
             last_source: None,
+            skipped: Vec::new(),
         };
         Engine { rulebook, state }
     }

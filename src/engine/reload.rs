@@ -58,6 +58,8 @@ impl Engine {
         self.state.suppressor.reload(&old_book, &self.rulebook);
         // Counters follow the new rule positions; the caller flushed the old ones.
         self.state.stats = super::RuleStats::new(&self.rulebook);
+        // Indexed by the old rulebook's positions: the caller restricts the engine again.
+        self.state.skipped.clear();
         let old_state = std::mem::take(&mut self.state.rulesets);
         let mut previous: Vec<Previous> = old_book
             .rulesets

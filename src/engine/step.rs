@@ -99,6 +99,7 @@ impl EngineState {
                 let route = match target {
                     Some(t) if t == index => routing::Route::Whole,
                     Some(_) => routing::Route::Skip,
+                    None if self.skips(index) => routing::Route::Skip,
                     None => routing::route(ruleset, &event),
                 };
                 match route {

@@ -1,23 +1,30 @@
 //! The event path of `rules run`: consume → decode → engine → dispatch → commit. A record's offset is
 //! stored for commit only when every firing it caused has finished or was dead-lettered, and every
-//! earlier record of its partition too ([`offsets`]). Records are evaluated in order; their actions
-//! run concurrently up to a bound, past which intake pauses. On shutdown intake stops, in-flight work
+//! earlier record of its partition too ([`offsets`]). Decoding and evaluating run on engine shards,
+//! OS threads that each own a share of the partitions and their state ([`shards`]); the records of a
+//! partition are evaluated in order by one shard. Their actions run concurrently up to a bound, past
+//! which intake pauses. On shutdown intake stops, in-flight work
 //! drains up to a deadline, and finished offsets are committed. Sending actions is the dispatcher's
 //! job, reached through [`Dispatch`]. Throttle and window state goes to a compacted changelog and
 //! comes back when a partition is assigned ([`durable`]).
 
+mod assignment;
 mod dead_letter;
+mod drain;
 mod durable;
 mod observe;
 pub mod offsets;
 mod order;
+pub mod placement;
 mod record;
 mod reload;
+mod shard;
+pub mod shards;
 mod source;
 mod state_sync;
 mod work;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -25,8 +32,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::task::JoinSet;
 
-use crate::config::{ConfigError, KafkaConnection, OffsetReset};
-use crate::engine::{Engine, Firing};
+use crate::config::{ConfigError, FetchMemory, KafkaConnection, OffsetReset};
+use crate::engine::Firing;
 use crate::rulebook::Rulebook;
 use crate::shutdown::ShutdownSignal;
 use crate::suppress::SilenceSet;
@@ -37,6 +44,8 @@ pub use observe::{BROKER, PARTITIONS};
 use offsets::{OffsetTracker, Partition};
 use order::FiringOrder;
 pub use reload::Reload;
+use shard::At;
+use shards::{ShardError, Shards};
 pub use source::{Source, SourceRecord};
 
 /// An action of a firing that failed after its retries.
@@ -73,6 +82,8 @@ pub enum PipelineError {
     NoTopics,
     #[error(transparent)]
     DeadLetterDir(#[from] dead_letter::SpoolError),
+    #[error(transparent)]
+    Shard(#[from] ShardError),
 }
 
 /// How `rules run` consumes and how much it keeps in flight.
@@ -100,6 +111,10 @@ pub struct RunSettings {
     /// The compacted topic that keeps throttle, window and correlation state across restarts and
     /// rebalances; `None` keeps state in memory only.
     pub state_topic: Option<String>,
+    /// Engine shards for the rulesets that need no view across partitions.
+    pub workers: usize,
+    /// Memory for records the consumer fetches ahead.
+    pub fetch_memory: FetchMemory,
 }
 
 /// Counters reported when the run ends.
@@ -124,15 +139,17 @@ pub struct RunSummary {
 /// action failed (and the record was dead-lettered).
 struct Completion {
     /// Usually one record; a state flush finishes every record whose changes it carried.
-    positions: Vec<(Partition, i64)>,
+    positions: Vec<At>,
     failed: bool,
 }
 
 const POLL: Duration = Duration::from_millis(100);
 /// Records handled per turn of the intake loop when librdkafka has them ready: the turn's own work
-/// (timers, storing offsets, flushing metrics) is then paid per batch, not per record.
+/// (handing batches to the shards, storing offsets) is then paid per batch, not per record.
 const BATCH: usize = 64;
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How soon intake looks again at shards that had no room for its last records.
+const STALL_RETRY: Duration = Duration::from_millis(1);
 
 /// Checks, within the connect timeout, that the broker answers, the login works and every topic
 /// exists: a clear error at start instead of a consumer waiting forever. Call before [`run`].
@@ -181,34 +198,40 @@ pub async fn run(
         settings.offset,
         &settings.topics,
         durable.is_some(),
-        settings.readiness.clone(),
+        (settings.fetch_memory, settings.readiness.clone()),
     )?;
     tracing::info!(group = settings.group_id, topics = ?settings.topics, dry_run = settings.dry_run, "rules run started");
     let Controls {
         reloads,
         mut silences,
     } = controls;
-    let observer = Observer::new(&book, &settings.topics);
-    let mut engine = Engine::new(book, env);
-    engine.set_change_tracking(durable.is_some());
-    if let Some(set) = silences
+    let observer = Observer::new(&settings.topics);
+    let first_silences = silences
         .as_mut()
-        .and_then(|updates| updates.try_recv().ok())
-    {
-        engine.suppressor_mut().set_silences(set);
-    }
+        .and_then(|updates| updates.try_recv().ok());
+    let shards = Shards::start(
+        &book,
+        &env,
+        settings.workers,
+        durable.is_some(),
+        first_silences,
+    )?;
+    shards.placement().log(shards.workers());
     let mut run = Run {
         durable,
-        unsaved: state_sync::StateBuffer::default(),
         write_order: state_sync::WriteOrder::default(),
         silences,
         observer,
         order: FiringOrder::default(),
-        engine,
+        inhibit_evicted: vec![0; shards.workers() + 1],
+        shards,
+        book,
         source,
         dead_letters,
         dispatch,
         tracker: OffsetTracker::default(),
+        generations: HashMap::new(),
+        revocations: 0,
         tasks: JoinSet::new(),
         summary: RunSummary::default(),
         paused: false,
@@ -219,7 +242,6 @@ pub async fn run(
     let loop_result = run.intake().await;
     settings.readiness.fail(PARTITIONS, "shutting down");
     run.drain().await;
-    run.observer.flush_rules(&run.engine, true);
     let Run {
         source, summary, ..
     } = run;
@@ -231,16 +253,22 @@ pub async fn run(
 
 struct Run {
     durable: Option<durable::Durable>,
-    unsaved: state_sync::StateBuffer,
     write_order: state_sync::WriteOrder,
     silences: Option<SilenceUpdates>,
     observer: Observer,
     order: FiringOrder,
-    engine: Engine,
+    shards: Shards,
+    /// Per shard, the inhibition keys it evicted, for their total.
+    inhibit_evicted: Vec<u64>,
+    /// The rulebook running now (the shards switch to a reload in stream order).
+    book: Arc<Rulebook>,
     source: Source,
     dead_letters: DeadLetters,
     dispatch: Arc<dyn Dispatch>,
     tracker: OffsetTracker,
+    /// Per partition, its current assignment ([`At::generation`]): bumped when it is revoked.
+    generations: HashMap<Partition, u64>,
+    revocations: u64,
     tasks: JoinSet<Completion>,
     summary: RunSummary,
     paused: bool,
@@ -258,41 +286,37 @@ impl Run {
                 return Ok(());
             }
             self.flow_control()?;
-            let timer = self.timer();
+            self.shards.send()?;
+            let stalled = self.shards.stalled();
             tokio::select! {
                 biased;
                 _ = stop.requested() => return Ok(()),
                 reload = reload::next(&mut self.reloads) => self.apply_reload(reload),
                 Some(done) = self.tasks.join_next(), if !self.tasks.is_empty() => self.finished(done),
                 update = next_silences(&mut self.silences) => match update {
-                    Some(set) => self.engine.suppressor_mut().set_silences(set),
+                    Some(set) => self.shards.silences(set),
                     None => self.silences = None,
                 },
-                _ = tokio::time::sleep(timer) => {
-                    let outcome = self.engine.advance(wall_clock_ms());
-                    self.save_state(None);
-                    self.handle_outcome(outcome, None);
-                }
-                record = self.source.recv(POLL) => {
+                Some(report) = self.shards.next() => self.handle_report(report),
+                // A shard had no room: its reports (handled above) make room.
+                _ = tokio::time::sleep(STALL_RETRY), if stalled => {}
+                record = self.source.recv(POLL), if !stalled => {
                     // A rebalance runs inside the poll: what it revoked is forgotten before a record
                     // of a partition assigned again is begun.
                     self.forget_revoked();
                     if let Some(record) = record? {
-                        let now_ms = wall_clock_ms();
-                        self.handle_record(record, now_ms);
-                        self.handle_ready_records(now_ms)?;
+                        self.handle_record(record);
+                        self.handle_ready_records()?;
                     }
                 }
             }
-            self.flush_state(false);
+            self.shards.send()?;
             self.source.store(&self.tracker.take_committable());
-            self.observer.flush_rules(&self.engine, false);
         }
     }
 
-    /// Handles records already fetched, up to a batch and while the in-flight bound allows. They
-    /// share one reading of the wall clock, the time of records that carry none.
-    fn handle_ready_records(&mut self, now_ms: i64) -> Result<(), PipelineError> {
+    /// Hands out records already fetched, up to a batch and while the in-flight bound allows.
+    fn handle_ready_records(&mut self) -> Result<(), PipelineError> {
         for _ in 1..BATCH {
             if self.tasks.len() >= self.settings.max_in_flight {
                 break;
@@ -300,44 +324,11 @@ impl Run {
             let record = self.source.try_recv()?;
             self.forget_revoked();
             match record {
-                Some(record) => self.handle_record(record, now_ms),
+                Some(record) => self.handle_record(record),
                 None => break,
             }
         }
         Ok(())
-    }
-
-    /// Waits for in-flight work up to the drain deadline, storing offsets as it finishes.
-    async fn drain(&mut self) {
-        self.flush_state(true);
-        let deadline = tokio::time::Instant::now() + self.settings.drain_timeout;
-        while !self.tasks.is_empty() {
-            match tokio::time::timeout_at(deadline, self.tasks.join_next()).await {
-                Ok(Some(done)) => self.finished(done),
-                Ok(None) => break,
-                Err(_) => {
-                    self.summary.abandoned = self.tasks.len() as u64;
-                    tracing::warn!(
-                        abandoned = self.tasks.len(),
-                        "drain deadline passed; unfinished records will be read again"
-                    );
-                    self.tasks.abort_all();
-                    break;
-                }
-            }
-        }
-        self.source.store(&self.tracker.take_committable());
-    }
-
-    fn forget_revoked(&mut self) {
-        for partition in self.source.take_revoked() {
-            self.tracker.forget(&partition);
-            // Its new owner restores the state from the changelog.
-            if self.durable.is_some() {
-                self.engine.forget_partition(&partition.0, partition.1);
-                self.forget_unsaved(&partition);
-            }
-        }
     }
 
     /// Pauses fetching while too much is in flight; resumes at half. Polling continues throughout,
@@ -356,23 +347,14 @@ impl Run {
         Ok(())
     }
 
-    /// How long until the engine's next window or timeout ends (at most a second), or until
-    /// collected state changes are due.
-    fn timer(&self) -> Duration {
-        let wait_ms = self.engine.next_deadline_ms().map_or(1_000, |deadline| {
-            (deadline - wall_clock_ms()).clamp(0, 1_000)
-        });
-        let engine = Duration::from_millis(wait_ms.unsigned_abs());
-        // Collected state changes must not wait for the next record to be written.
-        self.unsaved.due_in().map_or(engine, |due| engine.min(due))
-    }
-
     fn finished(&mut self, done: Result<Completion, tokio::task::JoinError>) {
         match done {
             Ok(completion) => {
                 self.summary.failed_firings += u64::from(completion.failed);
-                for (partition, offset) in completion.positions {
-                    self.tracker.complete(&partition, offset);
+                for at in completion.positions {
+                    if self.is_current(&at) {
+                        self.tracker.complete(&at.partition, at.offset);
+                    }
                 }
             }
             // A panicking or aborted task leaves its record pending: it is read again after a restart.
@@ -389,7 +371,7 @@ async fn next_silences(updates: &mut Option<SilenceUpdates>) -> Option<Arc<Silen
     }
 }
 
-fn wall_clock_ms() -> i64 {
+pub(crate) fn wall_clock_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))

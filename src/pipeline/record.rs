@@ -1,18 +1,18 @@
-//! One record through the decision path: decode (or dead-letter), evaluate, save the state it
-//! changed, and track how many pieces of work must finish before its offset may be committed; and the
-//! bookkeeping of an engine outcome (errors, throttles, suppressions, firings).
+//! One record through the decision path as the intake loop sees it: hand it to its shards and count
+//! the work they will report, then take their reports: dead-letter what could not be decoded, track
+//! how many pieces of work must finish before the record's offset may be committed, write the state
+//! they changed, and keep the books of an engine outcome (errors, throttles, suppressions, firings).
 
 use std::sync::Arc;
 
-use super::{Reason, Run, SourceRecord, observe};
-use crate::engine::{Firing, Outcome};
-use crate::event::{DecodeError, Event, Meta};
+use super::shards::{Evaluated, Report};
+use super::{At, Reason, Run, SourceRecord, observe};
+use crate::engine::{Firing, Outcome, RuleCounts};
+use crate::event::DecodeError;
 
 impl Run {
-    /// One record. Every log line about it (and about the actions it causes) is in a `record` span
-    /// carrying its topic, partition and offset; a record that causes nothing to log gets none, as
-    /// formatting the span's fields would cost more than evaluating its rules.
-    pub(super) fn handle_record(&mut self, record: SourceRecord, now_ms: i64) {
+    /// One record from the consumer, routed to the shards that evaluate it.
+    pub(super) fn handle_record(&mut self, record: SourceRecord) {
         self.summary.records += 1;
         self.observer.consumed(&record.topic);
         if self.summary.records == 1 {
@@ -24,57 +24,104 @@ impl Run {
             );
         }
         let partition = (record.topic.clone(), record.partition);
-        let Some(value) = &record.value else {
+        if record.value.is_none() {
             self.summary.tombstones += 1;
             self.tracker.track(&partition, record.offset, 0);
             return;
-        };
-        let meta = meta_of(&record);
-        let event = match Event::decode_reading(value, meta, &self.engine.rulebook().reads) {
-            Ok(event) => event,
+        }
+        if self.settings.print_events {
+            print_event(&record);
+        }
+        let offset = record.offset;
+        let generation = self.generation(&partition);
+        let engines = self.shards.route(record, generation);
+        // One piece of work per shard that evaluates it, done when its report comes.
+        self.tracker.track(&partition, offset, engines);
+    }
+
+    pub(super) fn handle_report(&mut self, report: Report) {
+        match report {
+            Report::Evaluated(batch) => batch.into_iter().for_each(|e| self.evaluated(e)),
+            Report::Clock(outcome) => self.handle_outcome(outcome, None),
+            Report::State { records, entries } => self.write_state(records, entries),
+            Report::Counts {
+                shard,
+                rules,
+                inhibit_evicted,
+            } => self.counted(shard, &rules, inhibit_evicted),
+        }
+    }
+
+    /// A shard's evaluation of one record. Every log line about it (and about the actions it causes)
+    /// is in a `record` span carrying its topic, partition and offset; a record that causes nothing
+    /// to log gets none, as formatting the span's fields would cost more than evaluating its rules.
+    /// Work of a partition's earlier assignment is not tracked (its records are read again), but its
+    /// firings are sent: the engine state that saw them would hold back the replay's.
+    fn evaluated(&mut self, evaluated: Evaluated) {
+        let Evaluated {
+            record,
+            at,
+            primary,
+            result,
+            saving,
+        } = evaluated;
+        let current = self.is_current(&at);
+        let outcome = match result {
+            Ok(outcome) => outcome,
             Err(err) => {
-                let _entered = record_span(&record).entered();
-                let reason = match err {
-                    DecodeError::NotAnObject { .. } => {
-                        self.summary.not_objects += 1;
-                        self.observer.not_an_object(&record.topic);
-                        Reason::NotAnObject(err.to_string())
-                    }
-                    DecodeError::NotUtf8 { .. } | DecodeError::NotJson(_) => {
-                        self.summary.undecodable += 1;
-                        self.observer.decode_error(&record.topic);
-                        Reason::Undecodable(err.to_string())
-                    }
-                };
-                self.tracker.track(&partition, record.offset, 1);
-                self.spawn_dead_letter(Arc::new(record), reason);
+                if let Some(record) = record.filter(|_| current && primary) {
+                    self.dead_letter_undecodable(record, &at, err);
+                }
+                self.evaluation_done(&at, current, 0);
                 return;
             }
         };
-        if self.settings.print_events {
-            print_event(&record, &event);
-        }
-        let started = std::time::Instant::now();
-        let outcome = self.engine.process(event, now_ms);
-        self.observer.evaluated_in(started.elapsed());
         let caused = outcome
             .firings
             .iter()
             .filter(|f| caused_by_a_record(f))
             .count();
-        let saving = self.save_state(Some((partition.clone(), record.offset)));
-        self.tracker
-            .track(&partition, record.offset, caused + usize::from(saving));
-        if outcome.firings.is_empty() && outcome.errors.is_empty() && outcome.suppressed.is_empty()
-        {
+        self.evaluation_done(&at, current, caused + usize::from(saving));
+        // The shard kept the record only when there is something to do or log about it.
+        let Some(record) = record else {
             self.summary.throttled += outcome.throttled;
             return;
-        }
+        };
         let _entered = record_span(&record).entered();
-        self.handle_outcome(outcome, Some(Arc::new(record)));
+        self.handle_outcome(outcome, Some((record, at)));
     }
 
-    pub(super) fn handle_outcome(&mut self, outcome: Outcome, record: Option<Arc<SourceRecord>>) {
+    /// The shard's piece of work for the record is done, and `more` pieces follow from it.
+    fn evaluation_done(&mut self, at: &At, current: bool, more: usize) {
+        if current {
+            self.tracker.track(&at.partition, at.offset, more);
+            self.tracker.complete(&at.partition, at.offset);
+        }
+    }
+
+    fn dead_letter_undecodable(&mut self, record: Arc<SourceRecord>, at: &At, err: DecodeError) {
+        let _entered = record_span(&record).entered();
+        let reason = match err {
+            DecodeError::NotAnObject { .. } => {
+                self.summary.not_objects += 1;
+                self.observer.not_an_object(&record.topic);
+                Reason::NotAnObject(err.to_string())
+            }
+            DecodeError::NotUtf8 { .. } | DecodeError::NotJson(_) => {
+                self.summary.undecodable += 1;
+                self.observer.decode_error(&record.topic);
+                Reason::Undecodable(err.to_string())
+            }
+        };
+        self.tracker.track(&at.partition, at.offset, 1);
+        self.spawn_dead_letter(record, at.clone(), reason);
+    }
+
+    pub(super) fn handle_outcome(
+        &mut self,
+        outcome: Outcome,
+        record: Option<(Arc<SourceRecord>, At)>,
+    ) {
         self.summary.evaluation_errors += outcome.errors.len() as u64;
         self.summary.throttled += outcome.throttled;
         self.count_suppressed(&outcome);
@@ -112,8 +159,16 @@ impl Run {
             )
             .increment(1);
         }
+    }
+
+    /// A shard's per-rule counts since its last report, and its inhibition evictions so far.
+    fn counted(&mut self, shard: usize, rules: &[(String, String, RuleCounts)], evicted: u64) {
+        self.observer.count_rules(rules);
+        if let Some(slot) = self.inhibit_evicted.get_mut(shard) {
+            *slot = evicted;
+        }
         metrics::counter!("semaphore_inhibit_keys_evicted_total")
-            .absolute(self.engine.suppressor().evicted());
+            .absolute(self.inhibit_evicted.iter().sum());
     }
 }
 
@@ -132,30 +187,16 @@ fn record_span(record: &SourceRecord) -> tracing::Span {
     )
 }
 
-fn meta_of(record: &SourceRecord) -> Meta {
-    Meta {
-        topic: record.topic.clone(),
-        partition: record.partition,
-        offset: record.offset,
-        key: record
-            .key
-            .as_ref()
-            .map(|k| String::from_utf8_lossy(k).into_owned()),
-        timestamp: record.timestamp,
-        headers: record
-            .headers
-            .iter()
-            .map(|(k, v)| (k.clone(), String::from_utf8_lossy(v).into_owned()))
-            .collect(),
-    }
-}
-
-/// `--print-events`: `event TOPIC/PARTITION@OFFSET: JSON` on stderr, as `rules test` prints it.
+/// `--print-events`: `event TOPIC/PARTITION@OFFSET: PAYLOAD` on stderr before the record is
+/// evaluated, the payload as the record holds it.
 #[allow(clippy::print_stderr)] // what the flag asks for
-fn print_event(record: &SourceRecord, event: &Event) {
-    let json = serde_json::to_string(&*event.payload).unwrap_or_default();
+fn print_event(record: &SourceRecord) {
+    let payload = String::from_utf8_lossy(record.value.as_deref().unwrap_or_default());
     eprintln!(
-        "event {}/{}@{}: {json}",
-        record.topic, record.partition, record.offset
+        "event {}/{}@{}: {}",
+        record.topic,
+        record.partition,
+        record.offset,
+        payload.trim_end()
     );
 }

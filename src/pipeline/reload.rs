@@ -1,7 +1,7 @@
 //! Rulebook reloads reaching the running pipeline: a [`Reload`] carries a rulebook that was already
-//! fully checked, and a new dispatcher when the new rulebook needs one. The intake loop applies it
-//! between two records, so every event is evaluated entirely by the old or entirely by the new
-//! rulebook. Firings in flight finish with the dispatcher they started with. Watching the file,
+//! fully checked, and a new dispatcher when the new rulebook needs one. The intake loop hands it to
+//! every engine shard between the same two records of the stream, so every event is evaluated
+//! entirely by the old or entirely by the new rulebook, and the shards log the report. Firings in flight finish with the dispatcher they started with. Watching the file,
 //! checking the new rulebook and counting reloads are the caller's job (`cli::rules::reload`).
 
 use std::sync::Arc;
@@ -23,12 +23,9 @@ impl Run {
         if let Some(dispatch) = reload.dispatch {
             self.dispatch = dispatch;
         }
-        self.observer.flush_rules(&self.engine, true);
-        self.observer.reload(&reload.rulebook);
-        let report = self.engine.reload(reload.rulebook);
-        // New and changed rules start with fresh state, which must be tracked like the rest.
-        self.engine.set_change_tracking(self.durable.is_some());
-        tracing::info!("rulebook reloaded: {report}");
+        self.book = Arc::clone(&reload.rulebook);
+        self.shards.reload(reload.rulebook);
+        self.shards.placement().log(self.shards.workers());
     }
 }
 

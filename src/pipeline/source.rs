@@ -23,7 +23,7 @@ use rdkafka::{Offset, TopicPartitionList};
 use super::PipelineError;
 use super::observe::{self, BROKER, PARTITIONS};
 use super::offsets::Partition;
-use crate::config::{KafkaConnection, OffsetReset};
+use crate::config::{FetchMemory, KafkaConnection, OffsetReset};
 use crate::kafka::TracingContext;
 use crate::telemetry::readiness::Readiness;
 
@@ -148,8 +148,9 @@ impl Source {
         offset_reset: OffsetReset,
         topics: &[String],
         hold_assigned: bool,
-        readiness: Readiness,
+        settings: (FetchMemory, Readiness),
     ) -> Result<Source, PipelineError> {
+        let (memory, readiness) = settings;
         let revoked = Arc::new(Mutex::new(Vec::new()));
         let assigned = Arc::new(Mutex::new(Vec::new()));
         let context = RebalanceContext {
@@ -159,7 +160,7 @@ impl Source {
             readiness,
         };
         let consumer: StreamConsumer<RebalanceContext> = connection
-            .monitored_consumer_config(group, offset_reset)?
+            .monitored_consumer_config(group, offset_reset, memory)?
             .create_with_context(context)
             .map_err(|source| PipelineError::Kafka {
                 what: "creating the consumer",

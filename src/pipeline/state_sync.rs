@@ -1,22 +1,23 @@
-//! When durable state is saved and restored during a run. The engine remembers which keys changed;
-//! every [`FLUSH_EVERY`] or [`FLUSH_RECORDS`] records, whichever comes first, their current state is
-//! taken and written to the changelog (a key updated by many records in between is serialized and
-//! written once). The records whose changes a flush carries count as done only when the broker has
-//! acknowledged it, so a committed offset never runs ahead of the saved state. A write waits for the
-//! actions of timer firings started before it (their state says "sent", and no record would bring
-//! them back if a crash cut them short) and for the previous write to be queued, so that writes of
-//! one key land in order. A newly assigned
-//! partition's state is read back before any of its records; a revoked partition's unsaved changes
-//! are dropped with its keys (the new owner replays those records).
+//! When durable state is saved and restored during a run. Each engine shard remembers which keys
+//! changed; every [`FLUSH_EVERY`] or [`FLUSH_RECORDS`] records, whichever comes first, it takes their
+//! current state ([`StateBuffer`] decides when) and hands it to the intake loop, which writes it to the
+//! changelog (a key updated by many records in between is serialized and written once). The records
+//! whose changes a write carries count as done only when the broker has acknowledged it, so a
+//! committed offset never runs ahead of the saved state. A write waits for the actions of timer
+//! firings started before it (their state says "sent", and no record would bring them back if a
+//! crash cut them short) and for the previous write to be queued, so that writes of one key land in
+//! order. A newly assigned partition's state is read back and handed to its shards before any of its
+//! records; a revoked partition's unsaved changes are dropped with its keys (the new owner replays
+//! those records).
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
-use super::durable::Durable;
 use super::offsets::Partition;
+use super::shard::At;
 use super::{Completion, Run};
+use crate::state::Entry;
 
 /// The longest a change waits before it is written.
 const FLUSH_EVERY: Duration = Duration::from_millis(50);
@@ -26,12 +27,12 @@ const FLUSH_RECORDS: usize = 512;
 /// Records whose state changes are not written yet.
 #[derive(Default)]
 pub(super) struct StateBuffer {
-    records: Vec<(Partition, i64)>,
+    records: Vec<At>,
     since: Option<Instant>,
 }
 
 impl StateBuffer {
-    fn add(&mut self, record: Option<(Partition, i64)>) {
+    pub(super) fn add(&mut self, record: Option<At>) {
         self.since.get_or_insert_with(Instant::now);
         self.records.extend(record);
     }
@@ -42,14 +43,21 @@ impl StateBuffer {
             .map(|since| FLUSH_EVERY.saturating_sub(since.elapsed()))
     }
 
-    fn is_due(&self) -> bool {
+    pub(super) fn is_empty(&self) -> bool {
+        self.since.is_none()
+    }
+
+    pub(super) fn into_records(self) -> Vec<At> {
+        self.records
+    }
+
+    pub(super) fn is_due(&self) -> bool {
         self.records.len() >= FLUSH_RECORDS || self.due_in() == Some(Duration::ZERO)
     }
 
     /// The engine dropped the partition's keys, changed or not; its records are replayed elsewhere.
-    fn forget(&mut self, (topic, partition): &Partition) {
-        self.records
-            .retain(|((t, p), _)| (t, p) != (topic, partition));
+    pub(super) fn forget(&mut self, partition: &Partition) {
+        self.records.retain(|at| &at.partition != partition);
     }
 }
 
@@ -103,8 +111,8 @@ impl Waits {
 }
 
 impl Run {
-    /// Restores every partition assigned (and held) since the last look, then lets it be fetched.
-    /// `false` when shutdown came first.
+    /// Restores every partition assigned (and held) since the last look in its shards, then lets it
+    /// be fetched. `false` when shutdown came first.
     pub(super) async fn restore_assigned(&mut self) -> bool {
         let Some(durable) = &self.durable else {
             return true;
@@ -113,15 +121,14 @@ impl Run {
         if assigned.is_empty() {
             return true;
         }
-        let book = Arc::clone(self.engine.rulebook());
         for partition in &assigned {
             let restored = durable
-                .restore(&book, partition, self.shutdown.clone())
+                .restore(&self.book, partition, self.shutdown.clone())
                 .await;
             let Some(changes) = restored else {
                 return false;
             };
-            self.engine.restore(changes);
+            self.shards.restore(partition, changes);
         }
         // While intake is paused for backpressure, resuming happens with everything else.
         if !self.paused
@@ -132,28 +139,11 @@ impl Run {
         true
     }
 
-    /// Notes that the last evaluation changed state. `true` when the record at `position` now waits
-    /// for a flush (its offset waits for the acknowledgement).
-    pub(super) fn save_state(&mut self, position: Option<(Partition, i64)>) -> bool {
-        if self.durable.is_none() || !self.engine.has_changes() {
-            return false;
-        }
-        let for_record = position.is_some();
-        self.unsaved.add(position);
-        for_record
-    }
-
-    /// Writes the collected changes when they are due, or now when `force`d (before draining).
-    pub(super) fn flush_state(&mut self, force: bool) {
+    /// Writes a shard's batch of changes; its records are done once the broker acknowledged it.
+    pub(super) fn write_state(&mut self, records: Vec<At>, entries: Vec<Entry>) {
         let Some(durable) = &self.durable else {
             return;
         };
-        if self.unsaved.since.is_none() || !(force || self.unsaved.is_due()) {
-            return;
-        }
-        let records = std::mem::take(&mut self.unsaved).records;
-        let changes = self.engine.take_changes();
-        let entries = Durable::entries(self.engine.rulebook(), changes);
         let changelog = durable.changelog().clone();
         let (waits, queued) = self.write_order.next();
         let shutdown = self.shutdown.clone();
@@ -172,19 +162,18 @@ impl Run {
             }
         });
     }
-
-    /// Drops what a revoked partition had not saved yet: its new owner replays those records.
-    pub(super) fn forget_unsaved(&mut self, partition: &Partition) {
-        self.unsaved.forget(partition);
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn at(partition: i32, offset: i64) -> Option<(Partition, i64)> {
-        Some((("t".into(), partition), offset))
+    fn at(partition: i32, offset: i64) -> Option<At> {
+        Some(At {
+            partition: ("t".into(), partition),
+            offset,
+            generation: 0,
+        })
     }
 
     #[test]
@@ -193,7 +182,7 @@ mod tests {
         buffer.add(at(0, 10));
         buffer.add(at(1, 4));
         buffer.forget(&("t".into(), 0));
-        assert_eq!(buffer.records, vec![(("t".into(), 1), 4)]);
+        assert_eq!(buffer.records, vec![at(1, 4).unwrap()]);
     }
 
     #[test]

@@ -8,18 +8,15 @@ use std::sync::Arc;
 use tokio::sync::oneshot;
 use tracing::Instrument as _;
 
-use super::offsets::Partition;
 use super::order::Done;
-use super::{Completion, DeadLetters, Dispatch, Reason, Run, SourceRecord, TimerFiring};
+use super::{At, Completion, DeadLetters, Dispatch, Reason, Run, SourceRecord, TimerFiring};
 use crate::engine::Firing;
 use crate::shutdown::ShutdownSignal;
 use crate::telemetry::redact;
 
 impl Run {
-    pub(super) fn spawn_firing(&mut self, firing: Firing, record: Option<Arc<SourceRecord>>) {
-        let position = record
-            .as_ref()
-            .map(|r| ((r.topic.clone(), r.partition), r.offset));
+    pub(super) fn spawn_firing(&mut self, firing: Firing, record: Option<(Arc<SourceRecord>, At)>) {
+        let (record, position) = record.unzip();
         if self.settings.dry_run {
             log_dry_run(&firing);
             self.tasks.spawn(async move {
@@ -57,18 +54,16 @@ impl Run {
     /// What a dead letter of `firing`, a firing no record caused, needs; its topic follows the
     /// rulebook running now.
     fn timer_firing(&self, firing: &Firing) -> TimerFiring {
-        let topic = self.dead_letters.topic_for_ruleset(
-            self.engine.rulebook(),
-            &firing.ruleset,
-            &self.settings.topics,
-        );
+        let topic =
+            self.dead_letters
+                .topic_for_ruleset(&self.book, &firing.ruleset, &self.settings.topics);
         TimerFiring::of(firing, topic)
     }
 
-    pub(super) fn spawn_dead_letter(&mut self, record: Arc<SourceRecord>, reason: Reason) {
+    pub(super) fn spawn_dead_letter(&mut self, record: Arc<SourceRecord>, at: At, reason: Reason) {
         let dead_letters = self.dead_letters.clone();
         let shutdown = self.shutdown.clone();
-        let position = ((record.topic.clone(), record.partition), record.offset);
+        let position = at;
         let work = async move {
             let sent = dead_letters.send_record(&record, &reason, shutdown).await;
             Completion {
@@ -91,7 +86,7 @@ struct FiringTask {
     dispatch: Arc<dyn Dispatch>,
     dead_letters: DeadLetters,
     shutdown: ShutdownSignal,
-    position: Option<(Partition, i64)>,
+    position: Option<At>,
     failed_to: FailureGoesTo,
     /// For a timer firing with durable state: sent once its actions ran to their end.
     timer_fired: Option<oneshot::Sender<()>>,

@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 
 use crate::actions::context::Output;
 use crate::actions::webhook::IDEMPOTENCY_HEADER;
-use crate::config::{ActionConfig, KafkaConnection, OffsetReset, Secret};
+use crate::config::{ActionConfig, FetchMemory, KafkaConnection, OffsetReset, Secret};
 use crate::demo::output::LineOutput;
 use crate::demo::{Alert, rulebooks};
 use crate::kafka::Consumer;
@@ -218,6 +218,9 @@ fn run_settings(file: &str, book: &Rulebook) -> RunSettings {
         readiness: Readiness::new(&[pipeline::PARTITIONS, pipeline::BROKER]),
         // The mock cluster forgets everything when the demo ends; there is nothing to keep.
         state_topic: None,
+        // Several pipelines share the demo's process, each with light traffic.
+        workers: 1,
+        fetch_memory: FetchMemory::default(),
     }
 }
 

@@ -125,6 +125,6 @@ fn vars_file(path: &Path) -> Result<Map<String, Value>, LoadError> {
 /// `--print-events`: the event on stderr as `event LABEL: JSON`, before it is evaluated.
 #[allow(clippy::print_stderr)] // what the flag asks for
 pub fn print_event(label: &str, event: &crate::event::Event) {
-    let json = serde_json::to_string(&*event.payload).unwrap_or_default();
+    let json = serde_json::to_string(&*event.whole_payload()).unwrap_or_default();
     eprintln!("event {label}: {json}");
 }

@@ -13,7 +13,9 @@ use clap::Args;
 use super::dispatch::Dispatchers;
 use super::reload::{self, Reloader};
 use crate::cli::files::SilenceFileError;
-use crate::config::{ActionConfig, KafkaConnectionConfig, OffsetReset};
+use crate::config::{
+    ActionConfig, DEFAULT_FETCH_MEMORY_MIB, FetchMemory, KafkaConnectionConfig, OffsetReset,
+};
 use crate::pipeline::{self, RunSettings};
 use crate::rulebook::Rulebook;
 use crate::rulebook::model::Offset;
@@ -75,6 +77,16 @@ pub struct RunArgs {
     /// Keep throttle, window and correlation state in memory only: a restart forgets it.
     #[arg(long, conflicts_with = "state_topic")]
     pub no_state_topic: bool,
+    /// Engine shards evaluating in parallel, each owning a share of the partitions; rulesets that
+    /// need one view of every partition (all/not_all, facts, post_event, inhibition) run on one
+    /// more [default: the cores available].
+    #[arg(long, env = "SEMAPHORE_WORKERS", value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub workers: Option<u32>,
+    /// MiB the consumer may hold in records fetched ahead of evaluation; sizes librdkafka's queues
+    /// (queued.max.messages.kbytes, fetch.max.bytes, max.partition.fetch.bytes, queued.min.messages;
+    /// -X still wins). At least 4.
+    #[arg(long, env = "SEMAPHORE_FETCH_MEMORY", value_name = "MIB", default_value_t = DEFAULT_FETCH_MEMORY_MIB)]
+    pub fetch_memory: u32,
     /// More log detail (-v, -vv).
     #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -231,6 +243,10 @@ pub(super) fn settings(args: &RunArgs, book: &Rulebook) -> anyhow::Result<RunSet
         readiness: Readiness::new(&[RULEBOOK, pipeline::PARTITIONS, pipeline::BROKER]),
         state_topic: state_topic(args, book, &group_id),
         group_id,
+        workers: args
+            .workers
+            .map_or_else(pipeline::shards::default_workers, |n| n as usize),
+        fetch_memory: FetchMemory::mib(args.fetch_memory)?,
     })
 }
 
