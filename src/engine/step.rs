@@ -182,9 +182,12 @@ impl EngineState {
             if matched && arrival == Arrival::Event && consumes(ruleset.match_multiple_rules, rule)
             {
                 // Consumed: it leaves the `all:` matches of the earlier rules, as in ansible-rulebook.
+                // Pools hold the whole payload (not the part the conditions read), so that is the
+                // one to withdraw.
+                let pooled = event.whole_payload();
                 for state in &mut self.rulesets[r].rules[..i] {
                     if let RuleState::All(pool) = state {
-                        pool.withdraw(&event.payload);
+                        pool.withdraw(&pooled);
                     }
                 }
                 break;
