@@ -76,7 +76,6 @@ pub struct Emitter<'v> {
     pub names: HashMap<String, usize>,
     pub vars: Option<&'v serde_json::Map<String, serde_json::Value>>,
     pub warnings: Vec<ConditionError>,
-    fact_noted: bool,
 }
 
 impl<'v> Emitter<'v> {
@@ -85,17 +84,6 @@ impl<'v> Emitter<'v> {
             names: HashMap::new(),
             vars,
             warnings: Vec::new(),
-            fact_noted: false,
-        }
-    }
-
-    pub(super) fn note_fact(&mut self, at: usize) {
-        if !self.fact_noted {
-            self.fact_noted = true;
-            self.warnings.push(ConditionError::new(
-                at,
-                "`fact.` reads semaphore's facts of the ruleset (`facts.*`, merged); EDA matches each fact on its own",
-            ));
         }
     }
 

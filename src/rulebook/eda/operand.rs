@@ -82,22 +82,24 @@ impl Emitter<'_> {
         })
     }
 
+    /// In EDA `fact` is another name for `event`, and `facts` for `events`; and a path under
+    /// `events` whose first key is not a match's name (given with `<<`, or `m_N`) is the current
+    /// event's, as ansible-rulebook 1.3.2 reads it (`events.kind == "x"` matches each event).
     pub(super) fn path(&mut self, path: &Path, at: usize) -> Operand {
         let mut segments = path.segments.clone();
         let root = match path.root {
-            Root::Event => "event",
-            Root::Events => {
-                if let Some(Segment::Key(name)) = segments.first_mut()
-                    && let Some(index) = self.names.get(name.as_str())
-                {
-                    *name = format!("m_{index}");
-                }
-                "events"
-            }
-            Root::Fact | Root::Facts => {
-                self.note_fact(at);
-                "facts"
-            }
+            Root::Event | Root::Fact => "event",
+            Root::Events | Root::Facts => match segments.first_mut() {
+                Some(Segment::Key(name)) => match self.names.get(name.as_str()) {
+                    Some(index) => {
+                        *name = format!("m_{index}");
+                        "events"
+                    }
+                    None if is_match_name(name) => "events",
+                    None => "event",
+                },
+                _ => "events",
+            },
             Root::Vars => {
                 let rendered = path_operand("vars", &segments);
                 let known = self
@@ -133,11 +135,7 @@ impl Emitter<'_> {
                     Root::Vars => path_operand("vars", &path.segments),
                     _ => self.path(path, expr.at),
                 };
-                let root = path_operand(root_name(path.root), &path.segments);
-                Ok(operand
-                    .def
-                    .or(root.def)
-                    .unwrap_or_else(|| "`true`".to_owned()))
+                Ok(operand.def.unwrap_or_else(|| "`true`".to_owned()))
             }
             _ => Err(ConditionError::new(
                 expr.at,
@@ -147,13 +145,10 @@ impl Emitter<'_> {
     }
 }
 
-fn root_name(root: Root) -> &'static str {
-    match root {
-        Root::Event => "event",
-        Root::Events => "events",
-        Root::Fact | Root::Facts => "facts",
-        Root::Vars => "vars",
-    }
+/// `m_0`, `m_1`, ...: the names EDA gives the matches of an `all:` or `any:`.
+fn is_match_name(key: &str) -> bool {
+    key.strip_prefix("m_")
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn path_operand(root: &str, segments: &[Segment]) -> Operand {

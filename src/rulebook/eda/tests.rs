@@ -296,12 +296,28 @@ fn literals_of_every_form() {
 }
 
 #[test]
-fn assignment_names_a_match_and_facts_are_read_from_facts() {
+fn assignment_names_a_match_and_fact_prefixes_are_the_event_ones() {
     let expr = parse::parse("events.first << event.kind == 'a'").expect("parses");
     assert!(matches!(expr.kind, super::ast::Kind::Assign { ref name, .. } if name == "first"));
+    // As in ansible-rulebook: `fact` is `event`, `facts` is `events`, and under `events` a key
+    // that names no match is the current event's.
+    for text in [
+        "fact.site == 'x'",
+        "facts.site == 'x'",
+        "events.site == 'x'",
+    ] {
+        assert_eq!(
+            condition(text).as_deref(),
+            Ok("event.site == 'x'"),
+            "{text}"
+        );
+    }
+    let mut named = super::emit::Emitter::new(None);
+    named.names.insert("first".to_owned(), 0);
+    let expr = parse::parse("facts.first.n == 1 and facts.m_1.n == 2").expect("parses");
     assert_eq!(
-        condition("fact.site == 'x'").as_deref(),
-        Ok("facts.site == 'x'")
+        named.emit(&expr, true).map(|js| js.text).as_deref(),
+        Ok("events.m_0.n == `1` && events.m_1.n == `2`")
     );
     assert_eq!(
         condition("event.x == events.m_0.x").as_deref(),
