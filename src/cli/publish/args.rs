@@ -32,7 +32,7 @@ pub struct CommonArgs {
     #[command(flatten)]
     pub metrics: MetricsArgs,
     /// More log detail (-v, -vv).
-    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count, help_heading = "Logging")]
     pub verbose: u8,
 }
 

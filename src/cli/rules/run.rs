@@ -29,13 +29,18 @@ pub struct RunArgs {
     /// The rulebook to run.
     pub rulebook: PathBuf,
     /// Consumer group; overrides the rulebook's `group_id`. Run more processes in one group to scale out.
-    #[arg(long, env = "SEMAPHORE_GROUP_ID")]
+    #[arg(
+        short = 'g',
+        long = "group",
+        visible_alias = "group-id",
+        env = "SEMAPHORE_GROUP_ID"
+    )]
     pub group_id: Option<String>,
     /// Topic to consume, repeatable; overrides the rulebook's sources.
     #[arg(long = "topic", env = "SEMAPHORE_TOPICS", value_delimiter = ',')]
     pub topics: Vec<String>,
     /// Where a new consumer group starts; overrides the rulebook's `offset`.
-    #[arg(long, value_enum, env = "SEMAPHORE_OFFSET")]
+    #[arg(short = 'o', long, value_enum, env = "SEMAPHORE_OFFSET")]
     pub offset: Option<OffsetReset>,
     /// Topic for records that cannot be decoded or whose actions failed [default: <topic>.dlq].
     #[arg(long, env = "SEMAPHORE_DEAD_LETTER_TOPIC")]
@@ -76,7 +81,7 @@ pub struct RunArgs {
     #[arg(long, conflicts_with = "state_topic")]
     pub no_state_topic: bool,
     /// More log detail (-v, -vv).
-    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count, help_heading = "Logging")]
     pub verbose: u8,
     #[command(flatten)]
     pub input: super::input::InputArgs,

@@ -20,7 +20,10 @@ use crate::config::ActionConfig;
 use crate::engine::{Engine, Firing, Outcome};
 use crate::event::{self, Event, Needed};
 
+/// Nothing is sent offline, so how many firings' actions run at once is not offered here; it is still
+/// accepted, so that one set of flags can serve `rules run` and `rules test`.
 #[derive(Debug, Args)]
+#[command(mut_arg("max_concurrent_actions", |arg| arg.hide(true)))]
 pub struct TestArgs {
     /// The rulebook to test.
     pub rulebook: PathBuf,
@@ -48,7 +51,7 @@ pub struct TestArgs {
     #[command(flatten)]
     pub input: super::input::InputArgs,
     /// More log detail (-v, -vv).
-    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count, help_heading = "Logging")]
     pub verbose: u8,
     /// Settings that shape what actions would send (controller, inventory), as for `rules run`.
     #[command(flatten)]
