@@ -48,9 +48,9 @@ pub enum PublishCommand {
     /// The clients of every network, one record per network ({"payload": [...], "network",
     /// "networkName"}, keyed by network id) or per client (keyed by MAC).
     Clients(ClientsArgs),
-    /// Run the command that replaces the original program PUBLISHER_PROGRAM names, as
-    /// start_publishing.sh ran it: publish_clients.py runs `clients`, latency_loss_logging.py runs
-    /// `loss-latency`; further arguments are that command's flags.
+    /// Run `clients` or `loss-latency`, chosen by the name of the original script it stands in for
+    /// (--program or PUBLISHER_PROGRAM: publish_clients.py or latency_loss_logging.py), so that a
+    /// launcher written for those scripts keeps working; further arguments are that command's flags.
     Program(program::ProgramArgs),
 }
 
