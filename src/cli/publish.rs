@@ -104,8 +104,9 @@ pub struct ClientsArgs {
     /// One record per client, keyed by MAC, instead of one per network.
     #[arg(long, env = "SEMAPHORE_PER_CLIENT")]
     per_client: bool,
-    /// The original filter file (JSON, or YAML for .yml/.yaml): {"match": "any"|"all",
-    /// "conditions": [{"key", "value"}], "fuzzy": {"key", "value"}}.
+    /// Publish only the clients whose fields match a filter file's conditions, or with `fuzzy`
+    /// every client with its match scores (JSON, or YAML for .yml/.yaml; the original publisher's
+    /// format): {"match": "any"|"all", "conditions": [{"key", "value"}], "fuzzy": {"key", "value"}}.
     #[arg(
         short = 'f',
         long,
