@@ -87,6 +87,26 @@ fn every_command_and_option_has_a_help_line() {
     assert!(missing.is_empty(), "no help line: {missing:#?}");
 }
 
+/// `<FILE>`, `<N>`, `<TOPIC>`: a value's placeholder says what kind of value it is, never a field name.
+#[test]
+fn value_placeholders_are_words_not_field_names() {
+    for (path, command) in leaves() {
+        for arg in command.get_arguments() {
+            // Without a value name clap shows the field's name in capitals; flags show none.
+            if !matches!(arg.get_action(), ArgAction::Set | ArgAction::Append) {
+                continue;
+            }
+            let names: Vec<String> = match arg.get_value_names() {
+                Some(names) => names.iter().map(ToString::to_string).collect(),
+                None => vec![arg.get_id().to_string()],
+            };
+            for name in names {
+                assert!(!name.contains('_'), "`{path}` {}: <{name}>", arg.get_id());
+            }
+        }
+    }
+}
+
 /// A concept recognised by the environment variable it reads must have its canonical flag.
 #[test]
 fn a_concept_read_from_one_variable_has_one_flag() {

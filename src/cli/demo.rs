@@ -77,7 +77,7 @@ pub struct DemoArgs {
     #[arg(long, default_value = "10s", value_parser = duration::parse, value_name = "DURATION")]
     interval: Duration,
     /// Seed of the simulated estate (its devices, clients and incidents).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_name = "N")]
     seed: u64,
     /// Also show what the rulebooks' `print_event` and `debug` actions write, one line each.
     #[arg(long)]

@@ -40,25 +40,30 @@ pub struct MerakiSimArgs {
     #[arg(long = "meraki-api-key", visible_alias = "api-key", env = "MERAKI_DASHBOARD_API_KEY", hide_env_values = true, value_name = "KEY", value_parser = Secret::from_arg)]
     api_key: Option<Secret>,
     /// Seed of the generated estate.
-    #[arg(long, env = "SEMAPHORE_SIM_SEED", default_value_t = 1)]
+    #[arg(
+        long,
+        env = "SEMAPHORE_SIM_SEED",
+        default_value_t = 1,
+        value_name = "N"
+    )]
     seed: u64,
     /// Organizations in the estate.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_name = "N")]
     orgs: u64,
     /// Networks, spread over the organizations (every tenth camera-only).
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_name = "N")]
     networks: u64,
     /// Appliances (MX, Z), spread over the networks; each network also gets an access point or camera.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = 20, value_name = "N")]
     devices: u64,
     /// Clients, spread over the networks that can have them.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = 200, value_name = "N")]
     clients: u64,
     /// Requests per second per organization before 429.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_name = "N")]
     rate_limit: u32,
     /// Requests an organization may send at once above the rate.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = 20, value_name = "N")]
     burst: u32,
     /// Answer every N-th request with a 500/502/503 (HTML body).
     #[arg(long, value_name = "N")]

@@ -99,7 +99,7 @@ pub struct ClientsArgs {
     timespan: Option<f64>,
     /// Clients per API page (3 to 5000; fewer pages, fewer calls) [default: 5000]. MERAKI_PERPAGE
     /// is read too.
-    #[arg(long, env = "SEMAPHORE_MERAKI_PER_PAGE", value_parser = clap::value_parser!(u32).range(3..=MAX_PER_PAGE as i64))]
+    #[arg(long, env = "SEMAPHORE_MERAKI_PER_PAGE", value_name = "N", value_parser = clap::value_parser!(u32).range(3..=MAX_PER_PAGE as i64))]
     per_page: Option<u32>,
     /// One record per client, keyed by MAC, instead of one per network.
     #[arg(long, env = "SEMAPHORE_PER_CLIENT")]

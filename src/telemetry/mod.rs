@@ -31,11 +31,17 @@ pub enum LogFormat {
 #[derive(Args, Clone, Debug, Default)]
 pub struct LogConfig {
     /// Log filter, e.g. `debug` or `semaphore=trace,rdkafka=warn`; `RUST_LOG` works too.
-    #[arg(long, env = "SEMAPHORE_LOG", global = true, help_heading = "Logging")]
+    #[arg(
+        long,
+        env = "SEMAPHORE_LOG",
+        global = true,
+        help_heading = "Logging",
+        value_name = "FILTER"
+    )]
     pub log_level: Option<String>,
     /// Log line format.
     #[arg(long, value_enum, default_value_t = LogFormat::Text, env = "SEMAPHORE_LOG_FORMAT", global = true,
-          help_heading = "Logging")]
+          help_heading = "Logging", value_name = "FORMAT")]
     pub log_format: LogFormat,
 }
 

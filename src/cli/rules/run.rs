@@ -33,17 +33,23 @@ pub struct RunArgs {
         short = 'g',
         long = "group",
         visible_alias = "group-id",
-        env = "SEMAPHORE_GROUP_ID"
+        env = "SEMAPHORE_GROUP_ID",
+        value_name = "GROUP"
     )]
     pub group_id: Option<String>,
     /// Topic to consume, repeatable; overrides the rulebook's sources.
-    #[arg(long = "topic", env = "SEMAPHORE_TOPICS", value_delimiter = ',')]
+    #[arg(
+        long = "topic",
+        env = "SEMAPHORE_TOPICS",
+        value_delimiter = ',',
+        value_name = "TOPIC"
+    )]
     pub topics: Vec<String>,
     /// Where a new consumer group starts; overrides the rulebook's `offset`.
     #[arg(short = 'o', long, value_enum, env = "SEMAPHORE_OFFSET")]
     pub offset: Option<OffsetReset>,
     /// Topic for records that cannot be decoded or whose actions failed [default: <topic>.dlq].
-    #[arg(long, env = "SEMAPHORE_DEAD_LETTER_TOPIC")]
+    #[arg(long, env = "SEMAPHORE_DEAD_LETTER_TOPIC", value_name = "TOPIC")]
     pub dead_letter_topic: Option<String>,
     /// Directory for dead letters the broker refuses for good (too large, invalid, not allowed):
     /// their value is kept here and a small dead letter names the file [default:
@@ -58,7 +64,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub print_events: bool,
     /// Firings in flight before intake pauses (backpressure).
-    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, default_value_t = 1024, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_in_flight: u32,
     /// How long in-flight actions may take to finish after SIGINT/SIGTERM (90, 30s, 5m).
     #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = crate::cli::duration::seconds)]
@@ -70,12 +76,12 @@ pub struct RunArgs {
     #[arg(long)]
     pub watch: bool,
     /// Silences file (docs/silences.md), re-read when it changes; matching firings are not sent.
-    #[arg(long, env = "SEMAPHORE_SILENCES")]
+    #[arg(long, env = "SEMAPHORE_SILENCES", value_name = "FILE")]
     pub silences: Option<PathBuf>,
     /// Compacted topic that keeps throttle, window and correlation (all, not_all) state across
     /// restarts and rebalances, created when missing [default: <group id>.state]. Only used when a
     /// rule keeps such state.
-    #[arg(long, env = "SEMAPHORE_STATE_TOPIC")]
+    #[arg(long, env = "SEMAPHORE_STATE_TOPIC", value_name = "TOPIC")]
     pub state_topic: Option<String>,
     /// Keep throttle, window and correlation state in memory only: a restart forgets it.
     #[arg(long, conflicts_with = "state_topic")]
