@@ -181,7 +181,7 @@ fn shared_concepts_use_the_same_flag_in_every_command() {
     for (long, short, paths) in concepts {
         for path in paths {
             let command = named(&tree, path);
-            let arg = find(&command, long).unwrap_or_else(|| panic!("`{path}` has no --{long}"));
+            let arg = find(command, long).unwrap_or_else(|| panic!("`{path}` has no --{long}"));
             assert_eq!(arg.get_short(), short, "`{path}` --{long}");
         }
     }
@@ -368,7 +368,7 @@ fn rules_test_offers_no_flag_only_rules_run_uses() {
         }
     }
     assert!(
-        find(&test, "max-concurrent-actions").is_some_and(Arg::is_hide_set),
+        find(test, "max-concurrent-actions").is_some_and(Arg::is_hide_set),
         "still accepted, not offered"
     );
 }
