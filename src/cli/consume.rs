@@ -38,7 +38,7 @@ pub struct ConsumeArgs {
     #[arg(long, env = "TOPIC", default_value = "topic_0")]
     topic: String,
     /// Consumer group; its committed offsets decide where reading continues.
-    #[arg(short, long, default_value = "group_1")]
+    #[arg(short, long, visible_alias = "group-id", default_value = "group_1")]
     group: String,
     /// Where the group starts on a partition it has no committed offset for.
     #[arg(short, long, value_enum, default_value_t = OffsetReset::Earliest)]
@@ -55,10 +55,11 @@ pub struct ConsumeArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     count: Option<u64>,
     /// After each line, print the whole value: pretty-printed if it is JSON, else as text. Takes
-    /// an optional true/false (`-v True`, `-v False`, as consumer.py was called).
-    #[arg(short, long, num_args = 0..=1, default_missing_value = "true", default_value = "false",
+    /// an optional true/false. `-v` and `--verbose` are consumer.py's spelling (`-v True`,
+    /// `-v False`); here they do not change the log level.
+    #[arg(short = 'v', long = "print-value", visible_alias = "verbose", num_args = 0..=1, default_missing_value = "true", default_value = "false",
           value_name = "BOOL", value_parser = parse_flag)]
-    verbose: bool,
+    print_value: bool,
     /// Boxed to keep `Command` small (clippy::large_enum_variant); the settings are large and read
     /// once.
     #[command(flatten)]
@@ -123,7 +124,7 @@ async fn print_records(
             );
             continue;
         };
-        match write_record(&record, args.verbose) {
+        match write_record(&record, args.print_value) {
             Ok(()) => consumer.mark_handled(&record)?,
             // The reader went away (`| head`): stop as on Ctrl-C; this record was not shown.
             Err(err) if err.kind() == io::ErrorKind::BrokenPipe => return Ok(()),
@@ -135,10 +136,10 @@ async fn print_records(
 }
 
 /// The only place this command writes to stdout.
-fn write_record(record: &Record, verbose: bool) -> io::Result<()> {
+fn write_record(record: &Record, print_value: bool) -> io::Result<()> {
     let mut out = io::stdout().lock();
     writeln!(out, "{}", record_line(record))?;
-    if verbose && let Some(value) = &record.value {
+    if print_value && let Some(value) = &record.value {
         writeln!(out, "{}", full_value(value))?;
     }
     out.flush()
@@ -171,7 +172,7 @@ fn shown(bytes: Option<&[u8]>, max_chars: usize) -> String {
     }
 }
 
-/// The whole value for `--verbose`: pretty JSON, else text with line breaks kept, else hex.
+/// The whole value for `--print-value`: pretty JSON, else text with line breaks kept, else hex.
 fn full_value(value: &[u8]) -> String {
     if let Ok(json) = serde_json::from_slice::<serde_json::Value>(value) {
         return serde_json::to_string_pretty(&json).unwrap_or_else(|_| hex(value));
@@ -277,7 +278,7 @@ mod tests {
     fn verbose(argv: &[&str]) -> Result<bool, clap::Error> {
         use clap::Parser as _;
         let argv = std::iter::once("consume").chain(argv.iter().copied());
-        Consume::try_parse_from(argv).map(|parsed| parsed.args.verbose)
+        Consume::try_parse_from(argv).map(|parsed| parsed.args.print_value)
     }
 
     #[test]

@@ -77,11 +77,14 @@ pub struct DemoArgs {
     #[arg(long, default_value = "10s", value_parser = duration::parse, value_name = "DURATION")]
     interval: Duration,
     /// Seed of the simulated estate (its devices, clients and incidents).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_name = "N")]
     seed: u64,
     /// Also show what the rulebooks' `print_event` and `debug` actions write, one line each.
-    #[arg(short, long)]
-    verbose: bool,
+    #[arg(long)]
+    show_actions: bool,
+    /// More log detail (-v, -vv).
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count, help_heading = "Logging")]
+    verbose: u8,
     /// A real broker instead of the mock cluster (with the connection flags below).
     #[command(flatten)]
     kafka: Box<KafkaConnectionConfig>,
@@ -91,6 +94,13 @@ pub struct DemoArgs {
 enum Broker {
     Mock(String),
     Real(KafkaConnection),
+}
+
+impl DemoArgs {
+    /// How many `-v` flags raise the log level.
+    pub fn log_verbosity(&self) -> u8 {
+        self.verbose
+    }
 }
 
 pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
@@ -164,7 +174,7 @@ async fn demo(args: &DemoArgs, broker: Broker) -> anyhow::Result<()> {
         env,
         shutdown: Arc::clone(&shutdown),
         reports: reports.clone(),
-        show_output: args.verbose,
+        show_output: args.show_actions,
     };
     let mut tasks = JoinSet::new();
     let mut books = Vec::new();

@@ -36,29 +36,34 @@ pub struct MerakiSimArgs {
         value_name = "ADDR"
     )]
     listen: String,
-    /// The API key the simulator accepts (Bearer or X-Cisco-Meraki-API-Key).
-    #[arg(long, env = "MERAKI_DASHBOARD_API_KEY", hide_env_values = true, value_name = "KEY", value_parser = Secret::from_arg)]
+    /// The Dashboard API key the simulator accepts (Bearer or X-Cisco-Meraki-API-Key).
+    #[arg(long = "meraki-api-key", visible_alias = "api-key", env = "MERAKI_DASHBOARD_API_KEY", hide_env_values = true, value_name = "KEY", value_parser = Secret::from_arg)]
     api_key: Option<Secret>,
     /// Seed of the generated estate.
-    #[arg(long, env = "SEMAPHORE_SIM_SEED", default_value_t = 1)]
+    #[arg(
+        long,
+        env = "SEMAPHORE_SIM_SEED",
+        default_value_t = 1,
+        value_name = "N"
+    )]
     seed: u64,
-    /// Organizations.
-    #[arg(long, default_value_t = 2)]
+    /// Organizations in the estate.
+    #[arg(long, default_value_t = 2, value_name = "N")]
     orgs: u64,
     /// Networks, spread over the organizations (every tenth camera-only).
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_name = "N")]
     networks: u64,
     /// Appliances (MX, Z), spread over the networks; each network also gets an access point or camera.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = 20, value_name = "N")]
     devices: u64,
     /// Clients, spread over the networks that can have them.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = 200, value_name = "N")]
     clients: u64,
     /// Requests per second per organization before 429.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_name = "N")]
     rate_limit: u32,
     /// Requests an organization may send at once above the rate.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = 20, value_name = "N")]
     burst: u32,
     /// Answer every N-th request with a 500/502/503 (HTML body).
     #[arg(long, value_name = "N")]
@@ -69,6 +74,7 @@ pub struct MerakiSimArgs {
     /// Delay every N-th answer by --slow-for.
     #[arg(long, value_name = "N")]
     slow_every: Option<u64>,
+    /// How long each --slow-every answer is held back.
     #[arg(long, default_value = "5s", value_parser = super::duration::parse, value_name = "DURATION")]
     slow_for: Duration,
     /// Emit absolute page links on the host asked, as the real API does. By default links are
@@ -82,9 +88,19 @@ pub struct MerakiSimArgs {
     /// Redirect (307) every request for another host name to this one, like the legacy shard redirects.
     #[arg(long, value_name = "HOST")]
     redirect_host: Option<String>,
+    /// More log detail (-v, -vv).
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count, help_heading = "Logging")]
+    verbose: u8,
     /// A fixed current time (RFC 3339), for repeatable answers.
     #[arg(long, value_parser = parse_time, value_name = "TIME")]
     clock: Option<DateTime<Utc>>,
+}
+
+impl MerakiSimArgs {
+    /// How many `-v` flags raise the log level.
+    pub fn log_verbosity(&self) -> u8 {
+        self.verbose
+    }
 }
 
 pub fn run(args: MerakiSimArgs) -> anyhow::Result<ExitCode> {

@@ -49,13 +49,14 @@ pub enum Command {
 }
 
 impl Command {
-    /// How many `-v` flags raise the log level for this command; `consume` uses `-v` for its output.
+    /// How many `-v` flags raise the log level for this command; `consume` keeps consumer.py's `-v`
+    /// (print the whole value) instead.
     pub fn log_verbosity(&self) -> u8 {
         match self {
-            Command::Consume(_)
-            | Command::Demo(_)
-            | Command::MerakiSim(_)
-            | Command::Silence(_) => 0,
+            Command::Consume(_) => 0,
+            Command::Demo(args) => args.log_verbosity(),
+            Command::MerakiSim(args) => args.log_verbosity(),
+            Command::Silence(command) => command.log_verbosity(),
             Command::Publish(command) => command.log_verbosity(),
             Command::Rules(command) => command.log_verbosity(),
         }

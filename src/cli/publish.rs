@@ -48,9 +48,9 @@ pub enum PublishCommand {
     /// The clients of every network, one record per network ({"payload": [...], "network",
     /// "networkName"}, keyed by network id) or per client (keyed by MAC).
     Clients(ClientsArgs),
-    /// Run the command that replaces the original program PUBLISHER_PROGRAM names, as
-    /// start_publishing.sh ran it: publish_clients.py runs `clients`, latency_loss_logging.py runs
-    /// `loss-latency`; further arguments are that command's flags.
+    /// Run `clients` or `loss-latency`, chosen by the name of the original script it stands in for
+    /// (--program or PUBLISHER_PROGRAM: publish_clients.py or latency_loss_logging.py), so that a
+    /// launcher written for those scripts keeps working; further arguments are that command's flags.
     Program(program::ProgramArgs),
 }
 
@@ -99,13 +99,14 @@ pub struct ClientsArgs {
     timespan: Option<f64>,
     /// Clients per API page (3 to 5000; fewer pages, fewer calls) [default: 5000]. MERAKI_PERPAGE
     /// is read too.
-    #[arg(long, env = "SEMAPHORE_MERAKI_PER_PAGE", value_parser = clap::value_parser!(u32).range(3..=MAX_PER_PAGE as i64))]
+    #[arg(long, env = "SEMAPHORE_MERAKI_PER_PAGE", value_name = "N", value_parser = clap::value_parser!(u32).range(3..=MAX_PER_PAGE as i64))]
     per_page: Option<u32>,
     /// One record per client, keyed by MAC, instead of one per network.
     #[arg(long, env = "SEMAPHORE_PER_CLIENT")]
     per_client: bool,
-    /// The original filter file (JSON, or YAML for .yml/.yaml): {"match": "any"|"all",
-    /// "conditions": [{"key", "value"}], "fuzzy": {"key", "value"}}.
+    /// Publish only the clients whose fields match a filter file's conditions, or with `fuzzy`
+    /// every client with its match scores (JSON, or YAML for .yml/.yaml; the original publisher's
+    /// format): {"match": "any"|"all", "conditions": [{"key", "value"}], "fuzzy": {"key", "value"}}.
     #[arg(
         short = 'f',
         long,

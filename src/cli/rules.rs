@@ -51,7 +51,7 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub input: input::InputArgs,
     /// More log detail (-v, -vv).
-    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count, help_heading = "Logging")]
     pub verbose: u8,
 }
 

@@ -33,9 +33,17 @@ pub enum SilenceCommand {
 
 #[derive(Debug, Args)]
 pub struct FileArg {
-    /// The silences file (created by `add` when missing).
-    #[arg(long, env = "SEMAPHORE_SILENCES")]
+    /// The silences file (created by `add` when missing); the one `rules run --silences` reads.
+    #[arg(
+        long = "silences",
+        visible_alias = "file",
+        value_name = "FILE",
+        env = "SEMAPHORE_SILENCES"
+    )]
     pub file: PathBuf,
+    /// More log detail (-v, -vv).
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count, help_heading = "Logging")]
+    pub verbose: u8,
 }
 
 /// How long a silence lasts when neither `--duration` nor `--until` is given (amtool's default).
@@ -75,6 +83,17 @@ pub struct ExpireArgs {
     /// The ids `add` printed (see `list`; `list --quiet` prints only ids).
     #[arg(required = true, value_name = "ID")]
     pub ids: Vec<String>,
+}
+
+impl SilenceCommand {
+    /// How many `-v` flags raise the log level.
+    pub fn log_verbosity(&self) -> u8 {
+        match self {
+            SilenceCommand::Add(args) => args.file.verbose,
+            SilenceCommand::List(args) => args.file.verbose,
+            SilenceCommand::Expire(args) => args.file.verbose,
+        }
+    }
 }
 
 pub fn run(command: SilenceCommand) -> anyhow::Result<ExitCode> {

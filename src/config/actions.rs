@@ -16,31 +16,37 @@ use super::Secret;
 #[command(next_help_heading = "Actions")]
 pub struct ActionConfig {
     /// Firings whose actions run at the same time; more wait (backpressure).
-    #[arg(long, env = "SEMAPHORE_MAX_CONCURRENT_ACTIONS", default_value_t = 25)]
+    #[arg(
+        long,
+        env = "SEMAPHORE_MAX_CONCURRENT_ACTIONS",
+        default_value_t = 25,
+        value_name = "N"
+    )]
     pub max_concurrent_actions: usize,
     /// Inventory for `run_playbook` (`-i` of ansible-playbook) [default: localhost only].
-    #[arg(short = 'i', long, env = "ANSIBLE_INVENTORY")]
+    #[arg(short = 'i', long, env = "ANSIBLE_INVENTORY", value_name = "FILE")]
     pub inventory: Option<PathBuf>,
     /// The ansible-playbook program.
     #[arg(
         long,
         env = "SEMAPHORE_ANSIBLE_PLAYBOOK",
-        default_value = "ansible-playbook"
+        default_value = "ansible-playbook",
+        value_name = "PROGRAM"
     )]
     pub ansible_playbook: PathBuf,
     /// Ansible Automation Platform / AWX controller for run_job_template and run_workflow_template.
-    #[arg(long, env = "SEMAPHORE_CONTROLLER_URL")]
+    #[arg(long, env = "SEMAPHORE_CONTROLLER_URL", value_name = "URL")]
     pub controller_url: Option<String>,
     /// Controller OAuth token (prefer the environment variable).
-    #[arg(long, env = "SEMAPHORE_CONTROLLER_TOKEN", hide_env_values = true, value_parser = Secret::from_arg)]
+    #[arg(long, env = "SEMAPHORE_CONTROLLER_TOKEN", hide_env_values = true, value_name = "TOKEN", value_parser = Secret::from_arg)]
     pub controller_token: Option<Secret>,
     /// Controller user for basic authentication, with --controller-password.
-    #[arg(long, env = "SEMAPHORE_CONTROLLER_USERNAME")]
+    #[arg(long, env = "SEMAPHORE_CONTROLLER_USERNAME", value_name = "USER")]
     pub controller_username: Option<String>,
     /// Controller password (prefer the environment variable).
-    #[arg(long, env = "SEMAPHORE_CONTROLLER_PASSWORD", hide_env_values = true, value_parser = Secret::from_arg)]
+    #[arg(long, env = "SEMAPHORE_CONTROLLER_PASSWORD", hide_env_values = true, value_name = "PASSWORD", value_parser = Secret::from_arg)]
     pub controller_password: Option<Secret>,
     /// CA file for a controller with a private certificate authority; verification stays on.
-    #[arg(long, env = "SEMAPHORE_CONTROLLER_CA_FILE")]
+    #[arg(long, env = "SEMAPHORE_CONTROLLER_CA_FILE", value_name = "FILE")]
     pub controller_ca_file: Option<PathBuf>,
 }

@@ -53,6 +53,7 @@ pub struct KafkaConnectionConfig {
         long,
         env = "SEMAPHORE_KAFKA_SECURITY_PROTOCOL",
         value_enum,
+        value_name = "PROTOCOL",
         ignore_case = true
     )]
     pub security_protocol: Option<SecurityProtocol>,
@@ -61,6 +62,7 @@ pub struct KafkaConnectionConfig {
         long,
         env = "SEMAPHORE_KAFKA_SASL_MECHANISM",
         value_enum,
+        value_name = "MECHANISM",
         ignore_case = true
     )]
     pub sasl_mechanism: Option<SaslMechanism>,

@@ -25,15 +25,23 @@ pub enum LogFormat {
     Json,
 }
 
-/// Logging flags shared by every command. The `-v` count is per command (for `consume`, `-v` means
-/// pretty-printed values, as in the original consumer), so it is passed to [`init`] separately.
+/// Logging flags shared by every command, listed under their own "Logging" heading. The `-v` count
+/// is per command (for `consume`, `-v` is the original consumer's spelling of `--print-value`), so it
+/// is passed to [`init`] separately.
 #[derive(Args, Clone, Debug, Default)]
 pub struct LogConfig {
     /// Log filter, e.g. `debug` or `semaphore=trace,rdkafka=warn`; `RUST_LOG` works too.
-    #[arg(long, env = "SEMAPHORE_LOG", global = true)]
+    #[arg(
+        long,
+        env = "SEMAPHORE_LOG",
+        global = true,
+        help_heading = "Logging",
+        value_name = "FILTER"
+    )]
     pub log_level: Option<String>,
     /// Log line format.
-    #[arg(long, value_enum, default_value_t = LogFormat::Text, env = "SEMAPHORE_LOG_FORMAT", global = true)]
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, env = "SEMAPHORE_LOG_FORMAT", global = true,
+          help_heading = "Logging", value_name = "FORMAT")]
     pub log_format: LogFormat,
 }
 

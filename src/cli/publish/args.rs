@@ -32,7 +32,7 @@ pub struct CommonArgs {
     #[command(flatten)]
     pub metrics: MetricsArgs,
     /// More log detail (-v, -vv).
-    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count, help_heading = "Logging")]
     pub verbose: u8,
 }
 
@@ -103,7 +103,7 @@ pub struct OutputArgs {
     #[arg(long, env = "SEMAPHORE_SYSLOG_SERVER", value_name = "HOST[:PORT]")]
     pub syslog_server: Option<String>,
     /// Syslog transport.
-    #[arg(long, env = "SEMAPHORE_SYSLOG_PROTOCOL", value_enum, default_value_t = SyslogProtocol::Udp)]
+    #[arg(long, env = "SEMAPHORE_SYSLOG_PROTOCOL", value_enum, value_name = "PROTOCOL", default_value_t = SyslogProtocol::Udp)]
     pub syslog_protocol: SyslogProtocol,
     /// Poll again every DURATION (e.g. 60s, 5m) until stopped; once without it. PUBLISHER_TIMER (seconds) is read too.
     #[arg(long, env = "SEMAPHORE_INTERVAL", value_parser = duration::parse, value_name = "DURATION")]

@@ -20,9 +20,9 @@ const PROGRAMS: [(&str, &str); 2] = [
 
 #[derive(Debug, Clone, Args)]
 pub struct ProgramArgs {
-    /// The original program this run replaces: publish_clients.py (runs `publish clients`) or
-    /// latency_loss_logging.py (runs `publish loss-latency`); a path is fine, and so are the
-    /// command names. PUBLISHER_PROGRAM is read when the flag is not given.
+    /// Which command to run, named by the script it stands in for: publish_clients.py runs
+    /// `publish clients`, latency_loss_logging.py runs `publish loss-latency` (a path to either is
+    /// fine, and so are the command names). PUBLISHER_PROGRAM is read when the flag is not given.
     #[arg(long, env = "PUBLISHER_PROGRAM", value_name = "PROGRAM")]
     program: String,
     /// The flags of the command it runs, e.g. `-f filter.json` (see `semaphore publish clients

@@ -25,7 +25,7 @@ pub struct ImportArgs {
     #[arg(long, value_name = "A,B", value_delimiter = ',')]
     pub env_vars: Vec<String>,
     /// More log detail (-v, -vv).
-    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count, help_heading = "Logging")]
     pub verbose: u8,
 }
 

@@ -31,16 +31,27 @@ pub struct RunArgs {
     /// The rulebook to run.
     pub rulebook: PathBuf,
     /// Consumer group; overrides the rulebook's `group_id`. Run more processes in one group to scale out.
-    #[arg(long, env = "SEMAPHORE_GROUP_ID")]
+    #[arg(
+        short = 'g',
+        long = "group",
+        visible_alias = "group-id",
+        env = "SEMAPHORE_GROUP_ID",
+        value_name = "GROUP"
+    )]
     pub group_id: Option<String>,
     /// Topic to consume, repeatable; overrides the rulebook's sources.
-    #[arg(long = "topic", env = "SEMAPHORE_TOPICS", value_delimiter = ',')]
+    #[arg(
+        long = "topic",
+        env = "SEMAPHORE_TOPICS",
+        value_delimiter = ',',
+        value_name = "TOPIC"
+    )]
     pub topics: Vec<String>,
     /// Where a new consumer group starts; overrides the rulebook's `offset`.
-    #[arg(long, value_enum, env = "SEMAPHORE_OFFSET")]
+    #[arg(short = 'o', long, value_enum, env = "SEMAPHORE_OFFSET")]
     pub offset: Option<OffsetReset>,
     /// Topic for records that cannot be decoded or whose actions failed [default: <topic>.dlq].
-    #[arg(long, env = "SEMAPHORE_DEAD_LETTER_TOPIC")]
+    #[arg(long, env = "SEMAPHORE_DEAD_LETTER_TOPIC", value_name = "TOPIC")]
     pub dead_letter_topic: Option<String>,
     /// Directory for dead letters the broker refuses for good (too large, invalid, not allowed):
     /// their value is kept here and a small dead letter names the file [default:
@@ -55,7 +66,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub print_events: bool,
     /// Firings in flight before intake pauses (backpressure).
-    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, default_value_t = 1024, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_in_flight: u32,
     /// How long in-flight actions may take to finish after SIGINT/SIGTERM (90, 30s, 5m).
     #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = crate::cli::duration::seconds)]
@@ -67,12 +78,12 @@ pub struct RunArgs {
     #[arg(long)]
     pub watch: bool,
     /// Silences file (docs/silences.md), re-read when it changes; matching firings are not sent.
-    #[arg(long, env = "SEMAPHORE_SILENCES")]
+    #[arg(long, env = "SEMAPHORE_SILENCES", value_name = "FILE")]
     pub silences: Option<PathBuf>,
     /// Compacted topic that keeps throttle, window and correlation (all, not_all) state across
     /// restarts and rebalances, created when missing [default: <group id>.state]. Only used when a
     /// rule keeps such state.
-    #[arg(long, env = "SEMAPHORE_STATE_TOPIC")]
+    #[arg(long, env = "SEMAPHORE_STATE_TOPIC", value_name = "TOPIC")]
     pub state_topic: Option<String>,
     /// Keep throttle, window and correlation state in memory only: a restart forgets it.
     #[arg(long, conflicts_with = "state_topic")]
@@ -88,7 +99,7 @@ pub struct RunArgs {
     #[arg(long, env = "SEMAPHORE_FETCH_MEMORY", value_name = "MIB", default_value_t = DEFAULT_FETCH_MEMORY_MIB)]
     pub fetch_memory: u32,
     /// More log detail (-v, -vv).
-    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count, help_heading = "Logging")]
     pub verbose: u8,
     #[command(flatten)]
     pub input: super::input::InputArgs,

@@ -20,27 +20,30 @@ use crate::config::ActionConfig;
 use crate::engine::{Engine, Firing, Outcome};
 use crate::event::{self, Event, Needed};
 
+/// Nothing is sent offline, so how many firings' actions run at once is not offered here; it is still
+/// accepted, so that one set of flags can serve `rules run` and `rules test`.
 #[derive(Debug, Args)]
+#[command(mut_arg("max_concurrent_actions", |arg| arg.hide(true)))]
 pub struct TestArgs {
     /// The rulebook to test.
     pub rulebook: PathBuf,
     /// Events, one JSON document per line; `-` reads standard input.
-    #[arg(long, short = 'e')]
+    #[arg(long, short = 'e', value_name = "FILE")]
     pub events: PathBuf,
     /// Also print, for every event and rule, whether it matched and why not.
     #[arg(long)]
     pub explain: bool,
     /// Engine clock for events without `meta.timestamp` before the first one that has it (RFC 3339).
     /// Later events without a timestamp reuse the last one seen, so results never depend on the wall clock.
-    #[arg(long, default_value = "2026-01-01T00:00:00Z")]
+    #[arg(long, default_value = "2026-01-01T00:00:00Z", value_name = "TIME")]
     pub start_time: String,
     /// Silences file (docs/silences.md): matching firings are reported as suppressed, not fired.
-    #[arg(long, env = "SEMAPHORE_SILENCES")]
+    #[arg(long, env = "SEMAPHORE_SILENCES", value_name = "FILE")]
     pub silences: Option<PathBuf>,
     /// After the last event, move the clock to this time (RFC 3339) so that timers due by then fire
     /// (`absent_for` windows, `once_after`/`group_after` throttles, `not_all` timeouts); their firings have
     /// `line: null`. Without it, time stops at the last event's.
-    #[arg(long)]
+    #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
     /// Print each event on stderr (`event LINE: JSON`) before it is evaluated (EDA's --print-events).
     #[arg(long)]
@@ -48,7 +51,7 @@ pub struct TestArgs {
     #[command(flatten)]
     pub input: super::input::InputArgs,
     /// More log detail (-v, -vv).
-    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count, help_heading = "Logging")]
     pub verbose: u8,
     /// Settings that shape what actions would send (controller, inventory), as for `rules run`.
     #[command(flatten)]
