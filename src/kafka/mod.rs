@@ -17,7 +17,7 @@ use std::time::Duration;
 use rdkafka::error::{KafkaError as RdKafkaError, RDKafkaErrorCode};
 
 pub use admin::{create_topic, create_topic_with};
-pub use consumer::{Consumer, Record};
+pub use consumer::{Consumer, Record, headers_of};
 pub use context::TracingContext;
 pub use probe::{TopicInfo, check_topic};
 pub use producer::{Delivery, dead_letter_producer, producer};

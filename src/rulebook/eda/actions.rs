@@ -38,30 +38,12 @@ const ACTIONS: &[Mapping] = &[
     },
     Mapping {
         name: "run_job_template",
-        kept: &[
-            "name",
-            "organization",
-            "job_args",
-            "include_events",
-            "retry",
-            "retries",
-            "delay",
-            "lock",
-        ],
+        kept: CONTROLLER_KEPT,
         dropped: CONTROLLER_DROPPED,
     },
     Mapping {
         name: "run_workflow_template",
-        kept: &[
-            "name",
-            "organization",
-            "job_args",
-            "include_events",
-            "retry",
-            "retries",
-            "delay",
-            "lock",
-        ],
+        kept: CONTROLLER_KEPT,
         dropped: CONTROLLER_DROPPED,
     },
     Mapping {
@@ -99,6 +81,17 @@ const ACTIONS: &[Mapping] = &[
         kept: &[],
         dropped: &[],
     },
+];
+
+const CONTROLLER_KEPT: &[&str] = &[
+    "name",
+    "organization",
+    "job_args",
+    "include_events",
+    "retry",
+    "retries",
+    "delay",
+    "lock",
 ];
 
 const CONTROLLER_DROPPED: &[(&str, &str)] = &[
