@@ -267,7 +267,7 @@ mod tests {
     #[test]
     fn a_monitored_consumer_emits_statistics_unless_overridden() {
         let config = connection(plain())
-            .monitored_consumer_config("g1", OffsetReset::Latest, FetchMemory::default())
+            .monitored_consumer_config("g1", OffsetReset::Latest, FetchMemory::mib(16).unwrap())
             .expect("valid");
         assert_eq!(config.get("statistics.interval.ms"), Some("5000"));
         assert_eq!(config.get("queued.max.messages.kbytes"), Some("8192"));
