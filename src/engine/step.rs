@@ -183,11 +183,11 @@ impl EngineState {
             {
                 // Consumed: it leaves the `all:` matches of the earlier rules, as in ansible-rulebook.
                 // Pools hold the whole payload (not the part the conditions read), so that is the
-                // one to withdraw.
-                let pooled = event.whole_payload();
+                // one to withdraw; it is built only when an earlier rule has a pool.
+                let mut pooled = None;
                 for state in &mut self.rulesets[r].rules[..i] {
                     if let RuleState::All(pool) = state {
-                        pool.withdraw(&pooled);
+                        pool.withdraw(pooled.get_or_insert_with(|| event.whole_payload()));
                     }
                 }
                 break;

@@ -12,6 +12,10 @@ use super::paging::{LinkBase, PageQuery, paginate};
 use super::params::{Invalid, Params};
 use super::people::{client_id, client_json, last_seen};
 
+/// Paging cursors of lists ordered by serial: every serial sorts between them, so they stand for the
+/// first and the last page.
+pub(super) const SERIAL_SENTINELS: (&str, &str) = ("0000-0000-0000", "ZZZZ-ZZZZ-ZZZZ");
+
 const PRODUCT_TYPES: [&str; 10] = [
     "appliance",
     "camera",
@@ -105,13 +109,12 @@ fn inventory(request: &Request<'_>, org: usize) -> Answer {
             "tags": device["tags"], "productType": device["productType"], "details": []
         })
     };
-    let sentinels = ("0000-0000-0000", "ZZZZ-ZZZZ-ZZZZ");
     page_of(
         request,
         items,
         |d| d.serial.clone(),
         &query,
-        sentinels,
+        SERIAL_SENTINELS,
         render,
     )
 }
@@ -205,13 +208,12 @@ fn devices(request: &Request<'_>, org: usize) -> Answer {
                 && has(&serials, "serial")
                 && has(&models, "model")
         });
-    let sentinels = ("0000-0000-0000", "ZZZZ-ZZZZ-ZZZZ");
     page_of(
         request,
         items,
         |d| d.serial.clone(),
         &query,
-        sentinels,
+        SERIAL_SENTINELS,
         |d| estate.device_json(d, true),
     )
 }

@@ -6,7 +6,7 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
-use super::endpoints::{Answer, Request, page_of};
+use super::endpoints::{Answer, Request, SERIAL_SENTINELS, page_of};
 use super::estate::{Device, DeviceKind, mix};
 use super::series::{destinations, goodput_and_jitter, sample, uplinks};
 
@@ -86,13 +86,12 @@ pub(super) fn uplink_statuses(request: &Request<'_>, org: usize) -> Answer {
         json!({"networkId": estate.networks[device.network].id, "serial": device.serial, "model": model,
                "lastReportedAt": now, "highAvailability": {"enabled": false, "role": "primary"}, "uplinks": links})
     };
-    let sentinels = ("0000-0000-0000", "ZZZZ-ZZZZ-ZZZZ");
     page_of(
         request,
         items,
         |(d, _)| d.serial.clone(),
         &query,
-        sentinels,
+        SERIAL_SENTINELS,
         render,
     )
 }
